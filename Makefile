@@ -1,0 +1,46 @@
+# The README's commands. `make run` for a local Scanlink, `make test` for the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test install install-dev assets bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.package-lock.json
+	$(BIN)/python -m scripts.copy_assets
+
+# Without REDIS_URL the embedded Redis runs beside web and worker.
+run: install assets
+	SCANLINK_ENV=development $(BIN)/flask --app wsgi db upgrade
+	SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo
+	@echo "Scanlink on http://127.0.0.1:$${WEB_PORT:-5000}  (Ctrl-C stops everything)"
+	SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker,)
+
+test: install-dev assets
+	$(BIN)/python -m scripts.run_tests $(ARGS)
+
+bench: install-dev assets
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

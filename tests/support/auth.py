@@ -1,0 +1,35 @@
+"""Signing up and logging in through the real forms, CSRF token included."""
+import re
+
+PASSWORD = "correct horse battery"
+_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def signup(self, email="ada@example.com", password=PASSWORD, confirm=None):
+        token = csrf_token(self.client, "/signup")
+        return self.client.post("/signup", data={
+            "email": email, "password": password, "confirm": confirm or password, "csrf_token": token,
+        })
+
+    def login(self, email="ada@example.com", password=PASSWORD):
+        token = csrf_token(self.client, "/login")
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token})
+
+    def logout(self):
+        token = csrf_token(self.client, "/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+    def token(self, path="/"):
+        return csrf_token(self.client, path)

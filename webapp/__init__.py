@@ -1,0 +1,80 @@
+"""Scanlink: the application factory reads as a table of contents."""
+import logging
+
+from flask import Flask
+
+from .config import ROOT, Config
+
+
+def create_app(config=None):
+    """Build the app. `config` is a Config object or a dict of overrides."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if isinstance(config, Config):
+        settings = config
+    else:
+        settings = Config().update(**(config or {}))
+    app.config.from_object(settings.finalise())
+
+    configure_logging(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app):
+    from . import database
+    from .auth import init_login
+    from .extensions import cache, csrf, db, htmx, limiter, migrate
+
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    cache.init_app(app, config={
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": app.config["REDIS_URL"],
+        "CACHE_KEY_PREFIX": "scanlink-cache:",
+        "CACHE_DEFAULT_TIMEOUT": 300,
+        "CACHE_OPTIONS": {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
+    })
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    init_login(app)
+
+
+def register_blueprints(app):
+    from .views import account, api, auth, dashboard, health, jobs
+
+    for module in (auth, account, dashboard, health, jobs, api):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app):
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)

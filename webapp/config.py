@@ -1,0 +1,112 @@
+"""Configuration read from the environment; every setting is in the README table."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def database_url(value):
+    """Platforms hand out `postgres://` URLs; SQLAlchemy wants the driver named."""
+    if not value:
+        INSTANCE.mkdir(exist_ok=True)
+        return f"sqlite:///{INSTANCE / 'scanlink.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+def local_secret_key():
+    """A key kept in instance/ so that local sessions survive restarts."""
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+class Config:
+    def __init__(self):
+        self.SCANLINK_ENV = os.environ.get("SCANLINK_ENV", "production")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+        self.SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 5000)
+        self.DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+        self.DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+        self.REDIS_URL = os.environ.get("REDIS_URL") or (
+            f"redis://127.0.0.1:{env_int('EMBEDDED_REDIS_PORT', 6380)}/0"
+        )
+        self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
+
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        self.RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "10 per minute; 50 per hour")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_KEY_PREFIX = "scanlink-limits"
+
+        self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
+        self.MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+
+    def update(self, **overrides):
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        return self
+
+    def finalise(self):
+        """Checks that only make sense once overrides are applied."""
+        if not self.SECRET_KEY:
+            if self.SCANLINK_ENV == "production":
+                raise ConfigError(
+                    "SECRET_KEY is required in production; "
+                    "set it, or set SCANLINK_ENV=development for a local run"
+                )
+            self.SECRET_KEY = local_secret_key()
+        return self
+
+
+class TestConfig(Config):
+    """What the test suite runs with; the fixtures add the database and Redis URLs."""
+
+    def __init__(self):
+        super().__init__()
+        self.TESTING = True
+        self.SCANLINK_ENV = "testing"
+        self.SECRET_KEY = "test-secret-key"
+        self.PASSWORD_MIN_LENGTH = 10

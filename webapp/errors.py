@@ -1,0 +1,76 @@
+"""Error answers: small HTML pages for people, the API.md shape under /api."""
+import logging
+
+from flask import jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .services import ServiceError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    410: "Gone",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
+         422: "invalid", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+
+
+def wants_json():
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def error_response(status, message, code=None, fields=None, headers=None):
+    if wants_json():
+        body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        response = jsonify(body)
+    else:
+        response = make_response(render_template(
+            "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message))
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        headers = {k: v for k, v in exc.get_headers() if k.lower() not in {"content-type"}}
+        message = exc.description if exc.code != 500 else TITLES[500]
+        return error_response(exc.code, message, headers=headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, "Your form expired or was sent from elsewhere. "
+                                   "Reload the page and try again.", code="csrf_failed")
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+
+    @app.errorhandler(Exception)
+    def unhandled(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Something went wrong on our side; it has been logged.")
+
+    # The 429 page comes from the limiter; give it words a person understands.
+    @app.errorhandler(429)
+    def rate_limited(exc):
+        return error_response(429, "Too many attempts. Wait a minute and try again.",
+                              headers={k: v for k, v in exc.get_headers()
+                                       if k.lower() == "retry-after"})
+
+    app.register_error_handler(InternalServerError, unhandled)

@@ -1,0 +1,35 @@
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, new_id, utcnow
+
+
+class ImageAsset(db.Model):
+    __tablename__ = "image_assets"
+    __table_args__ = (
+        # The same bytes with the same options are optimised once per owner.
+        UniqueConstraint(
+            "owner_id", "content_hash", "max_width", "max_height", "quality", "format",
+            name="uq_image_assets_source_options",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    max_width: Mapped[int] = mapped_column(Integer)
+    max_height: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))
+    original_key: Mapped[str] = mapped_column(String(255))
+    original_format: Mapped[str] = mapped_column(String(16), default="")
+    original_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    variant_key: Mapped[str | None] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

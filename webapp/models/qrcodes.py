@@ -1,0 +1,32 @@
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import JSONType, UTCDateTime, new_id, utcnow
+
+
+class QrCode(db.Model):
+    __tablename__ = "qr_codes"
+    __table_args__ = (
+        # Keyset pagination walks (owner, created_at, id), newest first.
+        Index("ix_qr_codes_owner_created", "owner_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # dynamic | static
+    content_type: Mapped[str] = mapped_column(String(16), default="url")
+    target_url: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    style = mapped_column(JSONType, default=dict, nullable=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    expires_at = mapped_column(UTCDateTime, nullable=True)
+    scannable: Mapped[bool | None] = mapped_column()
+    scan_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    def __repr__(self):
+        return f"<QrCode {self.slug}>"

@@ -1,0 +1,54 @@
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import JSONType, UTCDateTime, new_id, utcnow
+
+OUTBOX_STATUSES = ("pending", "processing", "delivered", "failed")
+
+
+class WebhookEndpoint(db.Model):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at = mapped_column(UTCDateTime, nullable=True)
+    events = mapped_column(JSONType, default=list, nullable=False)
+    # No foreign key: a qr.deleted event must still reach an endpoint filtered on that code.
+    qr_code_id: Mapped[str | None] = mapped_column(String(26))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_at = mapped_column(UTCDateTime, nullable=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since = mapped_column(UTCDateTime, nullable=True)
+    last_success_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class WebhookOutbox(db.Model):
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        # Claiming due rows reads by (status, next_attempt_at).
+        Index("ix_webhook_outbox_due", "status", "next_attempt_at"),
+        Index("ix_webhook_outbox_endpoint_created", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(String(40))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    # The exact body that is signed and sent, so every attempt carries the same bytes.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -1,0 +1,1 @@
+"""One blueprint per area; each module's blueprint object is `bp`."""

@@ -1,0 +1,1 @@
+"""RQ jobs: thin functions that load rows by id and call a service."""
