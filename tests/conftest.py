@@ -205,3 +205,20 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def worker_process(app, tmp_path):
+    """Starts real `python -m workers` processes; all are stopped after the test."""
+    from .support.processes import WorkerProcess
+
+    started = []
+
+    def start(**env):
+        worker = WorkerProcess(app, tmp_path / f"worker-{len(started)}.log", **env).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

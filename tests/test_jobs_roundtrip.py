@@ -34,3 +34,24 @@ def test_another_users_job_is_404(client, auth, app, run_jobs):
     auth.logout()
     auth.signup(email="eve@example.com")
     assert client.get(f"/jobs/{job_id}/worker-check").status_code == 404
+
+
+def test_a_real_worker_process_runs_the_job_in_a_forked_horse(client, auth, app, worker_process):
+    from .support.processes import wait_for
+
+    auth.signup()
+    token = auth.token("/")
+    client.post("/jobs/worker-check", headers={"X-CSRFToken": token})
+    with app.app_context():
+        job_id = db.session.query(BackgroundJob).one().id
+    worker = worker_process()
+
+    def finished():
+        with app.app_context():
+            job = db.session.get(BackgroundJob, job_id)
+            db.session.remove()
+            return job if job.status in ("completed", "failed") else None
+
+    job = wait_for(finished, timeout=30, message="the worker to finish the job")
+    assert job.status == "completed", worker.output()
+    assert job.result["pid"] != worker.proc.pid  # ran in the forked work horse

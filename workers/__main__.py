@@ -29,7 +29,11 @@ def main(argv):
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     wait_for_redis(connection)
     worker = Worker([queue(name, connection) for name in QUEUES], connection=connection)
-    worker.work(with_scheduler=True, burst="--burst" in argv)
+    try:
+        worker.work(with_scheduler=True, burst="--burst" in argv)
+    except RedisConnectionError:
+        # Redis stopping first (Ctrl-C under honcho) is an ordinary way to end.
+        log.warning("Redis went away; the worker stops")
 
 
 if __name__ == "__main__":
