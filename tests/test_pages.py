@@ -33,3 +33,9 @@ def test_dashboard_shows_a_first_step(client, auth):
     page = client.get("/").get_data(as_text=True)
     assert "Get started" in page
     assert 'hx-headers=\'{"X-CSRFToken"' in page
+
+
+def test_openapi_document_lists_operations(client):
+    doc = client.get("/api/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    assert "get" in doc["paths"]["/api/me"]

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ...extensions import csrf, db
 from ...services import accounts
+from . import schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # CSRF only matters for cookie-authenticated calls; the guard below applies it to those.
@@ -43,6 +44,17 @@ def authenticate():
     abort(401, "Authentication required: send Authorization: Bearer <api key>.")
 
 
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(schema.openapi_document("Scanlink API", "1"))
+
+
 @bp.get("/me")
+@schema.operation("GET", "/api/me", "The user the API key belongs to", tag="account")
 def me():
     return jsonify(email=g.api_user.email, is_admin=g.api_user.is_admin)
+
+
+# Resource modules register their routes on `bp` when imported.
+from . import resources  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Imports every API resource module so its routes land on the blueprint."""
