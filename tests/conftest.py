@@ -99,7 +99,7 @@ def clean(app):
 
 
 @pytest.fixture
-def app_factory(database):
+def app_factory(database, tmp_path):
     """Builds apps on this run's database; each is torn down after the test."""
     apps = []
     server_errors = []
@@ -109,6 +109,7 @@ def app_factory(database):
             server_errors.append(f"{sender.name}: 500 answered")
 
     def factory(**overrides):
+        overrides.setdefault("STORAGE_DIR", str(tmp_path / "storage"))
         app = create_app(make_config(database, **overrides))
         request_finished.connect(record_500, app)
         apps.append(app)

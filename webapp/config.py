@@ -75,6 +75,7 @@ class Config:
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"
 
+        self.STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE / "storage")
         self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
         self.MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
         self.SESSION_COOKIE_HTTPONLY = True
