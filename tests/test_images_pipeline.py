@@ -1,6 +1,7 @@
 """Upload → real RQ worker → optimised image at an immutable, content-hashed URL."""
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
@@ -164,3 +165,35 @@ def test_upload_is_in_the_openapi_document(client):
     upload = paths["/api/images/upload"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert "get" in paths["/api/images/{image_id}"]
+
+
+def test_a_failed_optimisation_is_reported_and_a_reupload_retries_it(api, app, run_jobs):
+    data = samples.photo_bytes("chelsea.png")
+    first = api.upload(data).json
+    original = [f for f in stored_files(app) if f.startswith("images/originals/")][0]
+    lost = Path(app.config["STORAGE_DIR"]) / original
+    kept = lost.read_bytes()
+    lost.unlink()  # the shared store lost the file between upload and job
+
+    assert run_jobs() == 1
+    failed = api.get(first["id"]).json
+    assert failed["status"] == "failed" and "missing" in failed["error"]
+
+    retry = api.upload(kept)
+    assert retry.status_code == 202
+    assert (retry.json["id"], retry.json["status"], retry.json["error"]) == (first["id"], "pending", None)
+    assert run_jobs() == 1
+    assert api.get(first["id"]).json["status"] == "ready"
+
+
+def test_page_upload_without_htmx_redirects_back_to_the_list(client, auth, app, run_jobs):
+    auth.signup()
+    token = auth.token("/images/")
+    response = client.post("/images/upload", data={
+        "csrf_token": token, "format": "jpeg", "quality": "70",
+        "file": (io.BytesIO(samples.photo_bytes("chelsea.png")), "cat.png")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/images/")
+    assert run_jobs() == 1
+    page = client.get("/images/").get_data(as_text=True)
+    assert "cat.png" in page and "Ready" in page and "451×300 JPEG" in page

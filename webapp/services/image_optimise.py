@@ -153,12 +153,21 @@ def is_flat(img):
 
 def exact_palette(img):
     """A palette image with exactly the same pixels, or None (too many colours)."""
-    if img.width * img.height > LOSSLESS_MAX_PIXELS or img.getcolors(256) is None:
+    if img.width * img.height > LOSSLESS_MAX_PIXELS:
         return None
-    method = Image.Quantize.FASTOCTREE if img.mode in ("RGBA", "LA") else Image.Quantize.MEDIANCUT
-    source = img.convert("RGBA") if img.mode == "LA" else img
-    palette = source.quantize(colors=256, method=method, dither=Image.Dither.NONE)
-    if palette.convert(source.mode).tobytes() != source.tobytes():
+    colours = img.getcolors(256)
+    if colours is None:
+        return None
+    if img.mode in ("RGB", "L"):
+        # Every colour is in the palette, so nearest-colour mapping is exact.
+        rgb = [c if isinstance(c, tuple) else (c, c, c) for _, c in colours]
+        palette = Image.new("P", (1, 1))
+        palette.putpalette([v for colour in rgb for v in colour])
+        return img.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
+    source = img.convert("RGBA")
+    palette = source.quantize(colors=len(colours), method=Image.Quantize.FASTOCTREE,
+                              dither=Image.Dither.NONE)
+    if palette.convert("RGBA").tobytes() != source.tobytes():
         return None  # the quantiser merged colours: not lossless, so not a candidate
     return palette
 

@@ -74,11 +74,8 @@ def upload_image(owner, data, options, filename=""):
     digest = sha256(data)
     existing = find_existing(owner.id, digest, options)
     if existing is not None:
-        return existing, retry_if_failed(existing)
-    storage = get_storage()
-    key = original_key(digest)
-    if not storage.exists(key):
-        storage.put(key, data)
+        return existing, retry_if_failed(existing, data)
+    key = store_original(digest, data)
     asset = ImageAsset(
         owner_id=owner.id, content_hash=digest, status="pending", name=clean_name(filename),
         max_width=options.max_width, max_height=options.max_height, quality=options.quality,
@@ -92,8 +89,17 @@ def upload_image(owner, data, options, filename=""):
         # an upload's unit of work, so rolling back loses nothing.
         db.session.rollback()
         existing = find_existing(owner.id, digest, options)
-        return existing, retry_if_failed(existing)
+        return existing, retry_if_failed(existing, data)
     return asset, True
+
+
+def store_original(digest, data):
+    """Originals are shared by hash: the same bytes are stored once for everyone."""
+    storage = get_storage()
+    key = original_key(digest)
+    if not storage.exists(key):
+        storage.put(key, data)
+    return key
 
 
 def find_existing(owner_id, digest, options):
@@ -103,9 +109,11 @@ def find_existing(owner_id, digest, options):
         ImageAsset.quality == options.quality, ImageAsset.format == options.format))
 
 
-def retry_if_failed(asset):
+def retry_if_failed(asset, data):
+    """A failed asset is queued again; its original is put back if the store lost it."""
     if asset.status != "failed":
         return False
+    store_original(asset.content_hash, data)
     asset.status, asset.error = "pending", None
     return True
 

@@ -25,7 +25,12 @@ def filesize(n):
 @bp.app_context_processor
 def image_helpers():
     """So any page (the QR editor's logo picker too) can show an image card."""
-    return {"image_path": images.public_path, "image_saving": images.saving}
+    def image_url(image):
+        path = images.public_path(image)
+        return current_app.config["PUBLIC_BASE_URL"] + path if path else None
+
+    return {"image_path": images.public_path, "image_url": image_url,
+            "image_saving": images.saving}
 
 
 def gallery(status=200, error=None, fields=None, form=None):
