@@ -1,19 +1,18 @@
 """Image optimisation: Scanlink's pipeline against sharp, on real photographs, in one run.
 
 For each photograph and output format it prints the bytes of the source, of
-Scanlink's output and of sharp's at the same quality and bounds, and the median
-encode time of each (decode, orient, colour, resize and encode; Scanlink's time
+Scanlink's output and of sharp's at the same quality and bounds, and the best
+encode time of N runs of each (the least disturbed by other work on the machine) (decode, orient, colour, resize and encode; Scanlink's time
 includes trying its alternative encodes). The photographs are read from
 ../shared/data/photos beside the checkout (or SCANLINK_PHOTOS); they are never
 copied into the project. sharp comes from npm into bench/node_modules
 (`npm ci --prefix bench`, done by `make bench`).
 
-    python bench/images.py [--quality 85] [--max-side 2048] [--repeats 3] [--threads N]
+    python bench/images.py [--quality 85] [--max-side 2048] [--repeats 5] [--threads N]
 """
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +47,7 @@ def run_pillow(files, args):
                 start = time.perf_counter()
                 out = optimise(data, options, max_pixels=MAX_PIXELS)
                 times.append((time.perf_counter() - start) * 1000)
-            results[path.name, fmt] = dict(bytes=len(out.data), ms=statistics.median(times),
+            results[path.name, fmt] = dict(bytes=len(out.data), ms=min(times),
                                            size=f"{out.width}x{out.height}")
     return results
 
@@ -81,7 +80,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", type=int, default=85)
     parser.add_argument("--max-side", type=int, default=2048)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0,
                         help="libvips threads for sharp (0 = sharp's default, one per core)")
     args = parser.parse_args()
@@ -92,7 +91,7 @@ def main():
         return 0
     pillow = run_pillow(files, args)
     sharp, note = run_sharp(files, args)
-    print(f"quality {args.quality}, within {args.max_side}x{args.max_side}, median of "
+    print(f"quality {args.quality}, within {args.max_side}x{args.max_side}, best of "
           f"{args.repeats} runs; Pillow single-threaded except AVIF; {note}")
     header = (f"{'photo':24} {'fmt':5} {'size':>9} {'source B':>9} {'ours B':>8} {'ours/src':>8} "
               f"{'sharp B':>8} {'ours/sharp':>10} {'ours ms':>8} {'sharp ms':>8} {'time ratio':>10}")
