@@ -39,8 +39,13 @@ run: install assets
 test: install-dev assets
 	$(BIN)/python -m scripts.run_tests $(ARGS)
 
-bench: install-dev assets
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
+
+# bench/ has its own npm packages (sharp, the image baseline); the app never loads them.
+bench: install-dev assets bench/node_modules/.package-lock.json
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache
+	rm -rf $(VENV) node_modules bench/node_modules static/vendor .pytest_cache

@@ -78,6 +78,9 @@ class Config:
         self.STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE / "storage")
         self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
         self.MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+        self.MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 15 * 1024 * 1024)
+        self.IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 50_000_000)
+        self.IMAGE_MAX_FRAMES = env_int("IMAGE_MAX_FRAMES", 100)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")

@@ -73,4 +73,11 @@ def register_errorhandlers(app):
                               headers={k: v for k, v in exc.get_headers()
                                        if k.lower() == "retry-after"})
 
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit = request.max_content_length
+        size = f" ({limit / (1024 * 1024):.1f} MB)" if limit else ""
+        return error_response(413, f"The upload is larger than a request may be{size}.",
+                              code="file_too_large")
+
     app.register_error_handler(InternalServerError, unhandled)

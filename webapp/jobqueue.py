@@ -24,6 +24,7 @@ class JobSpec:
 
 JOB_TYPES = {
     "worker.check": JobSpec("workers.maintenance.check_worker", queue="high", timeout=30),
+    "images.optimise": JobSpec("workers.images.optimise_image", queue="default", timeout=120),
 }
 
 

@@ -23,9 +23,13 @@ class ImageAsset(db.Model):
     max_height: Mapped[int] = mapped_column(Integer)
     quality: Mapped[int] = mapped_column(Integer)
     format: Mapped[str] = mapped_column(String(8))
+    # The uploaded file's name, only for showing people which image is which.
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     original_key: Mapped[str] = mapped_column(String(255))
     original_format: Mapped[str] = mapped_column(String(16), default="")
     original_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    original_width: Mapped[int | None] = mapped_column(Integer)
+    original_height: Mapped[int | None] = mapped_column(Integer)
     variant_key: Mapped[str | None] = mapped_column(String(255))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
