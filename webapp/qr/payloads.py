@@ -11,7 +11,7 @@ MAX_PAYLOAD = 2953  # bytes a version 40-L code holds; segno refuses beyond it a
 # field → (label, required) per structured kind, in the order the editor shows them.
 FIELDS = {
     "wifi": {"ssid": ("Network name (SSID)", True), "password": ("Password", False),
-             "security": ("Security (WPA, WEP or empty for an open network)", False),
+             "security": ("Security (WPA, WEP or nopass for an open network)", False),
              "hidden": ("Hidden network", False)},
     "vcard": {"name": ("Name (Family;Given)", True), "displayname": ("Display name", True),
               "email": ("E-mail", False), "phone": ("Phone", False), "org": ("Organisation", False),
@@ -73,6 +73,9 @@ def build_payload(kind, fields):
         security = (f.get("security") or ("WPA" if f.get("password") else "nopass")).upper()
         if security not in ("WPA", "WEP", "NOPASS"):
             raise PayloadInvalid({"content.security": "use WPA, WEP or leave it empty"})
+        if security != "NOPASS" and not f.get("password"):
+            raise PayloadInvalid({"content.password": f"a {security} network needs its password "
+                                                      "(or choose an open network)"})
         f["hidden"] = str(f.get("hidden", "")).lower() in ("1", "true", "on", "yes")
         payload = helpers.make_wifi_data(ssid=f["ssid"], password=f.get("password"),
                                          security=None if security == "NOPASS" else security,

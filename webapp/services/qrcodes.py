@@ -188,6 +188,15 @@ def image_etag(code, fmt, scale, border):
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
+def image_size(code):
+    """(width, height) of the code's image in modules, quiet zone and frame included."""
+    from ..qr.drawing import build
+
+    style = qr.parse_style(code.style).model_copy(update={"logo": None})
+    drawing = build(payload_of(code), style)
+    return drawing.width, drawing.height
+
+
 def render_code(code, fmt, scale=10, border=None):
     if fmt not in qr.FORMATS:
         raise ServiceError(f"Unknown image format “{fmt}”: use {', '.join(qr.FORMATS)}.",

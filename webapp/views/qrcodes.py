@@ -40,19 +40,15 @@ def _data_uri(svg):
 
 
 def _png_options(code):
+    """(scale, "W × H px") for the PNG sizes offered: whole pixels per module, near PNG_WIDTHS."""
     if code is None:
         return []
-    width = _symbol_width(code)
-    return [(max(1, round(px / width)), max(1, round(px / width)) * width) for px in PNG_WIDTHS]
-
-
-def _symbol_width(code):
-    from ..qr import parse_style
-    from ..qr.drawing import build
-
-    style = parse_style(code.style)
-    drawing = build(service.payload_of(code), style.model_copy(update={"logo": None}))
-    return drawing.width
+    width, height = service.image_size(code)
+    options = {}
+    for px in PNG_WIDTHS:
+        scale = max(1, round(px / width))
+        options[scale] = f"{width * scale} × {height * scale} px"
+    return list(options.items())
 
 
 @bp.get("/")
@@ -92,9 +88,21 @@ def create():
 @bp.post("/preview")
 def preview():
     code = service.get_owned_code(current_user, request.form["code_id"]) if request.form.get("code_id") else None
-    svg, ok, message = service.preview(current_user, code_data_from_form(request.form, code is None), code)
-    return render_block("qrcodes/edit.html", "preview", preview_src=_data_uri(svg), preview_ok=ok,
-                  preview_message=message, code=code)
+    data = code_data_from_form(request.form, code is None)
+    svg, ok, message = service.preview(current_user, data, code)
+    html = render_block("qrcodes/edit.html", "preview", preview_src=_data_uri(svg), preview_ok=ok,
+                        preview_message=message, code=code)
+    if code is not None:
+        html += render_block("qrcodes/edit.html", "unsaved", unsaved=_unsaved(code, data), oob=True)
+    return html
+
+
+def _unsaved(code, data):
+    """Whether the editor shows a style other than the stored one (downloads show the stored one)."""
+    try:
+        return styles.validated_style(data.get("style")).to_json() != code.style
+    except ServiceError:
+        return True
 
 
 @bp.get("/<code_id>")
