@@ -237,3 +237,22 @@ def test_openapi_lists_the_code_operations(client):
     paths = client.get("/api/openapi.json").json["paths"]
     assert set(paths["/api/qr-codes"]) == {"get", "post"}
     assert set(paths["/api/qr-codes/{code_id}"]) == {"get", "patch", "delete"}
+
+
+def test_content_too_long_for_the_level_and_nul_characters_are_refused(app, client, ada):
+    long_text = client.post("/api/qr-codes", headers=ada, json={
+        "kind": "static", "content": "a" * 1900, "style": {"error_correction": "H"}})
+    assert long_text.status_code == 422
+    assert "more than a QR code holds at error correction H" in long_text.json["error"]["message"]
+    fits = client.post("/api/qr-codes", headers=ada, json={
+        "kind": "static", "content": "a" * 1900, "style": {"error_correction": "L"}})
+    assert fits.status_code == 201
+    nul = client.post("/api/qr-codes", headers=ada, json={"kind": "static", "content": "a\x00b"})
+    assert nul.status_code == 422 and "NUL" in nul.json["error"]["message"]
+    assert count_codes(app) == 1
+
+
+def test_download_name_of_a_non_latin_title(client, ada):
+    code = create(client, ada, title="日本 menu").json
+    response = client.get(f"/api/qr-codes/{code['id']}/image.svg?download=1", headers=ada)
+    assert response.headers["Content-Disposition"] == 'attachment; filename="menu.svg"'

@@ -161,3 +161,24 @@ def test_logo_picker_lists_ready_images_and_a_logo_code_scans(app, client, auth)
     svg = client.get(f"/api/qr-codes/{code.id}/image.svg")
     assert b"data:image/png;base64," in svg.data
     assert decode_svg(svg.data) == [f"http://127.0.0.1:5000/s/{code.slug}"]
+
+
+def test_ugly_form_input_gets_a_message_not_a_500(app, client, auth):
+    auth.signup()
+    token = auth.token("/codes/new")
+    assert client.post("/codes/", data={"csrf_token": token}).status_code == 422
+    for changes, words in (({"quiet_zone": "abc"}, "quiet_zone"), ({"logo_size": "abc", "logo": "x" * 26}, "logo_size"),
+                           ({"gradient": "linear", "gradient_rotation": "abc"}, "rotation"),
+                           ({"module_shape": "hearts"}, "module_shape"),
+                           ({"logo": "01m8mynvf9srsjcwj8nftg0g46"}, "No ready image of yours"),
+                           ({"kind": "sideways"}, "Choose the kind"),
+                           ({"kind": "static", "content_type": "geo", "geo-lat": "north", "geo-lng": "3"}, "must be a number")):
+        response = client.post("/codes/", data=dict(FORM, csrf_token=token, **changes))
+        assert response.status_code == 422, changes
+        assert words in response.get_data(as_text=True), changes
+        if "kind" in changes and changes["kind"] == "sideways":
+            continue  # the preview draws what it can; only saving needs a kind
+        preview = client.post("/codes/preview", data=dict(FORM, csrf_token=token, **changes),
+                              headers={"HX-Request": "true"})
+        assert preview.status_code == 200 and "✗" in preview.get_data(as_text=True), changes
+    assert only_code(app) == []

@@ -9,6 +9,7 @@ import hashlib
 import json
 from datetime import datetime
 
+from segno import DataOverflowError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from ..models import QrCode
 from . import Conflict, NotFound, ServiceError, signals
 from .codecontent import (check_active, check_expiry, check_kind, check_title, invalid, payload_of,
                           scan_url, static_content)
+from .ids import has_nul, looks_like_id
 from .slugs import check_custom_slug, unused_random_slug
 from .styles import check_logo, logo_for_code, logo_version, validated_style
 from .targets import normalise_url
@@ -31,6 +33,9 @@ MAX_PAGE = 100
 def _unknown(data, allowed):
     if not isinstance(data, dict):
         raise ServiceError("Send the code's fields as an object.", status=400, code="bad_request")
+    if has_nul(data):
+        raise ServiceError("The text contains a NUL character (\\0), which cannot be stored; remove it.",
+                           status=422, code="invalid")
     extra = sorted(set(data) - allowed)
     if extra:
         raise ServiceError(f"Unknown field: {extra[0]}.", fields={k: "unknown field" for k in extra},
@@ -41,13 +46,25 @@ def gate(owner, payload, style_data):
     """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
     style = validated_style(style_data)
     logo = check_logo(owner, style)
-    verdict = qr.verdict(payload, style, logo)
+    verdict = checked_verdict(payload, style, logo)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
             fields.setdefault(field or "style", message)
         raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
     return style.to_json()
+
+
+def checked_verdict(payload, style, logo):
+    try:
+        return qr.verdict(payload, style, logo)
+    except DataOverflowError:
+        level = style.error
+        why = " (a logo needs level H)" if style.logo else ""
+        raise ServiceError(f"That is more than a QR code holds at error correction {level}{why}: "
+                           "shorten the content or choose a lower level.",
+                           fields={"content": "too long for the code"}, status=422,
+                           code="invalid") from None
 
 
 def create_code(owner, data):
@@ -84,7 +101,7 @@ def create_code(owner, data):
 
 
 def get_owned_code(owner, code_id):
-    code = db.session.get(QrCode, code_id) if isinstance(code_id, str) else None
+    code = db.session.get(QrCode, code_id) if looks_like_id(code_id) else None
     if code is None or code.owner_id != owner.id:
         raise NotFound("No such QR code.")
     return code
@@ -222,12 +239,14 @@ def preview(owner, data, code=None):
             _, payload, _ = static_content(data.get("content_type"), data.get("content"))
         else:
             payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower())
+        if has_nul(data):
+            raise ServiceError("The text contains a NUL character (\\0); remove it.")
         style = validated_style(data.get("style"))
         logo = check_logo(owner, style)
+        verdict = checked_verdict(payload, style, logo)
     except ServiceError as exc:
         return None, False, exc.message
     svg = qr.render(payload, style, "svg", scale=8, logo=logo).decode()
-    verdict = qr.verdict(payload, style, logo)
     if verdict.ok:
         return svg, True, "Scans: a decoder read it back exactly, also shrunk to phone-camera size."
     return svg, False, verdict.message

@@ -9,6 +9,7 @@ from ..models import ImageAsset, StylePreset
 from ..qr import StyleInvalid, parse_style
 from ..storage import get_storage
 from . import Conflict, NotFound, ServiceError
+from .ids import looks_like_id
 
 MAX_PRESETS = 50
 
@@ -24,7 +25,7 @@ def validated_style(data):
 
 
 def owned_ready_image(owner, asset_id):
-    asset = db.session.get(ImageAsset, asset_id) if asset_id else None
+    asset = db.session.get(ImageAsset, asset_id) if looks_like_id(asset_id) else None
     if asset is None or asset.owner_id != owner.id or asset.status != "ready" or not asset.variant_key:
         return None
     return asset
@@ -47,7 +48,7 @@ def logo_for_code(code):
     logo_id = (code.style or {}).get("logo")
     if not logo_id:
         return None
-    asset = db.session.get(ImageAsset, logo_id)
+    asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
     if asset is None or asset.owner_id != code.owner_id or asset.status != "ready":
         return None
     return load_image(asset)
@@ -56,7 +57,7 @@ def logo_for_code(code):
 def logo_version(code):
     """What identifies the logo's bytes, for ETags: the variant's storage key."""
     logo_id = (code.style or {}).get("logo")
-    asset = db.session.get(ImageAsset, logo_id) if logo_id else None
+    asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
     return asset.variant_key if asset is not None and asset.status == "ready" else ""
 
 
@@ -82,7 +83,7 @@ def list_presets(owner):
 
 
 def get_preset(owner, preset_id):
-    preset = db.session.get(StylePreset, preset_id) if preset_id else None
+    preset = db.session.get(StylePreset, preset_id) if looks_like_id(preset_id) else None
     if preset is None or preset.owner_id != owner.id:
         raise NotFound("No such style preset.")
     return preset
@@ -90,7 +91,7 @@ def get_preset(owner, preset_id):
 
 def save_preset(owner, name, style_data):
     """Saves (or replaces) the preset `name` with this style."""
-    name = " ".join((name or "").split())
+    name = " ".join((name or "").split()).replace("\x00", "")
     if not 1 <= len(name) <= 60:
         message = "Give the preset a name of 1 to 60 characters."
         raise ServiceError(message, fields={"preset_name": message}, status=422)

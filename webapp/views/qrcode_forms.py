@@ -34,7 +34,8 @@ def style_from_form(form):
                              "rotation": _int(form.get("gradient_rotation"), 0)}
     if form.get("logo"):
         style["logo"] = form["logo"]
-        style["logo_size"] = _int(form.get("logo_size"), 20) / 100
+        size = _int(form.get("logo_size"), 20)
+        style["logo_size"] = size / 100 if isinstance(size, int) else size
     if _checked(form, "frame"):
         style["frame"] = {"text": form.get("frame_text", ""), "color": form.get("frame_color", "#000000"),
                           "text_color": form.get("frame_text_color", "#ffffff")}

@@ -96,7 +96,8 @@ def delete_code(code_id):
 
 
 def download_name(code, fmt):
-    stem = "".join(ch if ch.isalnum() else "-" for ch in (code.title or "").lower()).strip("-")
+    # ASCII only: a header value must be Latin-1, and some browsers mangle anything else.
+    stem = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in (code.title or "").lower())
     stem = "-".join(part for part in stem.split("-") if part)[:60] or f"qr-{code.slug}"
     return f"{stem}.{fmt}"
 
