@@ -182,3 +182,19 @@ def test_ugly_form_input_gets_a_message_not_a_500(app, client, auth):
                               headers={"HX-Request": "true"})
         assert preview.status_code == 200 and "✗" in preview.get_data(as_text=True), changes
     assert only_code(app) == []
+
+
+def test_edit_a_static_wifi_code_keeps_it_active(app, client, auth):
+    auth.signup()
+    response = create_through_form(client, auth, kind="static", content_type="wifi",
+                                   **{"wifi-ssid": "Shop", "wifi-password": "pw-123456", "wifi-security": "WPA"})
+    assert response.status_code == 302
+    [code] = only_code(app)
+    assert code.content == "WIFI:T:WPA;S:Shop;P:pw-123456;;"
+    page = client.get(f"/codes/{code.id}").get_data(as_text=True)
+    assert 'value="Shop"' in page and "Target web address" not in page
+    edit = dict(FORM, csrf_token=auth.token(f"/codes/{code.id}"), content_type="wifi",
+                **{"wifi-ssid": "Shop 2", "wifi-password": "pw-123456", "wifi-security": "WPA"})
+    assert client.post(f"/codes/{code.id}", data=edit).status_code == 302
+    [code] = only_code(app)
+    assert code.content == "WIFI:T:WPA;S:Shop 2;P:pw-123456;;" and code.active is True

@@ -116,7 +116,8 @@ def update(code_id):
     data = code_data_from_form(request.form, creating=False)
     for field in ("content_type", "content") if code.kind == "dynamic" else ("target_url",):
         data.pop(field, None)
-    data["active"] = request.form.get("active") == "on"
+    if code.kind == "dynamic":  # only a scan link can be paused
+        data["active"] = request.form.get("active") == "on"
     try:
         service.update_code(current_user, code_id, data)
     except ServiceError as exc:
