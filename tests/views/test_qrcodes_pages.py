@@ -66,6 +66,9 @@ def test_preview_answers_with_an_image_and_the_verdict(client, auth):
     bad = client.post("/codes/preview", data=dict(FORM, csrf_token=token, dark="#fefefe"),
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "✗" in bad and "too close" in bad
+    empty = client.post("/codes/preview", headers={"HX-Request": "true"}, data=dict(
+        FORM, csrf_token=token, kind="static", content_type="wifi")).get_data(as_text=True)
+    assert "Network name (SSID) is required" in empty and "✗" not in empty and "verdict muted" in empty
 
 
 def test_list_page_holds_no_rendered_codes_and_loads_them_on_sight(app, client, auth):

@@ -60,9 +60,9 @@ def _coordinate(value, name, limit):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise PayloadInvalid({f"content.{name}": "must be a number, e.g. 51.5072"}) from None
+        raise PayloadInvalid({f"content.{name}": f"{name} must be a number, e.g. 51.5072"}) from None
     if not -limit <= number <= limit:
-        raise PayloadInvalid({f"content.{name}": f"must be between -{limit} and {limit}"})
+        raise PayloadInvalid({f"content.{name}": f"{name} must be between -{limit} and {limit}"})
     return number
 
 

@@ -52,7 +52,10 @@ def static_content(content_type, content):
         payload, fields = build_payload(content_type, content)
     except PayloadInvalid as exc:
         first = next(iter(exc.fields.values()))
-        raise ServiceError(f"The {content_type} details are not complete: {first}.",
+        name = {"wifi": "Wi-Fi", "vcard": "contact card", "email": "e-mail", "geo": "place"}[content_type]
+        missing = all("required" in message for message in exc.fields.values())
+        state = "not complete" if missing else "not valid"
+        raise ServiceError(f"The {name} details are {state}: {first}.",
                            fields=exc.fields, status=422, code="invalid") from None
     if len(payload.encode()) > MAX_PAYLOAD:
         raise invalid("content", "That is more than a QR code can hold; shorten it.")

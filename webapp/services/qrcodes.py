@@ -245,7 +245,10 @@ def preview(owner, data, code=None):
         logo = check_logo(owner, style)
         verdict = checked_verdict(payload, style, logo)
     except ServiceError as exc:
-        return None, False, exc.message
+        # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
+        waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
+                                     for f, m in exc.fields.items())
+        return None, None if waiting else False, exc.message
     svg = qr.render(payload, style, "svg", scale=8, logo=logo).decode()
     if verdict.ok:
         return svg, True, "Scans: a decoder read it back exactly, also shrunk to phone-camera size."
