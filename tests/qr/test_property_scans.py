@@ -1,6 +1,8 @@
 """The promise of the product: every code Scanlink saves decodes to exactly its payload."""
 from collections import Counter
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +70,7 @@ payloads = st.one_of(
 )
 
 
+@pytest.mark.slow
 def test_every_saved_code_decodes_to_its_payload_as_png_and_svg(app):
     photo_path()  # skips with the reason when the shared photos are absent
     stats = Counter()

@@ -148,7 +148,6 @@ def test_save_and_apply_a_style_preset(client, auth):
 
 def test_logo_picker_lists_ready_images_and_a_logo_code_scans(app, client, auth):
     auth.signup()
-    from flask_login import current_user  # noqa: F401  (the user row is what we need)
     from webapp.models import User
 
     with app.app_context():

@@ -39,7 +39,6 @@ def write_pdf(drawing, qr=None, scale=10, border=None, dark="#000000", light=Non
 
 
 def write_eps(drawing, qr=None, scale=10, border=None, dark="#000000", light=None):
-    buf = io.BytesIO()
     if qr is not None:
         text = io.StringIO()
         qr.save(text, kind="eps", scale=scale, border=border, dark=dark, light=light)

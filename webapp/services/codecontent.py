@@ -87,6 +87,9 @@ def check_expiry(value):
 
 
 def check_active(value):
+    """True or False; the words a CSV holds ("true", "no", "1"…) are accepted too."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+        return value.strip().lower() in ("true", "yes", "1", "on")
     if not isinstance(value, bool):
         raise invalid("active", "active is true or false.")
     return value
