@@ -63,9 +63,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .views import account, api, auth, dashboard, health, images, jobs
+    from .views import account, api, auth, dashboard, health, images, jobs, qrcodes
 
-    for module in (auth, account, dashboard, health, jobs, images, api):
+    for module in (auth, account, dashboard, health, jobs, qrcodes, images, api):
         app.register_blueprint(module.bp)
 
 

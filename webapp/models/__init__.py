@@ -1,12 +1,12 @@
 """One module per aggregate; importing the package registers every table."""
 from .images import ImageAsset
 from .jobs import BackgroundJob
-from .qrcodes import QrCode
+from .qrcodes import QrCode, StylePreset
 from .scans import ScanEvent
 from .users import ApiKey, User
 from .webhooks import WebhookEndpoint, WebhookOutbox
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanEvent",
-    "User", "WebhookEndpoint", "WebhookOutbox",
+    "StylePreset", "User", "WebhookEndpoint", "WebhookOutbox",
 ]

@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,6 +20,8 @@ class QrCode(db.Model):
     content_type: Mapped[str] = mapped_column(String(16), default="url")
     target_url: Mapped[str | None] = mapped_column(Text)
     content: Mapped[str | None] = mapped_column(Text)
+    # The form fields a structured static code (Wi-Fi, vCard, e-mail, geo) was built from.
+    content_fields = mapped_column(JSONType, nullable=True)
     style = mapped_column(JSONType, default=dict, nullable=False)
     active: Mapped[bool] = mapped_column(default=True)
     expires_at = mapped_column(UTCDateTime, nullable=True)
@@ -30,3 +32,16 @@ class QrCode(db.Model):
 
     def __repr__(self):
         return f"<QrCode {self.slug}>"
+
+
+class StylePreset(db.Model):
+    """A style a user saved under a name, to start new codes from."""
+
+    __tablename__ = "style_presets"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_style_presets_owner_name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    style = mapped_column(JSONType, default=dict, nullable=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -3,6 +3,8 @@
 A view declares its operation with `@operation(...)`; `parse_body`/`parse_query`
 validate with the same models, so the document cannot drift from what is checked.
 """
+import re
+
 from flask import request
 from pydantic import BaseModel, ValidationError
 
@@ -100,4 +102,4 @@ def openapi_document(title, version):
 
 
 def _path_params(path):
-    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+    return re.findall(r"\{(\w+)\}", path)  # also `image.{fmt}`

@@ -1,0 +1,40 @@
+"""Rendering QR codes: segno's matrix, our drawing, SVG/PNG/PDF/EPS, and the scannability gate.
+
+Nothing here touches the database: callers pass the payload, a parsed Style and
+the logo as a Pillow image (or None).
+"""
+from .drawing import build, make_symbol
+from .printfmt import write_eps, write_pdf
+from .raster import write_png
+from .scannability import check
+from .style import Style, StyleInvalid, parse_style
+from .svg import write_svg
+
+FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
+           "eps": "application/postscript"}
+RENDERER_VERSION = "1"  # part of every ETag: bump it when the drawing changes
+
+
+def render(payload, style, fmt, scale=10, border=None, logo=None, title=None):
+    """Bytes of the code in `fmt`. `border` (modules) overrides the style's quiet zone."""
+    if border is not None and border != style.quiet_zone:
+        style = style.model_copy(update={"quiet_zone": border})
+    drawing = build(payload, style, logo)
+    if fmt == "svg":
+        return write_svg(drawing, scale, title=title).encode()
+    if fmt == "png":
+        return write_png(drawing, scale)
+    vector = make_symbol(payload, style.error) if drawing.plain_matrix is not None else None
+    colours = dict(dark=style.dark, light=None if style.transparent else style.light)
+    if fmt == "pdf":
+        return write_pdf(drawing, vector, scale, style.quiet_zone, **colours)
+    if fmt == "eps":
+        return write_eps(drawing, vector, scale, style.quiet_zone, **colours)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def verdict(payload, style, logo=None):
+    return check(payload, style, build(payload, style, logo))
+
+
+__all__ = ["FORMATS", "RENDERER_VERSION", "Style", "StyleInvalid", "parse_style", "render", "verdict"]

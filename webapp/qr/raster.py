@@ -1,0 +1,191 @@
+"""The drawing as pixels (Pillow): the PNG writer, and the raster inside styled PDF/EPS.
+
+Square-only drawings are painted one pixel per module and scaled up without
+smoothing (fast, and exact). Curves are drawn into a mask at SUPERSAMPLE times
+the size and reduced, which anti-aliases them the way an SVG renderer does.
+"""
+import io
+import math
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .drawing import Circle, Ring
+from .style import rgb
+
+SUPERSAMPLE = 4
+MAX_SIDE = 12000  # pixels; beyond this a PNG is no longer an image but a memory problem
+
+
+def _rgba(colour, alpha=255):
+    return rgb(colour) + (alpha,)
+
+
+def render_image(drawing, scale):
+    """The drawing at `scale` pixels per module, as an RGBA (or palette) Pillow image."""
+    w, h = drawing.width * scale, drawing.height * scale
+    if max(w, h) > MAX_SIDE:
+        raise ValueError(f"{w}×{h} pixels is larger than {MAX_SIDE} on a side")
+    if drawing.is_pixel_aligned():
+        return _paint_cells(drawing, scale)
+    canvas = Image.new("RGBA", (w, h), _rgba(drawing.background) if drawing.background else (0, 0, 0, 0))
+    for layer in drawing.layers:
+        mask = _layer_mask(layer, scale, (w, h))
+        if mask is None:
+            continue
+        paint = _paint(layer.paint, drawing.code_box, scale, (w, h))
+        paint.putalpha(mask)
+        canvas.alpha_composite(paint)
+    if drawing.logo:
+        _paste_logo(canvas, drawing.logo, scale)
+    if drawing.text:
+        _draw_text(canvas, drawing.text, scale)
+    return canvas
+
+
+def _paint_cells(drawing, scale):
+    """Palette image, one pixel per module, then nearest-neighbour upscaling."""
+    w, h = drawing.width, drawing.height
+    palette = [drawing.background or "#ffffff"]
+    index = bytearray(w * h)
+    for layer in drawing.layers:
+        palette.append(layer.paint)
+        value = len(palette) - 1
+        if layer.cells:
+            for y, row in enumerate(layer.cells):
+                start = (layer.cell_y + y) * w + layer.cell_x
+                for x, dark in enumerate(row):
+                    if dark:
+                        index[start + x] = value
+        for s in layer.shapes:
+            for shape in (s.outer, s.inner) if isinstance(s, Ring) else (s,):
+                fill = 0 if shape is getattr(s, "inner", None) else value
+                for y in range(int(shape.y), int(shape.y + shape.h)):
+                    index[y * w + int(shape.x):y * w + int(shape.x + shape.w)] = bytes([fill]) * int(shape.w)
+    image = Image.frombytes("P", (w, h), bytes(index))
+    image.putpalette([c for colour in palette for c in rgb(colour)])
+    if drawing.background is None:
+        image.info["transparency"] = 0
+    return image.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+
+
+def _plain_cells(drawing, scale):
+    """The plain code: two colours, the matrix rows copied straight into pixels."""
+    w, h = drawing.width, drawing.height
+    layer = drawing.layers[0]
+    table = bytes([0, 1]) + bytes(254)
+    blank = bytes(w)
+    rows = [blank] * layer.cell_y
+    pad_l, pad_r = bytes(layer.cell_x), bytes(w - layer.cell_x - len(layer.cells))
+    rows += [pad_l + bytes(row).translate(table) + pad_r for row in layer.cells]
+    rows += [blank] * (h - len(rows))
+    image = Image.frombytes("P", (w, h), b"".join(rows))
+    image.putpalette(list(rgb(drawing.background or "#ffffff")) + list(rgb(layer.paint)))
+    if drawing.background is None:
+        image.info["transparency"] = 0
+    return image.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+
+
+def _layer_mask(layer, scale, size):
+    if not layer.cells and not layer.shapes:
+        return None
+    k = SUPERSAMPLE if not layer.is_pixel_aligned() else 1
+    k = max(1, min(k, MAX_SIDE // max(size)))
+    s = scale * k
+    mask = Image.new("L", (size[0] * k, size[1] * k), 0)
+    draw = ImageDraw.Draw(mask)
+    if layer.cells:
+        for y, row in enumerate(layer.cells):
+            x, n = 0, len(row)
+            while x < n:
+                if row[x]:
+                    start = x
+                    while x < n and row[x]:
+                        x += 1
+                    top = (layer.cell_y + y) * s
+                    draw.rectangle(((layer.cell_x + start) * s, top,
+                                    (layer.cell_x + x) * s - 1, top + s - 1), fill=255)
+                else:
+                    x += 1
+    for shape in layer.shapes:
+        if isinstance(shape, Ring):
+            _draw_shape(draw, shape.outer, s, 255)
+            _draw_shape(draw, shape.inner, s, 0)
+        else:
+            _draw_shape(draw, shape, s, 255)
+    return mask.reduce(k) if k > 1 else mask
+
+
+def _draw_shape(draw, shape, s, fill):
+    if isinstance(shape, Circle):
+        box = ((shape.cx - shape.r) * s, (shape.cy - shape.r) * s,
+               (shape.cx + shape.r) * s - 1, (shape.cy + shape.r) * s - 1)
+        draw.ellipse(box, fill=fill)
+        return
+    box = (shape.x * s, shape.y * s, (shape.x + shape.w) * s - 1, (shape.y + shape.h) * s - 1)
+    if not shape.r:
+        draw.rectangle(box, fill=fill)
+        return
+    # Drawn by hand: Pillow's rounded_rectangle refuses some per-corner radii of half a module.
+    x0, y0, x1, y1 = box
+    d = shape.r * s * 2
+    draw.rectangle(box, fill=fill)
+    quarters = (((x0, y0), 180), ((x1 - d + 1, y0), 270), ((x1 - d + 1, y1 - d + 1), 0),
+                ((x0, y1 - d + 1), 90))
+    for ((cx, cy), start), rounded in zip(quarters, shape.corners):
+        if not rounded:
+            continue
+        # Clear the corner's square back to what lies under it, then fill its quarter circle.
+        sq_x = cx if start in (180, 90) else cx + d / 2
+        sq_y = cy if start in (180, 270) else cy + d / 2
+        draw.rectangle((sq_x, sq_y, sq_x + d / 2 - 1, sq_y + d / 2 - 1), fill=255 - fill)
+        draw.pieslice((cx, cy, cx + d - 1, cy + d - 1), start, start + 90, fill=fill)
+
+
+def _paint(paint, code_box, scale, size):
+    if isinstance(paint, str):
+        return Image.new("RGBA", size, _rgba(paint))
+    x, y, side = (v * scale for v in code_box)
+    cx, cy = x + side / 2, y + side / 2
+    if paint.type == "radial":
+        # radial_gradient('L') reaches 255 about 180.3 px from its centre (128, 128).
+        k = 180.3 / (side * math.sqrt(0.5))
+        ramp = Image.radial_gradient("L").transform(
+            size, Image.Transform.AFFINE, (k, 0, 128 - k * cx, 0, k, 128 - k * cy),
+            resample=Image.Resampling.BILINEAR, fillcolor=255)
+    else:
+        dx, dy = math.cos(math.radians(paint.rotation)), math.sin(math.radians(paint.rotation))
+        d = side / 2 * (abs(dx) + abs(dy))
+        k = 255 / (2 * d)  # linear_gradient('L'): the value is the row, 0 at the top
+        ramp = Image.linear_gradient("L").transform(
+            size, Image.Transform.AFFINE,
+            (0, 0, 128, k * dx, k * dy, 127.5 - k * (dx * cx + dy * cy)),
+            resample=Image.Resampling.BILINEAR, fillcolor=0)
+    start = Image.new("RGBA", size, _rgba(paint.start))
+    end = Image.new("RGBA", size, _rgba(paint.end))
+    return Image.composite(end, start, ramp)
+
+
+def _paste_logo(canvas, logo, scale):
+    x, y, lw, lh, image = logo
+    box = (round(x * scale), round(y * scale), round((x + lw) * scale), round((y + lh) * scale))
+    fitted = image.convert("RGBA").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    canvas.alpha_composite(fitted, box[:2])
+
+
+def _draw_text(canvas, text_spec, scale):
+    text, cx, cy, size, colour = text_spec
+    font = ImageFont.load_default(size * scale)
+    ImageDraw.Draw(canvas).text((cx * scale, cy * scale), text, fill=_rgba(colour), font=font,
+                                anchor="mm", stroke_width=0)
+
+
+def write_png(drawing, scale):
+    image = _plain_cells(drawing, scale) if drawing.plain_matrix is not None else render_image(drawing, scale)
+    buf = io.BytesIO()
+    if image.mode == "P":
+        colours = len(image.getpalette()) // 3
+        bits = 1 if colours <= 2 else 2 if colours <= 4 else 4 if colours <= 16 else 8
+        image.save(buf, "PNG", bits=bits, compress_level=6)
+    else:
+        image.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()

@@ -1,0 +1,125 @@
+"""/api/qr-codes: the code object of API.md, and its rendered image with an ETag."""
+from typing import Any, Literal
+
+from flask import Response, g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...extensions import db
+from ...qr import FORMATS
+from ...services import ServiceError
+from ...services import qrcodes as service
+from . import bp
+from .schema import operation, parse_body, parse_query
+
+IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
+
+
+class CodeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["dynamic", "static"] = "dynamic"
+    target_url: str | None = Field(None, description="dynamic codes: where a scan goes")
+    content: str | dict[str, Any] | None = Field(
+        None, description="static codes: text or a URL, or the fields of a wifi/vcard/email/geo code")
+    content_type: Literal["url", "text", "wifi", "vcard", "email", "geo"] | None = None
+    title: str = ""
+    slug: str | None = Field(None, description="optional; random when left out")
+    style: dict[str, Any] | None = None
+    active: bool = True
+    expires_at: str | None = None
+
+
+class CodeChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target_url: str | None = None
+    content: str | dict[str, Any] | None = None
+    content_type: Literal["url", "text", "wifi", "vcard", "email", "geo"] | None = None
+    title: str | None = None
+    style: dict[str, Any] | None = None
+    active: bool | None = None
+    expires_at: str | None = None
+
+
+class CodeList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(20, ge=1, le=service.MAX_PAGE)
+    cursor: str | None = Field(None, max_length=200)
+
+
+class ImageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scale: int = Field(10, ge=1, le=100, description="pixels (PNG) or points (PDF, EPS) per module")
+    border: int | None = Field(None, ge=0, le=16, description="quiet zone in modules; default: the style's")
+    download: bool = Field(False, description="answer as an attachment named after the title")
+
+
+def _clean(model):
+    return model.model_dump(exclude_unset=True)
+
+
+@bp.post("/qr-codes")
+@operation("POST", "/api/qr-codes", "Create a QR code", body=CodeCreate, status=201, tag="qr-codes")
+def create_code():
+    code = service.create_code(g.api_user, _clean(parse_body(CodeCreate)))
+    db.session.commit()
+    return jsonify(service.code_to_dict(code)), 201
+
+
+@bp.get("/qr-codes")
+@operation("GET", "/api/qr-codes", "List QR codes, newest first", query=CodeList, tag="qr-codes")
+def list_codes():
+    query = parse_query(CodeList)
+    codes, next_cursor = service.list_codes(g.api_user, query.limit, query.cursor)
+    return jsonify(items=[service.code_to_dict(c) for c in codes], next_cursor=next_cursor)
+
+
+@bp.get("/qr-codes/<code_id>")
+@operation("GET", "/api/qr-codes/{code_id}", "Read a QR code", tag="qr-codes")
+def read_code(code_id):
+    return jsonify(service.code_to_dict(service.get_owned_code(g.api_user, code_id)))
+
+
+@bp.patch("/qr-codes/<code_id>")
+@operation("PATCH", "/api/qr-codes/{code_id}", "Change a QR code", body=CodeChange, tag="qr-codes")
+def change_code(code_id):
+    changes = _clean(parse_body(CodeChange))
+    code = service.update_code(g.api_user, code_id, changes)
+    db.session.commit()
+    return jsonify(service.code_to_dict(code))
+
+
+@bp.delete("/qr-codes/<code_id>")
+@operation("DELETE", "/api/qr-codes/{code_id}", "Delete a QR code", status=204, tag="qr-codes")
+def delete_code(code_id):
+    service.delete_code(g.api_user, code_id)
+    db.session.commit()
+    return "", 204
+
+
+def download_name(code, fmt):
+    # ASCII only: a header value must be Latin-1, and some browsers mangle anything else.
+    stem = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in (code.title or "").lower())
+    stem = "-".join(part for part in stem.split("-") if part)[:60] or f"qr-{code.slug}"
+    return f"{stem}.{fmt}"
+
+
+def image_response(code, fmt, query):
+    """The rendered image with an ETag; 304 when the caller already has this one."""
+    if fmt not in FORMATS:
+        raise ServiceError(f"Unknown image format “{fmt[:20]}”: use {', '.join(FORMATS)}.",
+                           fields={"format": "unknown"}, status=404, code="not_found")
+    etag = service.image_etag(code, fmt, query.scale, query.border)
+    headers = {"ETag": f'"{etag}"', "Cache-Control": IMAGE_CACHE, "Vary": "Cookie, Authorization"}
+    if etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    body = service.render_code(code, fmt, scale=query.scale, border=query.border)
+    disposition = "attachment" if query.download else "inline"
+    headers["Content-Disposition"] = f'{disposition}; filename="{download_name(code, fmt)}"'
+    return Response(body, mimetype=FORMATS[fmt], headers=headers)
+
+
+@bp.get("/qr-codes/<code_id>/image.<fmt>")
+@operation("GET", "/api/qr-codes/{code_id}/image.{fmt}", "The rendered code (svg, png, pdf or eps)",
+           query=ImageQuery, tag="qr-codes", response={f: {} for f in FORMATS.values()})
+def code_image(code_id, fmt):
+    code = service.get_owned_code(g.api_user, code_id)
+    return image_response(code, fmt, parse_query(ImageQuery))
