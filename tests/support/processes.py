@@ -38,10 +38,21 @@ class WorkerProcess:
         return self
 
     def kill(self):
-        """kill -9 of the whole process group: the worker and its work horse."""
+        """kill -9 of the worker and everything it started, as when its machine dies.
+
+        RQ puts each work horse in a process group of its own, so killing the
+        worker's group alone would leave the horse running.
+        """
         if self.proc and self.proc.poll() is None:
+            children = descendants(self.proc.pid)
             os.killpg(self.proc.pid, signal.SIGKILL)
+            for pid in children:
+                _kill(pid)
             self.proc.wait(timeout=10)
+
+    def horse_pids(self):
+        """The work horses: the worker's children in a process group of their own."""
+        return [pid for pid in descendants(self.proc.pid) if _pgid(pid) not in (None, self.proc.pid)]
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -54,6 +65,42 @@ class WorkerProcess:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+
+def _stat(pid):
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()  # fields after the command name
+
+
+def _pgid(pid):
+    fields = _stat(pid)
+    return int(fields[2]) if fields else None
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def descendants(pid):
+    """Every live process below `pid` (from /proc, Linux only)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(entry.name)
+            if fields:
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def wait_for(predicate, timeout=20, interval=0.1, message="condition"):
