@@ -127,3 +127,25 @@ def wait_for_status(app, job_id, statuses=("completed", "failed"), timeout=30, w
         if worker is not None:
             print(worker.output())
         raise
+
+
+def api_key(app, email="ada@example.com"):
+    from webapp.services import accounts
+
+    with app.app_context():
+        _, raw = accounts.create_api_key(accounts.find_user_by_email(email), "tests")
+        db.session.commit()
+        db.session.remove()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@tracked
+def fails_first(run):
+    """Fails its first attempt only (and has no retries): a failed row to retry by hand."""
+    if run.attempt == 1:
+        raise ValueError("the first attempt always fails")
+    return {"attempt": run.attempt}
+
+
+jobqueue.register("test.fails_first", jobqueue.JobSpec("tests.support.jobs.fails_first",
+                                                       queue="default", label="Fails once"))

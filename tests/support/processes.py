@@ -16,6 +16,7 @@ def process_env(app, **extra):
         "SECRET_KEY": app.config["SECRET_KEY"],
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
+        "STORAGE_DIR": app.config["STORAGE_DIR"],
         "PYTHONUNBUFFERED": "1",
     })
     env.update({k: str(v) for k, v in extra.items()})
