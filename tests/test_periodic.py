@@ -1,4 +1,6 @@
 """Periodic work: once per period across processes, the cron URL, the reaper and the sweep."""
+import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -144,3 +146,15 @@ def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs):
     row = job_row(app, job_id)
     assert row.status == "failed"
     assert row.error.startswith("The job could not run:") and "no_such_function" in row.error
+
+
+@pytest.mark.slow
+def test_two_workers_run_each_period_of_a_task_once_between_them(app, worker_process):
+    workers = [worker_process(**WORKER_ENV), worker_process(**WORKER_ENV)]
+    time.sleep(4.5)
+    runs = [re.findall(r"Job OK \(periodic-jobs_reap-(\d+)\)", worker.output())
+            for worker in workers]
+    seen = [slot for slots in runs for slot in slots]
+    # Both schedulers wanted every one-second period; each period ran exactly once.
+    assert len(seen) >= 3, [w.output() for w in workers]
+    assert len(seen) == len(set(seen)), runs

@@ -57,7 +57,7 @@ class LocalStorage:
         return written
 
     def open(self, key):
-        """A binary file object to read from; the caller closes it."""
+        """A seekable binary file object to read from; the caller closes it."""
         return self._path(key).open("rb")
 
     def size(self, key):

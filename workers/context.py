@@ -7,6 +7,7 @@ import traceback
 import uuid
 
 from rq import get_current_job
+from rq.timeouts import JobTimeoutException
 
 from .runs import Heartbeat, JobCancelled, JobRun, LeaseLost
 
@@ -126,15 +127,23 @@ def _run_attempt(app, func, job_id):
         _record_failure(job_id, lease, exc)
         raise
     heartbeat.stop()
-    if job_lifecycle.complete(job_id, lease, result):
+    try:
+        completed = job_lifecycle.complete(job_id, lease, result)
         db.session.commit()
-    else:
+    except Exception as exc:  # e.g. a result that is not JSON: the attempt failed after all
         db.session.rollback()
+        _record_failure(job_id, lease, exc)
+        raise
+    if not completed:
         log.warning("job %s: finished, but another run holds the row; result dropped", job_id)
     return result
 
 
 def describe(exc):
+    if isinstance(exc, JobTimeoutException):
+        rq_job = get_current_job()
+        limit = f" of {rq_job.timeout} seconds" if rq_job is not None and rq_job.timeout else ""
+        return f"Timed out: the job ran longer than its limit{limit}."
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 

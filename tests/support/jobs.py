@@ -149,3 +149,20 @@ def fails_first(run):
 
 jobqueue.register("test.fails_first", jobqueue.JobSpec("tests.support.jobs.fails_first",
                                                        queue="default", label="Fails once"))
+
+
+@tracked
+def sleepy(run):
+    time.sleep(run.payload.get("seconds", 5))
+    return {"slept": True}
+
+
+@tracked
+def unstorable(run):
+    return {"when": object()}  # not JSON: the result cannot be stored
+
+
+jobqueue.register("test.sleepy", jobqueue.JobSpec("tests.support.jobs.sleepy", queue="high",
+                                                  timeout=1, label="Sleepy"))
+jobqueue.register("test.unstorable", jobqueue.JobSpec("tests.support.jobs.unstorable",
+                                                      queue="high", label="Unstorable"))

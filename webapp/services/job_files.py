@@ -4,6 +4,9 @@ A part is rewritten with the same bytes when a chunk is redone after a crash,
 so joining the parts gives every row once. Parts are deleted only after the
 row that records the joined file commits (a crash in between joins again).
 """
+import shutil
+import tempfile
+import zipfile
 from datetime import timedelta
 
 from flask import current_app
@@ -50,6 +53,28 @@ def join_parts(job_id, name, parts, filename, content_type, head=b""):
     size = storage.put_stream(key, chunks())
     after_commit(delete_parts, storage, job_id, name, parts)
     return {"key": key, "filename": filename, "content_type": content_type, "bytes": size}
+
+
+def join_zip_parts(job_id, name, parts, filename):
+    """Merges part ZIPs (one per chunk) into one ZIP, entry by entry.
+
+    Memory stays flat: the ZIP is built in a temporary file, each entry is
+    copied as a stream, and the result goes to storage in chunks.
+    """
+    storage = get_storage()
+    key = file_key(job_id, filename)
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as joined:
+            for number in range(parts):
+                with storage.open(part_key(job_id, name, number)) as raw, \
+                        zipfile.ZipFile(raw) as part:
+                    for info in part.infolist():
+                        with part.open(info) as source, joined.open(info, "w") as target:
+                            shutil.copyfileobj(source, target, READ_CHUNK)
+        spool.seek(0)
+        size = storage.put_stream(key, iter(lambda: spool.read(READ_CHUNK), b""))
+    after_commit(delete_parts, storage, job_id, name, parts)
+    return {"key": key, "filename": filename, "content_type": "application/zip", "bytes": size}
 
 
 def delete_parts(storage, job_id, name, parts):
