@@ -73,3 +73,14 @@ def test_job_finished_is_sent_once_when_a_row_completes_or_fails(app, run_jobs):
     finally:
         job_finished.disconnect(receiver)
     assert sorted(seen) == [("test.fails_first", "failed"), ("worker.check", "completed")]
+
+
+def test_a_worker_takes_high_before_default_before_low(app, run_jobs):
+    for name in jobqueue.QUEUES:
+        jobqueue.register(f"test.on_{name}", jobqueue.JobSpec("workers.maintenance.check_worker",
+                                                               queue=name))
+    with app.app_context():
+        ids = {name: jobqueue.submit(f"test.on_{name}").id for name in ("low", "default", "high")}
+    assert run_jobs() == 3
+    finished = {name: job_row(app, job_id).finished_at for name, job_id in ids.items()}
+    assert finished["high"] < finished["default"] < finished["low"]
