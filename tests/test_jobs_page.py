@@ -125,3 +125,16 @@ def test_another_users_job_cannot_be_cancelled_or_retried(app, client, auth, own
     assert post(client, auth, f"/jobs/{job_id}/retry").status_code == 404
     assert job_row(app, job_id).status == "pending"
     assert job_id not in client.get("/jobs/").get_data(as_text=True)
+
+
+def test_cancelling_a_job_waiting_for_its_retry_takes_it_off_the_schedule(app, client, auth, owner,
+                                                                           redis, run_jobs):
+    job_id = submit(app, "test.flaky", owner, fail_times=1)
+    run_jobs()  # attempt 1 fails; RQ schedules the retry for later
+    assert job_row(app, job_id).status == "pending"
+    assert redis.zscore("rq:scheduled:high", job_id) is not None
+
+    assert post(client, auth, f"/jobs/{job_id}/cancel").status_code == 200
+
+    assert job_row(app, job_id).status == "failed"
+    assert redis.zscore("rq:scheduled:high", job_id) is None

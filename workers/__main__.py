@@ -49,10 +49,10 @@ def main(argv):
     app = create_app()
     set_app(app)
     burst = "--burst" in argv
+    periodic = None if burst else start_periodic_scheduler(app)
     # Its own connection: RQ raises the socket timeout for its blocking dequeue.
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     wait_for_redis(connection)
-    periodic = None if burst else start_periodic_scheduler(app)
     worker = build_worker(app, connection)
     try:
         worker.work(with_scheduler=True, burst=burst)
