@@ -38,9 +38,9 @@ def test_job_failing_twice_then_succeeding_completes_on_the_third_attempt(app, r
     waits = [later - earlier for earlier, later in zip(times, times[1:])]
     # The spec's backoff is (2, 4). RQ keeps a retry's due time in whole seconds
     # and its scheduler looks once a second, so a wait is its interval give or
-    # take a second (plus the attempt's own run time).
-    assert 1.0 < waits[0] < 3.6, waits
-    assert 3.0 < waits[1] < 5.6, waits
+    # take a second, plus the attempt's own start-up (slower on a busy machine).
+    assert 1.0 < waits[0] < 4.5, waits
+    assert 3.0 < waits[1] < 6.5, waits
 
 
 def test_failed_attempt_leaves_the_row_pending_with_its_error_until_the_retry(app, redis, worker_process):

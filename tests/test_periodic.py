@@ -1,6 +1,5 @@
 """Periodic work: once per period across processes, the cron URL, the reaper and the sweep."""
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from workers.scheduler import build_scheduler
 
 from .support import jobs as test_jobs
 from .support.jobs import WORKER_ENV, job_row, wait_for_status
+from .support.processes import wait_for
 
 SECRET = "cron-secret-for-tests-0123456789"
 
@@ -151,10 +151,17 @@ def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs):
 @pytest.mark.slow
 def test_two_workers_run_each_period_of_a_task_once_between_them(app, worker_process):
     workers = [worker_process(**WORKER_ENV), worker_process(**WORKER_ENV)]
-    time.sleep(4.5)
-    runs = [re.findall(r"Job OK \(periodic-jobs_reap-(\d+)\)", worker.output())
-            for worker in workers]
-    seen = [slot for slots in runs for slot in slots]
+
+    def reap_periods():
+        return [re.findall(r"Job OK \(periodic-jobs_reap-(\d+)\)", worker.output())
+                for worker in workers]
+
+    wait_for(lambda: all("Listening on" in worker.output() for worker in workers), timeout=30,
+             message="both workers to start")
+    started = len(sum(reap_periods(), []))
+    wait_for(lambda: len(sum(reap_periods(), [])) >= started + 3, timeout=30,
+             message="three more periods of the reaper")
+    runs = reap_periods()
+    seen = sum(runs, [])
     # Both schedulers wanted every one-second period; each period ran exactly once.
-    assert len(seen) >= 3, [w.output() for w in workers]
     assert len(seen) == len(set(seen)), runs
