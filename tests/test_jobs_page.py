@@ -51,6 +51,16 @@ def test_export_from_the_page_polls_until_done_then_stops(app, client, auth, own
     assert client.get(f"/jobs/{job_id}/files/csv").status_code == 200
 
 
+def scan_events(app):
+    from webapp.extensions import db
+    from webapp.models import ScanEvent
+
+    with app.app_context():
+        count = db.session.query(ScanEvent).count()
+        db.session.remove()
+    return count
+
+
 def job_row_id(app, owner):
     from webapp.extensions import db
     from webapp.models import BackgroundJob
@@ -88,9 +98,12 @@ def test_cancelling_a_running_job_stops_it_between_chunks(app, client, auth, own
     assert "Cancelling" in client.get(f"/jobs/{job_id}/card", headers=HX).get_data(as_text=True)
 
     row = wait_for_status(app, job_id, worker=worker)
-    assert row.status == "failed" and row.error.startswith("Cancelled after")
+    assert row.status == "failed"
     assert 20 <= row.progress_done < 400
+    assert row.error == f"Cancelled after {row.progress_done:,} done."
     assert row.attempts == 1  # cancelled, not retried
+    # It stopped at a chunk boundary: the work kept is exactly what the row says is done.
+    assert scan_events(app) == row.progress_done
 
 
 def test_retrying_a_failed_job_runs_the_same_row_again(app, client, auth, owner, redis, run_jobs):

@@ -112,7 +112,7 @@ def _run_attempt(app, func, job_id):
     except JobCancelled:
         heartbeat.stop()
         db.session.rollback()
-        job_lifecycle.stop_cancelled(job_id, lease, f"Cancelled after {run.done:,} done.")
+        job_lifecycle.stop_cancelled(job_id, lease, f"Cancelled after {run.saved:,} done.")
         db.session.commit()
         _no_rq_retry()
         return None

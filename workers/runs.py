@@ -36,7 +36,7 @@ class JobRun:
         self.checkpoint = row.checkpoint
         self.attempt = row.attempts
         self.max_attempts = row.max_attempts
-        self.done = row.progress_done
+        self.done = self.saved = row.progress_done  # saved: what the row says is committed
         self.total = row.progress_total
         self.lease = lease
         self._interval = config["JOB_PROGRESS_INTERVAL"]
@@ -52,9 +52,11 @@ class JobRun:
         if checkpoint is not None:
             self.checkpoint = checkpoint
         finished = self.total is not None and done >= self.total
+        # A cancel request seen by the heartbeat forces a write: the work done so far is kept.
         due = (checkpoint is not None or row_errors is not None or finished
+               or self.cancelled.is_set()
                or time.monotonic() - self._last_write >= self._interval)
-        if due:
+        if due and not self.lost.is_set():
             self._write(done, total, checkpoint, row_errors)
         self.raise_if_stopped()
 
@@ -72,6 +74,7 @@ class JobRun:
             self.lost.set()
             return
         db.session.commit()
+        self.saved = done if done is not None else self.saved
         self._last_write = time.monotonic()
         if cancel:
             self.cancelled.set()

@@ -22,7 +22,7 @@ from webapp import periodic
 
 log = logging.getLogger("workers.scheduler")
 
-PERIODIC_FUNC = "workers.periodic.run_task"
+HEARTBEAT_EVERY = 30  # seconds; rq.cron forgets a scheduler silent for 120
 
 
 def _now():
@@ -74,7 +74,7 @@ def run(app, parent_pid):
                                       socket_connect_timeout=10)
     scheduler = build_scheduler(connection, app.config)
     registered = False
-    pause = 1.0
+    pause, last_beat = 1.0, 0.0
     while not stopping and os.getppid() == parent_pid:
         try:
             if not registered:
@@ -82,7 +82,9 @@ def run(app, parent_pid):
                 registered = True
             if scheduler.enqueue_jobs():
                 scheduler.save()
-            scheduler.heartbeat()
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                scheduler.heartbeat()
+                last_beat = time.monotonic()
             pause = 1.0
             sleep = min(scheduler.calculate_sleep_interval(), 1.0)
         except RedisError:
