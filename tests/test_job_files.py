@@ -63,3 +63,58 @@ def test_files_of_old_jobs_are_purged_and_the_page_says_so(app, client, owner, r
     assert response.status_code == 404 and "has been deleted" in response.get_data(as_text=True)
     assert "files of this job have been deleted" in client.get("/jobs/").get_data(as_text=True)
     assert client.get(f"/jobs/{recent}/files/csv").status_code == 200
+
+
+def test_row_errors_survive_a_resume_and_list_each_refused_row_once(app):
+    from webapp.services.row_errors import RowErrors
+
+    columns = ["target_url", "title"]
+    with app.app_context():
+        first = RowErrors("J2", columns)
+        first.add(3, "target_url: not a web address", {"target_url": "nope", "title": "A"})
+        state = first.end_chunk()  # chunk 1 committed with this state
+        second_chunk = RowErrors("J2", columns, state=state)
+        second_chunk.add(9, "title: too long", {"target_url": "https://x.example", "title": "=B"})
+        second_chunk.end_chunk()  # ... and the run dies before committing chunk 2
+
+        resumed = RowErrors("J2", columns, state=state)  # the rerun starts from chunk 1's state
+        resumed.add(9, "title: too long", {"target_url": "https://x.example", "title": "=B"})
+        resumed.end_chunk()
+        summary = resumed.finish()
+        db.session.commit()
+        data = get_storage().get(summary["key"]).decode("utf-8-sig")
+
+    assert summary["count"] == 2 and [s["line"] for s in summary["sample"]] == [3, 9]
+    assert data.splitlines() == ["line,error,target_url,title",
+                                 "3,target_url: not a web address,nope,A",
+                                 "9,title: too long,https://x.example,'=B"]
+
+
+def test_the_errors_file_is_linked_from_the_page_and_the_api(app, client, owner):
+    from webapp.services.row_errors import RowErrors
+
+    with app.app_context():
+        row = finished_job_row(owner)
+        errors = RowErrors(row.id, ["title"])
+        errors.add(2, "title: missing", {"title": ""})
+        row.row_errors = errors.finish()
+        db.session.commit()
+        job_id = row.id
+        db.session.remove()
+
+    job = client.get(f"/api/jobs/{job_id}").json
+    assert job["errors"]["count"] == 1 and job["errors"]["sample"] == [{"line": 2, "message": "title: missing"}]
+    assert job["errors"]["url"] == f"/jobs/{job_id}/files/errors"
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "1 row could not be used." in page and "Download the rows with errors (CSV)" in page
+    download = client.get(job["errors"]["url"])
+    assert download.status_code == 200
+    assert download.get_data().decode("utf-8-sig").splitlines()[1] == "2,title: missing,"
+
+
+def finished_job_row(owner):
+    row = BackgroundJob(type="exports.codes", owner_id=owner, status="completed", result={},
+                        finished_at=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    return row
