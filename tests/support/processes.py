@@ -51,10 +51,6 @@ class WorkerProcess:
                 _kill(pid)
             self.proc.wait(timeout=10)
 
-    def horse_pids(self):
-        """The work horses: the worker's children in a process group of their own."""
-        return [pid for pid in descendants(self.proc.pid) if _pgid(pid) not in (None, self.proc.pid)]
-
     def stop(self):
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -74,11 +70,6 @@ def _stat(pid):
     except OSError:
         return None
     return text[text.rindex(")") + 2:].split()  # fields after the command name
-
-
-def _pgid(pid):
-    fields = _stat(pid)
-    return int(fields[2]) if fields else None
 
 
 def _kill(pid):
