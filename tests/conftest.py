@@ -125,8 +125,14 @@ def app_factory(database, tmp_path):
 
 
 @pytest.fixture
-def app(app_factory):
-    app = app_factory()
+def app_overrides():
+    """Config overrides for the `app` fixture; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(app_factory, app_overrides):
+    app = app_factory(**app_overrides)
     clean(app)
     from webapp.redis_client import get_redis
 

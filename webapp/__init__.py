@@ -30,6 +30,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_job_plugins(app)
     return app
 
 
@@ -63,16 +64,25 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .views import account, api, auth, dashboard, health, images, jobs, qrcodes
+    from .views import account, admin_rq, api, auth, dashboard, health, images, jobs, qrcodes
 
     for module in (auth, account, dashboard, health, jobs, qrcodes, images, api):
         app.register_blueprint(module.bp)
+    admin_rq.init_app(app)
 
 
 def register_errorhandlers(app):
     from .errors import register_errorhandlers as register
 
     register(app)
+
+
+def register_job_plugins(app):
+    """Modules named in JOB_PLUGINS add job types or periodic work when imported."""
+    import importlib
+
+    for name in app.config["JOB_PLUGINS"]:
+        importlib.import_module(name)
 
 
 def register_commands(app):

@@ -69,6 +69,23 @@ class Config:
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
 
+        # Background jobs: liveness, recovery and periodic work (seconds).
+        self.JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 10.0)
+        self.JOB_STALE_AFTER = env_float("JOB_STALE_AFTER", 90.0)
+        self.JOB_ENQUEUE_GRACE = env_float("JOB_ENQUEUE_GRACE", 60.0)
+        self.JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0)
+        self.JOB_REAPER_INTERVAL = env_float("JOB_REAPER_INTERVAL", 60.0)
+        self.JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0)
+        self.JOB_FILES_RETENTION_DAYS = env_int("JOB_FILES_RETENTION_DAYS", 7)
+        self.JOB_PLUGINS = [name.strip() for name in os.environ.get("JOB_PLUGINS", "").split(",")
+                            if name.strip()]
+        self.WORKER_MAINTENANCE_INTERVAL = env_int("WORKER_MAINTENANCE_INTERVAL", 60)
+        self.WORKER_JOB_MONITORING_INTERVAL = env_int("WORKER_JOB_MONITORING_INTERVAL", 30)
+        self.EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 2000)
+        self.CSV_MAX_ROWS = env_int("CSV_MAX_ROWS", 100_000)
+        self.CSV_MAX_BYTES = env_int("CSV_MAX_BYTES", 20 * 1024 * 1024)
+        self.CSV_MAX_LINE_BYTES = env_int("CSV_MAX_LINE_BYTES", 64 * 1024)
+
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "10 per minute; 50 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -1,8 +1,9 @@
 """Where files live: one small interface, a local directory by default.
 
 Deployments with several web machines need shared storage; an S3-compatible
-store plugs in by implementing the same four methods and naming it in
-`STORAGE_BACKEND`.
+store plugs in by implementing the same methods and naming it in
+`STORAGE_BACKEND`. `put`/`get` are for small files; `put_stream`/`open`/`size`
+let big ones (uploaded CSVs, exports) pass through in chunks.
 """
 import os
 import tempfile
@@ -36,6 +37,31 @@ class LocalStorage:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    def put_stream(self, key, chunks):
+        """Like `put`, from an iterable of bytes; returns the number of bytes written."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        written = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+                    written += len(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return written
+
+    def open(self, key):
+        """A seekable binary file object to read from; the caller closes it."""
+        return self._path(key).open("rb")
+
+    def size(self, key):
+        return self._path(key).stat().st_size
 
     def get(self, key):
         return self._path(key).read_bytes()

@@ -1,5 +1,8 @@
-"""`python -m workers`: one RQ worker with the scheduler, on high, default and low."""
+"""`python -m workers`: an RQ worker on high, default and low, RQ's retry scheduler,
+and the periodic scheduler in a child process."""
 import logging
+import multiprocessing
+import os
 import sys
 
 import redis
@@ -10,7 +13,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 from webapp import create_app
 from webapp.jobqueue import QUEUES, queue
 
-from .context import set_app
+from . import scheduler
+from .context import on_horse_killed, set_app
 
 log = logging.getLogger("workers")
 
@@ -22,18 +26,43 @@ def wait_for_redis(connection):
     connection.ping()
 
 
+def start_periodic_scheduler(app):
+    """Forked before the worker opens anything, so it shares no sockets with it."""
+    process = multiprocessing.get_context("fork").Process(
+        target=scheduler.run, args=(app, os.getpid()), name="periodic-scheduler", daemon=True)
+    process.start()
+    return process
+
+
+def build_worker(app, connection):
+    return Worker(
+        [queue(name, connection) for name in QUEUES], connection=connection,
+        # Abandoned-job cleanup and re-taking RQ's retry-scheduler lock happen in
+        # maintenance; RQ's default of 10 minutes is too slow to recover from a crash.
+        maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+        job_monitoring_interval=app.config["WORKER_JOB_MONITORING_INTERVAL"],
+        work_horse_killed_handler=on_horse_killed,
+    )
+
+
 def main(argv):
     app = create_app()
     set_app(app)
+    burst = "--burst" in argv
+    periodic = None if burst else start_periodic_scheduler(app)
     # Its own connection: RQ raises the socket timeout for its blocking dequeue.
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     wait_for_redis(connection)
-    worker = Worker([queue(name, connection) for name in QUEUES], connection=connection)
+    worker = build_worker(app, connection)
     try:
-        worker.work(with_scheduler=True, burst="--burst" in argv)
+        worker.work(with_scheduler=True, burst=burst)
     except RedisConnectionError:
         # Redis stopping first (Ctrl-C under honcho) is an ordinary way to end.
         log.warning("Redis went away; the worker stops")
+    finally:
+        if periodic is not None and periodic.is_alive():
+            periodic.terminate()
+            periodic.join(timeout=5)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 import functools
 import logging
 import os
+import socket
 import traceback
+import uuid
 
 from rq import get_current_job
+from rq.timeouts import JobTimeoutException
+
+from .runs import Heartbeat, JobCancelled, JobRun, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,10 @@ def _after_fork(app):
         _app_pid = os.getpid()
 
 
+def process_identity(pid=None):
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
+
+
 def in_app_context(func):
     """Run a plain job in a fresh app context: commit on success, roll back on error."""
     @functools.wraps(func)
@@ -61,65 +70,134 @@ def in_app_context(func):
 
 
 def tracked(func):
-    """A job for a BackgroundJob row: mirrors processing/completed/failed onto it.
+    """A job for a BackgroundJob row: `func(run)` gets a JobRun and returns the result.
 
-    `func(row)` returns the result to store. On an exception the row goes back to
-    pending while RQ has retries left, and to failed after the last attempt.
+    The row mirrors the attempt: processing while it runs (with a heartbeat),
+    completed with the result, or on an exception back to pending while RQ will
+    retry and the row's budget allows, else failed. A delivery that cannot claim
+    the row (it finished, or a live run holds it) does nothing.
     """
     @functools.wraps(func)
     def wrapper(job_id):
         app = get_app()
         _after_fork(app)
         from webapp.extensions import db
-        from webapp.models import BackgroundJob
-        from webapp.models.base import utcnow
 
         with app.app_context():
             try:
-                row = db.session.get(BackgroundJob, job_id)
-                if row is None:
-                    log.warning("job row %s is gone; nothing to do", job_id)
-                    return None
-                if row.status in ("completed", "failed"):
-                    return row.result  # a duplicate delivery of a finished job
-                row.status = "processing"
-                row.attempts += 1
-                row.started_at = row.started_at or utcnow()
-                row.error = None
-                db.session.commit()
-
-                result = func(row)
-                row.status = "completed"
-                row.result = result
-                row.finished_at = utcnow()
-                db.session.commit()
-                return result
-            except BaseException as exc:
-                db.session.rollback()
-                _record_failure(db, job_id, exc)
-                raise
+                return _run_attempt(app, func, job_id)
             finally:
                 db.session.remove()
     return wrapper
 
 
-def _record_failure(db, job_id, exc):
+def _run_attempt(app, func, job_id):
+    from webapp.extensions import db
     from webapp.models import BackgroundJob
-    from webapp.models.base import utcnow
+    from webapp.services import job_lifecycle
 
-    rq_job = get_current_job()
-    retries_left = bool(rq_job and rq_job.retries_left)
-    try:
+    lease = uuid.uuid4().hex
+    if not job_lifecycle.claim(job_id, lease, process_identity()):
+        db.session.rollback()
         row = db.session.get(BackgroundJob, job_id)
-        if row is None:
-            return
-        row.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
-        if retries_left:
-            row.status = "pending"
-        else:
-            row.status = "failed"
-            row.finished_at = utcnow()
+        log.info("job %s not claimed (%s); this delivery does nothing",
+                 job_id, row.status if row else "row is gone")
+        return row.result if row is not None and row.status == "completed" else None
+    db.session.commit()
+    run = JobRun(db.session.get(BackgroundJob, job_id), lease, app.config)
+    heartbeat = Heartbeat(app, run)
+    heartbeat.start()
+    try:
+        result = func(run)
+    except JobCancelled:
+        heartbeat.stop()
+        db.session.rollback()
+        job_lifecycle.stop_cancelled(job_id, lease, f"Cancelled after {run.saved:,} done.")
+        db.session.commit()
+        _no_rq_retry()
+        return None
+    except LeaseLost:
+        heartbeat.stop()
+        db.session.rollback()
+        log.warning("job %s: another run took the row over; this one stops", job_id)
+        return None
+    except BaseException as exc:
+        heartbeat.stop()
+        db.session.rollback()
+        _record_failure(job_id, lease, exc)
+        raise
+    heartbeat.stop()
+    try:
+        completed = job_lifecycle.complete(job_id, lease, result)
+        db.session.commit()
+    except Exception as exc:  # e.g. a result that is not JSON: the attempt failed after all
+        db.session.rollback()
+        _record_failure(job_id, lease, exc)
+        raise
+    if not completed:
+        log.warning("job %s: finished, but another run holds the row; result dropped", job_id)
+    return result
+
+
+def describe(exc):
+    if isinstance(exc, JobTimeoutException):
+        rq_job = get_current_job()
+        limit = f" of {rq_job.timeout} seconds" if rq_job is not None and rq_job.timeout else ""
+        return f"Timed out: the job ran longer than its limit{limit}."
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _rq_will_retry():
+    rq_job = get_current_job()
+    return bool(rq_job and rq_job.retries_left)
+
+
+def _no_rq_retry():
+    """The row is final: make RQ agree, so it neither retries nor calls this a success later."""
+    rq_job = get_current_job()
+    if rq_job is not None:
+        rq_job.retries_left = 0
+
+
+def _record_failure(job_id, lease, exc):
+    from webapp.extensions import db
+    from webapp.services import job_lifecycle
+
+    try:
+        status = job_lifecycle.end_attempt(job_id, describe(exc), _rq_will_retry(), lease=lease)
         db.session.commit()
     except Exception:
         db.session.rollback()
-        log.exception("could not record the failure of job %s", job_id)
+        log.exception("could not record the failure of job %s; the reaper will", job_id)
+        return
+    if status != "pending":
+        _no_rq_retry()
+
+
+def on_horse_killed(rq_job, retpid, ret_val, rusage):
+    """RQ's hook in the worker process when a work horse dies without reporting (kill -9, OOM).
+
+    RQ then retries the job or fails it, but never tells the job: the row would
+    stay `processing` until the reaper noticed. Mirror it now.
+    """
+    from webapp.extensions import db
+    from webapp.services import job_lifecycle
+
+    app = get_app()
+    signal_no = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
+    reason = (f"The process running this job was killed (signal {signal_no})."
+              if signal_no else f"The process running this job exited unexpectedly ({ret_val}).")
+    with app.app_context():
+        try:
+            status = job_lifecycle.end_attempt(rq_job.id, reason, bool(rq_job.retries_left),
+                                               claimed_by=process_identity(retpid))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not record the death of job %s; the reaper will", rq_job.id)
+            return
+        finally:
+            db.session.remove()
+    log.warning("job %s: %s The row is now %s.", rq_job.id, reason, status or "unchanged")
+    if status == "failed":
+        rq_job.retries_left = 0

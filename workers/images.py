@@ -12,9 +12,9 @@ UNEXPECTED = "Optimisation failed unexpectedly; upload the file again to retry."
 
 
 @tracked
-def optimise_image(row):
+def optimise_image(run):
     """`row.payload["image_id"]` → an optimised variant. Safe to run twice."""
-    image_id = row.payload["image_id"]
+    image_id = run.payload["image_id"]
     # Commit "processing" first, so the page and the API show that work has started.
     images.mark_processing(image_id)
     db.session.commit()

@@ -9,7 +9,7 @@ from .context import tracked
 
 
 @tracked
-def check_worker(row):
+def check_worker(run):
     """Proves the round trip web → Redis → worker → database works."""
     rq_job = get_current_job()
     return {

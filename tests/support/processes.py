@@ -16,6 +16,7 @@ def process_env(app, **extra):
         "SECRET_KEY": app.config["SECRET_KEY"],
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
+        "STORAGE_DIR": app.config["STORAGE_DIR"],
         "PYTHONUNBUFFERED": "1",
     })
     env.update({k: str(v) for k, v in extra.items()})
@@ -38,9 +39,16 @@ class WorkerProcess:
         return self
 
     def kill(self):
-        """kill -9 of the whole process group: the worker and its work horse."""
+        """kill -9 of the worker and everything it started, as when its machine dies.
+
+        RQ puts each work horse in a process group of its own, so killing the
+        worker's group alone would leave the horse running.
+        """
         if self.proc and self.proc.poll() is None:
+            children = descendants(self.proc.pid)
             os.killpg(self.proc.pid, signal.SIGKILL)
+            for pid in children:
+                _kill(pid)
             self.proc.wait(timeout=10)
 
     def stop(self):
@@ -54,6 +62,37 @@ class WorkerProcess:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+
+def _stat(pid):
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()  # fields after the command name
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def descendants(pid):
+    """Every live process below `pid` (from /proc, Linux only)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(entry.name)
+            if fields:
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def wait_for(predicate, timeout=20, interval=0.1, message="condition"):

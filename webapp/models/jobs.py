@@ -5,9 +5,19 @@ from ..extensions import db
 from .base import JSONType, UTCDateTime, new_id, utcnow
 
 JOB_STATUSES = ("pending", "processing", "completed", "failed")
+ACTIVE_STATUSES = ("pending", "processing")
 
 
 class BackgroundJob(db.Model):
+    """One unit of background work as its owner sees it; RQ only carries it.
+
+    A run owns the row through `lease` while it works: progress, completion and
+    failure only land while the lease is still the run's, so a run that lost
+    the row (its worker was presumed dead and the job was handed on) cannot
+    overwrite the one that took over. `heartbeat_at` is how the reaper tells a
+    working run from a vanished one.
+    """
+
     __tablename__ = "background_jobs"
     __table_args__ = (
         Index("ix_background_jobs_owner_created", "owner_id", "created_at"),
@@ -25,9 +35,39 @@ class BackgroundJob(db.Model):
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(Text)
+    # {"count": n, "sample": [{"line": 4, "message": "..."}], "key": storage key of the full CSV}
+    row_errors = mapped_column(JSONType, nullable=True)
+    # Whatever a rerun needs to resume where the last committed chunk ended.
+    checkpoint = mapped_column(JSONType, nullable=True)
     rq_job_id: Mapped[str | None] = mapped_column(String(64))
+    lease: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    heartbeat_at = mapped_column(UTCDateTime, nullable=True)
+    cancel_requested_at = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     started_at = mapped_column(UTCDateTime, nullable=True)
     finished_at = mapped_column(UTCDateTime, nullable=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def percent(self):
+        """0–100, or None while the total is unknown."""
+        if self.status == "completed":
+            return 100
+        if not self.progress_total:
+            return None
+        return max(0, min(100, int(self.progress_done * 100 / self.progress_total)))
+
+    @property
+    def files(self):
+        """Result files by name: {"csv": {"key", "filename", "content_type", "bytes"}}."""
+        return dict((self.result or {}).get("files") or {})
+
+    def __repr__(self):
+        return f"<BackgroundJob {self.type} {self.id} {self.status}>"

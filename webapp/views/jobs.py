@@ -1,20 +1,96 @@
 """Background jobs as the signed-in user sees them."""
-from flask import Blueprint, abort
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import jobqueue
 from ..extensions import db
-from ..models import BackgroundJob
 from ..rendering import render
+from ..services import Conflict, ServiceError, exports
+from ..services import jobs as job_service
+from ..storage import get_storage
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
+# htmx stops an `every` poll when the answer has this status.
+STOP_POLLING = 286
+
 
 def own_job(job_id):
-    row = db.session.get(BackgroundJob, job_id)
-    if row is None or row.owner_id != current_user.id:
+    try:
+        return job_service.get_owned(current_user.id, job_id)
+    except ServiceError:
         abort(404)
-    return row
+
+
+def card(row, status=200, message=None):
+    """One job's card; a finished job's card answers 286 and carries no poll, so polling ends."""
+    if status == 200 and not row.is_active and request.args.get("poll"):
+        status = STOP_POLLING
+    return render("jobs/_job.html", block="job", job=row, label=jobqueue.label_of(row.type),
+                  files=job_service.file_names(row), message=message), status
+
+
+def act_on(job_id, action):
+    """Cancel or retry; a refusal is shown on the card itself."""
+    try:
+        row = action(current_user.id, job_id)
+    except Conflict as exc:
+        db.session.rollback()
+        row, status, message = own_job(job_id), exc.status, exc.message
+    else:
+        db.session.commit()
+        status, message = 200, None
+    if request.headers.get("HX-Request"):
+        return card(row, status=status, message=message)
+    if message:
+        flash(message, "error")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/")
+@login_required
+def index():
+    rows = job_service.list_for(current_user.id)
+    return render("jobs/index.html", jobs=rows, label_of=jobqueue.label_of,
+                  file_names=job_service.file_names)
+
+
+@bp.get("/<job_id>/card")
+@login_required
+def job_card(job_id):
+    return card(own_job(job_id))
+
+
+@bp.post("/<job_id>/cancel")
+@login_required
+def cancel(job_id):
+    return act_on(job_id, job_service.cancel)
+
+
+@bp.post("/<job_id>/retry")
+@login_required
+def retry(job_id):
+    return act_on(job_id, job_service.retry)
+
+
+@bp.post("/exports")
+@login_required
+def start_export():
+    row = exports.start_export(current_user.id, request.form.get("what", ""))
+    if request.headers.get("HX-Request"):
+        return card(row, status=202)
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<job_id>/files/<name>")
+@login_required
+def download(job_id, name):
+    key, filename, content_type = job_service.download(current_user.id, job_id, name)
+    storage = get_storage()
+    if not storage.exists(key):
+        abort(404, "That file is gone; run the job again to make a new one.")
+    return send_file(storage.open(key), mimetype=content_type, as_attachment=True,
+                     download_name=filename, max_age=0)
 
 
 @bp.post("/worker-check")

@@ -1,3 +1,2 @@
 """Imports every API resource module so its routes land on the blueprint."""
-from . import images  # noqa: E402,F401
-from . import qrcodes  # noqa: E402,F401
+from . import exports, images, jobs, qrcodes  # noqa: F401

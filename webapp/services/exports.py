@@ -1,0 +1,108 @@
+"""Exports of a user's data as files, built chunk by chunk by a job on the low queue.
+
+Each chunk of rows is written as a part file and committed with a checkpoint
+(the last row's sort key), so a run that dies resumes after the last
+committed chunk and the joined file has every row exactly once.
+"""
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import func, select, tuple_
+
+from .. import jobqueue
+from ..extensions import db
+from ..models import QrCode, ScanEvent
+from . import ServiceError
+from .csv_export import encode_rows, header
+from .job_files import join_parts, put_part
+
+CODE_COLUMNS = ["id", "slug", "kind", "title", "target_url", "content", "scan_url", "active",
+                "expires_at", "scan_count", "created_at", "updated_at"]
+SCAN_COLUMNS = ["scanned_at", "code_id", "slug", "title", "device_type", "os", "browser",
+                "referrer", "country", "is_bot"]
+WHAT = {"codes": "exports.codes", "scans": "exports.scans"}
+
+
+def start_export(owner_id, what, format=None):
+    """Validates the request and submits the job (which commits). Returns the row."""
+    if what == "images":
+        raise ServiceError("Exporting images is not available yet: it arrives with code "
+                           "rendering. Export codes or scans as CSV meanwhile.",
+                           fields={"what": "Not available yet."}, status=422, code="not_available")
+    if what not in WHAT:
+        raise ServiceError("Choose what to export: codes or scans.",
+                           fields={"what": "Use codes or scans."}, status=422)
+    if format not in (None, "csv"):
+        raise ServiceError(f"{what.capitalize()} are exported as CSV only.",
+                           fields={"format": "Use csv (or leave it out)."}, status=422)
+    return jobqueue.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": "csv"})
+
+
+def _code_row(code, base_url):
+    scan_url = f"{base_url}/s/{code.slug}" if code.kind == "dynamic" else ""
+    return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
+            code.active, code.expires_at, code.scan_count, code.created_at, code.updated_at]
+
+
+def _codes_after(owner_id, after, limit):
+    query = select(QrCode).where(QrCode.owner_id == owner_id)
+    if after:
+        query = query.where(tuple_(QrCode.created_at, QrCode.id) > (_parse_time(after[0]), after[1]))
+    return db.session.scalars(query.order_by(QrCode.created_at, QrCode.id).limit(limit)).all()
+
+
+def _scans_after(owner_id, after, limit):
+    query = (select(ScanEvent, QrCode.slug, QrCode.title)
+             .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
+             .where(QrCode.owner_id == owner_id))
+    if after:
+        query = query.where(ScanEvent.id > after)
+    return db.session.execute(query.order_by(ScanEvent.id).limit(limit)).all()
+
+
+def _parse_time(value):
+    return datetime.fromisoformat(value)
+
+
+def export_codes(run):
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    total = db.session.scalar(select(func.count()).select_from(QrCode)
+                              .where(QrCode.owner_id == run.owner_id))
+
+    def chunk(after, limit):
+        codes = _codes_after(run.owner_id, after, limit)
+        last = [codes[-1].created_at.isoformat(), codes[-1].id] if codes else None
+        return [_code_row(code, base_url) for code in codes], last
+
+    return _export(run, "codes", CODE_COLUMNS, total, chunk)
+
+
+def export_scans(run):
+    total = db.session.scalar(select(func.count()).select_from(ScanEvent)
+                              .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
+                              .where(QrCode.owner_id == run.owner_id))
+
+    def chunk(after, limit):
+        rows = _scans_after(run.owner_id, after, limit)
+        out = [[s.scanned_at, s.qr_code_id, slug, title, s.device_type, s.os, s.browser,
+                s.referrer, s.country, s.is_bot] for s, slug, title in rows]
+        return out, (rows[-1][0].id if rows else None)
+
+    return _export(run, "scans", SCAN_COLUMNS, total, chunk)
+
+
+def _export(run, name, columns, total, chunk):
+    size = current_app.config["EXPORT_CHUNK_ROWS"]
+    state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
+    run.progress(state["done"], total=total)
+    while True:
+        rows, last = chunk(state["after"], size)
+        if not rows:
+            break
+        put_part(run.id, name, state["parts"], encode_rows(rows))
+        state = {"parts": state["parts"] + 1, "after": last, "done": state["done"] + len(rows)}
+        run.progress(state["done"], checkpoint=state)
+    filename = f"scanlink-{name}-{date.today().isoformat()}.csv"
+    entry = join_parts(run.id, name, state["parts"], filename, "text/csv; charset=utf-8",
+                       head=header(columns))
+    return {"rows": state["done"], "files": {"csv": entry}}

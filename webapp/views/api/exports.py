@@ -1,0 +1,29 @@
+"""Exports in the API: start one; the file is downloaded from the jobs page."""
+from typing import Literal
+
+from flask import g, jsonify
+from pydantic import BaseModel, ConfigDict
+
+from ...services import exports
+from . import bp
+from .schema import operation, parse_body
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    what: Literal["codes", "scans", "images"]
+    format: str | None = None
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+
+
+@bp.post("/exports")
+@operation("POST", "/api/exports", "Start an export; follow it at /api/jobs/{job_id}",
+           body=ExportRequest, response=JobAccepted, status=202, tag="jobs")
+def start_export():
+    body = parse_body(ExportRequest)
+    row = exports.start_export(g.api_user.id, body.what, body.format)
+    return jsonify(job_id=row.id), 202

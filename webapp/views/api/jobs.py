@@ -1,0 +1,44 @@
+"""Jobs in the API: read one, and the cron hook that runs due periodic work."""
+import hmac
+
+from flask import abort, current_app, g, jsonify, request, url_for
+from redis.exceptions import RedisError
+
+from ... import periodic
+from ...services import ServiceError, jobs
+from . import bp, public
+from .schema import operation
+
+
+def file_url(row, name):
+    return url_for("jobs.download", job_id=row.id, name=name)
+
+
+@bp.get("/jobs/<job_id>")
+@operation("GET", "/api/jobs/{job_id}", "A background job: status, progress, result, errors",
+           tag="jobs")
+def get_job(job_id):
+    return jsonify(jobs.to_dict(jobs.get_owned(g.api_user.id, job_id), file_url))
+
+
+def cron_secret_matches():
+    secret = current_app.config.get("CRON_SECRET")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if not secret or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token.strip().encode(), secret.encode())
+
+
+@bp.post("/jobs/process")
+@public
+@operation("POST", "/api/jobs/process", "For an outside cron: run one sweep of due periodic work",
+           public=True, tag="jobs")
+def process_due_work():
+    if not cron_secret_matches():
+        abort(401, "Send Authorization: Bearer <CRON_SECRET> (and set CRON_SECRET on the server).")
+    try:
+        report = periodic.run_due()
+    except RedisError:
+        raise ServiceError("Redis is unavailable; periodic work cannot be coordinated right now.",
+                           status=503, code="unavailable") from None
+    return jsonify(report)

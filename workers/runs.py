@@ -1,0 +1,114 @@
+"""What a tracked job sees of its row while it runs: payload, checkpoint, progress, cancel."""
+import logging
+import threading
+import time
+
+from webapp.extensions import db
+from webapp.services import job_lifecycle
+
+log = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """The owner asked to cancel; raised at the next chunk boundary."""
+
+
+class LeaseLost(Exception):
+    """Another run took the row over (this one was presumed dead); stop without writing."""
+
+
+class JobRun:
+    """One attempt at a BackgroundJob row.
+
+    A chunked job calls `progress(done, checkpoint=...)` after each chunk. That
+    commits the chunk's work together with the checkpoint that says it is done,
+    so an attempt that dies mid-chunk leaves neither, and the next attempt
+    resumes from `run.checkpoint` without doing anything twice. Calls without
+    a checkpoint are throttled and may be skipped; calls with one always write.
+    Every write also checks for a cancel request and raises JobCancelled.
+    """
+
+    def __init__(self, row, lease, config):
+        self.id = row.id
+        self.type = row.type
+        self.owner_id = row.owner_id
+        self.payload = dict(row.payload or {})
+        self.checkpoint = row.checkpoint
+        self.attempt = row.attempts
+        self.max_attempts = row.max_attempts
+        self.done = self.saved = row.progress_done  # saved: what the row says is committed
+        self.total = row.progress_total
+        self.lease = lease
+        self._interval = config["JOB_PROGRESS_INTERVAL"]
+        self._last_write = 0.0
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()
+
+    def progress(self, done, total=None, checkpoint=None, row_errors=None):
+        """Record progress; commits the session when it writes (see the class doc)."""
+        self.done = done
+        if total is not None:
+            self.total = total
+        if checkpoint is not None:
+            self.checkpoint = checkpoint
+        finished = self.total is not None and done >= self.total
+        # A cancel request seen by the heartbeat forces a write: the work done so far is kept.
+        due = (checkpoint is not None or row_errors is not None or finished
+               or self.cancelled.is_set()
+               or time.monotonic() - self._last_write >= self._interval)
+        if due and not self.lost.is_set():
+            self._write(done, total, checkpoint, row_errors)
+        self.raise_if_stopped()
+
+    def raise_if_stopped(self):
+        if self.lost.is_set():
+            raise LeaseLost(f"job {self.id} was taken over by another run")
+        if self.cancelled.is_set():
+            raise JobCancelled(f"job {self.id} was cancelled")
+
+    def _write(self, done, total, checkpoint, row_errors):
+        ours, cancel = job_lifecycle.record_progress(self.id, self.lease, done, total,
+                                                     checkpoint, row_errors)
+        if not ours:
+            db.session.rollback()
+            self.lost.set()
+            return
+        db.session.commit()
+        self.saved = done if done is not None else self.saved
+        self._last_write = time.monotonic()
+        if cancel:
+            self.cancelled.set()
+
+
+class Heartbeat(threading.Thread):
+    """Touches the row every few seconds while the job runs, whatever the job is doing.
+
+    The reaper takes a row whose heartbeat stopped for a run whose worker died.
+    """
+
+    def __init__(self, app, run):
+        super().__init__(name=f"heartbeat-{run.id}", daemon=True)
+        self.app = app
+        self.run_ = run
+        self.interval = app.config["JOB_HEARTBEAT_INTERVAL"]
+        self.stopping = threading.Event()
+
+    def run(self):
+        with self.app.app_context():
+            engine = db.engine
+        while not self.stopping.wait(self.interval):
+            try:
+                with engine.begin() as connection:
+                    ours, cancel = job_lifecycle.beat(connection, self.run_.id, self.run_.lease)
+            except Exception:  # a busy database: the next beat tries again
+                log.warning("heartbeat of job %s failed", self.run_.id, exc_info=True)
+                continue
+            if not ours:
+                self.run_.lost.set()
+                return
+            if cancel:
+                self.run_.cancelled.set()
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=max(5.0, self.interval))
