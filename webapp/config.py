@@ -68,6 +68,8 @@ class Config:
 
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
+        # e.g. CF-IPCountry; only set it when a CDN in front sets (and strips) that header.
+        self.TRUSTED_COUNTRY_HEADER = os.environ.get("TRUSTED_COUNTRY_HEADER") or None
 
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "10 per minute; 50 per hour")

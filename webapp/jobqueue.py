@@ -24,6 +24,9 @@ class JobSpec:
 
 JOB_TYPES = {
     "worker.check": JobSpec("workers.maintenance.check_worker", queue="high", timeout=30),
+    # payload {"day": "YYYY-MM-DD"} for one day; empty for the due days (see rollups.due_days)
+    "scans.rollup": JobSpec("workers.analytics.rollup_scans_job", queue="low", timeout=3600,
+                            retries=(60, 600)),
 }
 
 

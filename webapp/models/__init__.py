@@ -2,11 +2,12 @@
 from .images import ImageAsset
 from .jobs import BackgroundJob
 from .qrcodes import QrCode
-from .scans import ScanEvent
+from .scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
 from .users import ApiKey, User
 from .webhooks import WebhookEndpoint, WebhookOutbox
 
 __all__ = [
-    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanEvent",
+    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanCounter", "ScanDailyRollup",
+    "ScanEvent", "ScanRollupDay",
     "User", "WebhookEndpoint", "WebhookOutbox",
 ]
