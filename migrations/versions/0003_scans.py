@@ -44,7 +44,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('qr_code_id', 'day', name=op.f('pk_scan_daily_rollups'))
     )
     with op.batch_alter_table('scan_events', schema=None) as batch_op:
-        batch_op.create_index('ix_scan_events_scanned_at', ['scanned_at'], unique=False)
+        batch_op.create_index('ix_scan_events_scanned_at', ['scanned_at'], unique=False,
+                              postgresql_using='brin')
 
 
 
