@@ -43,53 +43,9 @@ from webapp.config import database_url  # noqa: E402
 from webapp.models.base import new_id  # noqa: E402
 
 LUA = ROOT / "bench" / "scan_redirect.lua"
-BARE_APP = '''
-from flask import Flask, redirect
-
-app = Flask(__name__)
+APPS = ROOT / "bench" / "apps"  # the baselines, served by the same gunicorn command
 
 
-@app.get("/s/<slug>")
-def scan(slug):
-    response = redirect("https://example.com/landing", 302)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-'''
-# The floor: what any Flask app that looks a slug up in Redis and writes the scan
-# durably to PostgreSQL pays, with none of Scanlink's layers (no SQLAlchemy, no
-# extensions, one persistent connection per thread, the same single statement).
-FLOOR_APP = '''
-import datetime, os, random, threading
-
-import psycopg
-import redis
-from flask import Flask, redirect
-
-from webapp.services.scans import _PG_SCAN
-
-app = Flask(__name__)
-cache = redis.Redis.from_url(os.environ["REDIS_URL"])
-url = os.environ["DATABASE_URL"]
-with psycopg.connect(url) as conn:
-    code_id = conn.execute("SELECT id FROM qr_codes ORDER BY slug LIMIT 1").fetchone()[0]
-local = threading.local()
-
-
-@app.get("/s/<slug>")
-def scan(slug):
-    cache.get("floor:" + slug)
-    conn = getattr(local, "conn", None)
-    if conn is None:
-        conn = local.conn = psycopg.connect(url)
-    conn.execute(_PG_SCAN, dict(
-        qr_code_id=code_id, scanned_at=datetime.datetime.utcnow(), user_agent="floor",
-        device_type="mobile", os="iOS", browser="Mobile Safari", referrer="", ip_hash="0" * 32,
-        country="", is_bot=False, shard=random.randrange(16), scans=1, bots=0)).fetchone()
-    conn.commit()
-    response = redirect("https://example.com/landing", 302)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-'''
 LABELS = {"hot": "scan, one hot slug", "random": "scan, random slugs",
           "bare": "bare Flask constant 302", "floor": "(info) floor: Flask+Redis GET+PG write",
           "sync-off": "(info) hot, synchronous_commit=off"}
@@ -197,18 +153,16 @@ def main():
 def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
                SECRET_KEY=secrets.token_urlsafe(32), DATABASE_URL=db_url, REDIS_URL=redis_url,
-               SCANLINK_ENV="production", PYTHONPATH=str(workdir))
+               SCANLINK_ENV="production", PYTHONPATH=f"{APPS}{os.pathsep}{ROOT}")
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     slugs_file = workdir / "slugs.txt"
     slugs_file.write_text("\n".join(seed(database_url(db_url), args.codes)) + "\n")
-    (workdir / "bench_bare.py").write_text(BARE_APP)
-    (workdir / "bench_floor.py").write_text(FLOOR_APP)
     engine = create_engine(database_url(db_url))
     log = open(workdir / "gunicorn.log", "ab")
     ports = {"ours": free_port(), "bare": free_port(), "floor": free_port()}
-    floor_env = dict(env, PYTHONPATH=f"{workdir}{os.pathsep}{ROOT}", DATABASE_URL=database_url(
-        db_url).replace("postgresql+psycopg://", "postgresql://"))
+    floor_env = dict(env, DATABASE_URL=database_url(db_url).replace("postgresql+psycopg://",
+                                                                     "postgresql://"))
     wrk = dict(seconds=args.duration, connections=args.connections, threads=args.threads)
 
     def backends():
@@ -226,14 +180,14 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
     def url(kind):
         return f"http://127.0.0.1:{ports[kind]}"
 
-    print(f"gunicorn (both apps): {procfile_web_command()}")
+    print(f"gunicorn (every app): {procfile_web_command()}")
     print(f"Scanlink on PostgreSQL {name} ({args.codes} codes), Redis {redis_url}")
     print(f"wrk: {args.connections} connections, {args.threads} threads, {args.duration}s a run, "
           f"{args.rounds} interleaved rounds\n", flush=True)
     runs, checks = {"hot": [], "random": [], "bare": [], "floor": []}, []
     with Gunicorn("wsgi:app", env, ROOT, log, ports["ours"]) as ours, \
-            Gunicorn("bench_bare:app", env, workdir, log, ports["bare"]) as bare, \
-            Gunicorn("bench_floor:app", floor_env, workdir, log, ports["floor"]) as floor:
+            Gunicorn("bare_redirect:app", env, APPS, log, ports["bare"]) as bare, \
+            Gunicorn("floor_redirect:app", floor_env, APPS, log, ports["floor"]) as floor:
         # A running site's slug cache is warm (each of 10,000 codes scanned every few
         # seconds stays within its 5 minutes); fill it as the app does, then warm the servers.
         warm_slug_cache(env, slugs_file)

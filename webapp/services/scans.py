@@ -47,8 +47,9 @@ def record_scan(code_id, *, user_agent="", referrer="", ip=None, country=None, a
 
     This is the hot path of every scan, so it writes with two plain statements
     (one on PostgreSQL) instead of an ORM flush. The event sent with
-    `scan_recorded` carries the new row's id; receivers add their rows to the
-    same session and so to the same transaction.
+    `scan_recorded` (a transient ScanEvent: the row is already written, do not
+    add it to the session) carries the new row's id; receivers add their rows to
+    the same session and so to the same transaction.
     """
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     client = useragents.describe(user_agent or "")
@@ -121,6 +122,8 @@ def referrer_origin(referrer):
         return ""
     if parts.scheme not in ("http", "https") or not host:
         return ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
     return f"{parts.scheme}://{host}"[:512]
 
 

@@ -28,10 +28,13 @@ class Client:
     is_bot: bool
 
 
-@functools.lru_cache(maxsize=4096)
 def describe(user_agent):
     """The `Client` a user-agent string describes ('' for what is unknown)."""
-    user_agent = (user_agent or "")[:MAX_LENGTH]
+    return _describe((user_agent or "")[:MAX_LENGTH])
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe(user_agent):
     parsed = ua_parser.parse(user_agent)
     os_name = parsed.os.family if parsed.os else ""
     browser = parsed.user_agent.family if parsed.user_agent else ""
