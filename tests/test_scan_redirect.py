@@ -157,3 +157,16 @@ def test_only_the_referrers_origin_is_kept(app, client):
     with app.app_context():
         referrers = db.session.scalars(select(ScanEvent.referrer).order_by(ScanEvent.id)).all()
     assert referrers == ["https://mail.example.com", "", ""]
+
+
+def test_scans_still_redirect_and_count_when_redis_is_down(app_factory, app):
+    with app.app_context():
+        code_id = make_code(slug="sturdy").id
+    down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.5).test_client()
+    response = down.get("/s/sturdy", headers={"User-Agent": IPHONE},
+                        environ_base={"REMOTE_ADDR": "198.51.100.20"})
+    assert response.status_code == 302
+    assert down.get("/s/missing").status_code == 404
+    with app.app_context():
+        event = db.session.scalars(select(ScanEvent)).one()
+        assert event.qr_code_id == code_id and len(event.ip_hash) == 32
