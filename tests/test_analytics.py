@@ -175,7 +175,7 @@ def test_analytics_page_api_and_csv_are_owner_only(app, client, auth):
     auth.signup(email="eve@example.com")
     for path in (f"/codes/{code_id}/analytics", f"/codes/{code_id}/analytics/scans.csv",
                  f"/api/qr-codes/{code_id}/scans", "/codes/nope/analytics", "/api/qr-codes/nope/scans",
-                 "/codes/" + "x" * 300 + "/analytics"):
+                 "/codes/" + "x" * 300 + "/analytics", "/codes/%00/analytics", "/api/qr-codes/a%00b/scans"):
         assert client.get(path).status_code == 404, path
     auth.logout()
     assert client.get(f"/api/qr-codes/{code_id}/scans").status_code == 401
@@ -195,7 +195,8 @@ def test_scans_api_json_and_its_validation(app, client, auth):
     assert [d["date"] for d in body["by_day"]] == ["2026-03-14", "2026-03-15"]
     for query, field in (("from=yesterday", "from"), ("from=2026-03-15&to=2026-03-14", "from"),
                          ("from=2020-01-01&to=2026-01-01", "to"), ("to=2026-13-01", "to"),
-                         ("from=" + "9" * 41, "from")):
+                         ("from=" + "9" * 41, "from"), ("from=9999-12-31&to=9999-12-31", "to"),
+                         ("to=0001-01-01", "to"), ("from=2026-03-14T25:00:00Z", "from")):
         response = client.get(f"/api/qr-codes/{code_id}/scans?{query}")
         assert response.status_code == 422, query
         assert field in response.json["error"]["fields"], query

@@ -5,7 +5,8 @@ everything else (today, partial days at the ends, days not rolled up yet) is
 counted from the raw events. A day is always read from one source only, so the
 per-day unique counts stay exact.
 """
-from datetime import date, datetime, time, timedelta, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from . import NotFound, ServiceError
 from .rollups import rolled_days
 from .scan_stats import DayStats, aggregate_events, day_start, days_between
 
+_CODE_ID = re.compile(r"[0-9a-z]{1,26}\Z")  # models.base.new_id; anything else cannot exist
 MAX_DAYS = 1100
 DEFAULT_DAYS = 30
 # name in the summary → the breakdown it lists
@@ -24,7 +26,8 @@ LISTS = {"devices": "device", "os": "os", "browsers": "browser", "referrers": "r
 
 def code_for_owner(owner_id, code_id):
     """The code if `owner_id` owns it; anybody else's (or none) is NotFound."""
-    code = db.session.get(QrCode, code_id) if isinstance(code_id, str) and len(code_id) <= 26 else None
+    plausible = isinstance(code_id, str) and _CODE_ID.match(code_id)
+    code = db.session.get(QrCode, code_id) if plausible else None
     if code is None or code.owner_id != owner_id:
         raise NotFound("No such QR code.")
     return code
@@ -38,7 +41,7 @@ def _parse_instant(value, name, end):
             day = date.fromisoformat(value)
             return day_start(day + timedelta(days=1) if end else day)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ServiceError("Some fields are not valid.", status=422, fields={
             name: "Use a date (2026-01-31) or an ISO 8601 time (2026-01-31T18:00:00Z)."})
     if moment.tzinfo is None:
@@ -53,8 +56,11 @@ def parse_range(start=None, end=None, now=None, days=None):
     if start:
         start = _parse_instant(start, "from", False)
     else:
-        start = end - timedelta(days=days or DEFAULT_DAYS)
-        start = day_start(start.date()) if start.time() != time.min else start
+        try:
+            start = day_start((end - timedelta(days=days or DEFAULT_DAYS)).date())
+        except OverflowError:
+            raise ServiceError("Some fields are not valid.", status=422,
+                               fields={"to": "That is too early."})
     if start >= end:
         raise ServiceError("Some fields are not valid.", status=422,
                            fields={"from": "The start must be before the end."})
