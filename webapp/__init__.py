@@ -27,6 +27,7 @@ def create_app(config=None):
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
+    register_static(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -47,6 +48,9 @@ def register_extensions(app):
     from .extensions import cache, csrf, db, htmx, limiter, migrate
 
     database.init_app(app)
+    from .sessions import LazyCookieSessionInterface
+
+    app.session_interface = LazyCookieSessionInterface()
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     cache.init_app(app, config={
@@ -61,12 +65,22 @@ def register_extensions(app):
     limiter.init_app(app)
     htmx.init_app(app)
     init_login(app)
+    # Connects the slug cache's invalidation to the code signals in every process
+    # that changes codes (web and workers alike).
+    from .services import slug_cache  # noqa: F401
+
+
+def register_static(app):
+    from . import static_assets
+
+    static_assets.init_app(app)
 
 
 def register_blueprints(app):
-    from .views import account, admin_rq, api, auth, dashboard, health, images, jobs, qrcodes
+    from .views import (account, admin_rq, analytics, api, auth, dashboard, health, images,
+                        jobs, public, qrcodes)
 
-    for module in (auth, account, dashboard, health, jobs, qrcodes, images, api):
+    for module in (public, auth, account, dashboard, health, jobs, qrcodes, analytics, images, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 

@@ -68,6 +68,8 @@ class Config:
 
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
+        # e.g. CF-IPCountry; only set it when a CDN in front sets (and strips) that header.
+        self.TRUSTED_COUNTRY_HEADER = os.environ.get("TRUSTED_COUNTRY_HEADER") or None
 
         # Background jobs: liveness, recovery and periodic work (seconds).
         self.JOB_HEARTBEAT_INTERVAL = env_float("JOB_HEARTBEAT_INTERVAL", 10.0)
@@ -75,6 +77,7 @@ class Config:
         self.JOB_ENQUEUE_GRACE = env_float("JOB_ENQUEUE_GRACE", 60.0)
         self.JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0)
         self.JOB_REAPER_INTERVAL = env_float("JOB_REAPER_INTERVAL", 60.0)
+        self.SCAN_ROLLUP_INTERVAL = env_float("SCAN_ROLLUP_INTERVAL", 3600.0)
         self.JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0)
         self.JOB_FILES_RETENTION_DAYS = env_int("JOB_FILES_RETENTION_DAYS", 7)
         self.JOB_PLUGINS = [name.strip() for name in os.environ.get("JOB_PLUGINS", "").split(",")

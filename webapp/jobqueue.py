@@ -54,6 +54,9 @@ JOB_TYPES = {
                              label="Export of your scans (CSV)"),
     "images.optimise": JobSpec("workers.images.optimise_image", queue="default", timeout=120,
                                label="Image optimisation"),
+    # payload {"day": "YYYY-MM-DD"} for one day; empty for the due days (see rollups.due_days)
+    "scans.rollup": JobSpec("workers.analytics.rollup_scans_job", queue="low", timeout=3600,
+                            retries=(60, 600), label="Scan analytics roll-up"),
 }
 
 

@@ -42,6 +42,8 @@ PERIODIC = {
                                       every="JOB_SWEEP_INTERVAL"),
     "jobs.purge_files": PeriodicTask("webapp.services.job_files.purge_expired_files",
                                      every=3600, queue="low", timeout=900),
+    "scans.rollup": PeriodicTask("webapp.services.rollups.rollup_due_days",
+                                 every="SCAN_ROLLUP_INTERVAL", queue="low", timeout=3600),
 }
 
 

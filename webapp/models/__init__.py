@@ -2,11 +2,11 @@
 from .images import ImageAsset
 from .jobs import BackgroundJob
 from .qrcodes import QrCode, StylePreset
-from .scans import ScanEvent
+from .scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
 from .users import ApiKey, User
 from .webhooks import WebhookEndpoint, WebhookOutbox
 
 __all__ = [
-    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanEvent",
-    "StylePreset", "User", "WebhookEndpoint", "WebhookOutbox",
+    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanCounter", "ScanDailyRollup",
+    "ScanEvent", "ScanRollupDay", "StylePreset", "User", "WebhookEndpoint", "WebhookOutbox",
 ]

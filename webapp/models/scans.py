@@ -1,13 +1,19 @@
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import BigIntPK, UTCDateTime, utcnow
+from .base import BigIntPK, JSONType, UTCDateTime, utcnow
 
 
 class ScanEvent(db.Model):
     __tablename__ = "scan_events"
-    __table_args__ = (Index("ix_scan_events_code_time", "qr_code_id", "scanned_at"),)
+    __table_args__ = (
+        Index("ix_scan_events_code_time", "qr_code_id", "scanned_at"),
+        # The daily rollup reads one day of every code at once. Events arrive in time
+        # order, so on PostgreSQL a BRIN index (a few pages, nearly free to keep up on
+        # every scan) serves that as well as a B-tree would.
+        Index("ix_scan_events_scanned_at", "scanned_at", postgresql_using="brin"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     qr_code_id: Mapped[str] = mapped_column(ForeignKey("qr_codes.id", ondelete="CASCADE"))
@@ -21,3 +27,44 @@ class ScanEvent(db.Model):
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)
+
+
+class ScanCounter(db.Model):
+    """One of a few counter rows per code; a code's count is the sum of its shards.
+
+    Concurrent scans of one hot code pick a random shard, so they rarely wait on
+    the same row lock (PostgreSQL holds it until commit).
+    """
+
+    __tablename__ = "scan_counters"
+
+    qr_code_id: Mapped[str] = mapped_column(
+        ForeignKey("qr_codes.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    scans: Mapped[int] = mapped_column(BigInteger, default=0)
+    bot_scans: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ScanDailyRollup(db.Model):
+    """One code's scans of one UTC day, computed from the events by `rollup_scans`."""
+
+    __tablename__ = "scan_daily_rollups"
+
+    qr_code_id: Mapped[str] = mapped_column(
+        ForeignKey("qr_codes.id", ondelete="CASCADE"), primary_key=True)
+    day = mapped_column(Date, primary_key=True)
+    scans: Mapped[int] = mapped_column(BigInteger, default=0)  # people, bots excluded
+    uniques: Mapped[int] = mapped_column(BigInteger, default=0)
+    bots: Mapped[int] = mapped_column(BigInteger, default=0)
+    # {"device": {"mobile": 3, ...}, "os": {...}, "browser", "referrer", "country"}
+    breakdowns = mapped_column(JSONType, default=dict, nullable=False)
+
+
+class ScanRollupDay(db.Model):
+    """Marks a UTC day whose rollup is complete for every code."""
+
+    __tablename__ = "scan_rollup_days"
+
+    day = mapped_column(Date, primary_key=True)
+    rolled_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    events: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,256 @@
+"""The counted scan redirect against a bare Flask redirect, under wrk.
+
+Starts gunicorn exactly as the Procfile's `web` line does (bound to 127.0.0.1
+instead of 0.0.0.0, so the load stays on this machine) for Scanlink and, on a
+second port with the same settings, for a bare Flask app whose route returns a
+constant 302 (and, for information, a third "floor" app: bare Flask plus the
+same Redis GET and PostgreSQL write, without Scanlink's layers). Scanlink runs against:
+  * PostgreSQL, the production database: a database this script creates,
+    migrates with the release step, seeds with 10,000 codes and drops at the end
+    (server: $BENCH_DATABASE_URL, else $TEST_DATABASE_URL, else
+    postgresql://postgres@127.0.0.1/postgres);
+  * its own redis-server on a free port (no other data is touched, the cache
+    starts cold), or $BENCH_REDIS_URL when set.
+wrk drives 32 connections for a bounded time: one hot slug, random slugs among
+the 10,000, and the bare app with the same random requests. The three runs are
+interleaved for --rounds rounds, because this machine is shared and its load
+drifts. Each request carries a unique Referer host, so afterwards the database
+shows whether every request was recorded exactly once. A last, informational
+hot run with synchronous_commit=off shows what giving up durability would buy.
+
+    .venv/bin/python bench/scan_redirect.py [--duration 10] [--rounds 2] [--connections 32]
+"""
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.harness import Gunicorn, free_port, procfile_web_command, run_wrk  # noqa: E402
+from scripts.embedded_redis import find_redis_server  # noqa: E402
+from webapp.config import database_url  # noqa: E402
+from webapp.models.base import new_id  # noqa: E402
+
+LUA = ROOT / "bench" / "scan_redirect.lua"
+APPS = ROOT / "bench" / "apps"  # the baselines, served by the same gunicorn command
+
+
+LABELS = {"hot": "scan, one hot slug", "random": "scan, random slugs",
+          "bare": "bare Flask constant 302", "floor": "(info) floor: Flask+Redis GET+PG write",
+          "sync-off": "(info) hot, synchronous_commit=off"}
+
+
+def seed(db_url, count):
+    """A user and `count` dynamic codes; returns their slugs."""
+    engine = create_engine(db_url)
+    slugs = [secrets.token_urlsafe(6) for _ in range(count)]
+    with engine.begin() as conn:
+        user_id = conn.execute(text(
+            "INSERT INTO users (email, password_hash, is_admin, created_at, updated_at) "
+            "VALUES ('bench@example.com', 'x', false, now(), now()) RETURNING id")).scalar()
+        conn.execute(text(
+            "INSERT INTO qr_codes (id, owner_id, slug, title, kind, content_type, target_url, style, "
+            "active, scan_count, created_at, updated_at) VALUES (:id, :owner, :slug, :title, "
+            "'dynamic', 'url', :target, '{}', true, 0, now(), now())"),
+            [{"id": new_id(), "owner": user_id, "slug": slug, "title": f"Bench {i}",
+              "target": f"https://example.com/landing/{i}"} for i, slug in enumerate(slugs)])
+    engine.dispose()
+    return slugs
+
+
+def warm_slug_cache(env, slugs_file):
+    """Looks every slug up through the app's own memoised function."""
+    from webapp import create_app
+    from webapp.services import slug_cache
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
+                      "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
+    with app.app_context():
+        for slug in slugs_file.read_text().split():
+            slug_cache.resolve_slug(slug)
+        from webapp.extensions import db
+        db.session.remove()
+        db.engine.dispose()
+
+
+def recorded_since(engine, since_id):
+    """(scans, distinct request markers, newest id) of the events after `since_id`."""
+    with engine.connect() as conn:
+        rows, distinct = conn.execute(text(
+            "SELECT count(*), count(DISTINCT referrer) FROM scan_events WHERE id > :since"),
+            {"since": since_id}).one()
+        top = conn.execute(text("SELECT coalesce(max(id), 0) FROM scan_events")).scalar()
+    return rows, distinct, top
+
+
+def merge(results):
+    """Several rounds of one kind as one: total requests over total time, worst p99."""
+    requests = sum(r["requests"] for r in results)
+    seconds = sum(r["duration_us"] for r in results) / 1e6
+    cpu = {part: sum(r["cpu_us"][part] * r["requests"] for r in results) / requests
+           for part in results[0]["cpu_us"]}
+    return {"rps": requests / seconds, "requests": requests, "cpu_us": cpu,
+            "p50_ms": sorted(r["p50_us"] for r in results)[len(results) // 2] / 1000,
+            "p99_ms": max(r["p99_us"] for r in results) / 1000,
+            "rounds": [round(r["rps"]) for r in results]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--codes", type=int, default=10_000)
+    parser.add_argument("--skip-sync-off", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    server = (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+              or "postgresql://postgres@127.0.0.1/postgres")
+    admin_url = make_url(database_url(server))
+    name = f"scanlink_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    workdir = Path(tempfile.mkdtemp(prefix="scanlink-bench-"))
+    redis_proc, ok = None, False
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        redis_url = os.environ.get("BENCH_REDIS_URL")
+        if not redis_url:
+            port = free_port()
+            redis_proc = subprocess.Popen(
+                [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+            redis_url = f"redis://127.0.0.1:{port}/0"
+        db_url = admin_url.set(database=name).render_as_string(hide_password=False)
+        ok = measure(args, db_url, redis_url, redis_proc and redis_proc.pid, workdir, admin, name)
+    finally:
+        if redis_proc:
+            redis_proc.terminate()
+            redis_proc.wait()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+               SECRET_KEY=secrets.token_urlsafe(32), DATABASE_URL=db_url, REDIS_URL=redis_url,
+               SCANLINK_ENV="production", PYTHONPATH=f"{APPS}{os.pathsep}{ROOT}")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    slugs_file = workdir / "slugs.txt"
+    slugs_file.write_text("\n".join(seed(database_url(db_url), args.codes)) + "\n")
+    engine = create_engine(database_url(db_url))
+    log = open(workdir / "gunicorn.log", "ab")
+    ports = {"ours": free_port(), "bare": free_port(), "floor": free_port()}
+    floor_env = dict(env, DATABASE_URL=database_url(db_url).replace("postgresql+psycopg://",
+                                                                     "postgresql://"))
+    wrk = dict(seconds=args.duration, connections=args.connections, threads=args.threads)
+
+    def backends():
+        with admin.connect() as conn:
+            return [row[0] for row in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
+                {"n": name})]
+
+    def meters(server):
+        found = {"web": server.pids, "postgres": backends}
+        if redis_pid:
+            found["redis"] = lambda: [redis_pid]
+        return found
+
+    def url(kind):
+        return f"http://127.0.0.1:{ports[kind]}"
+
+    print(f"gunicorn (every app): {procfile_web_command()}")
+    print(f"Scanlink on PostgreSQL {name} ({args.codes} codes), Redis {redis_url}")
+    print(f"wrk: {args.connections} connections, {args.threads} threads, {args.duration}s a run, "
+          f"{args.rounds} interleaved rounds\n", flush=True)
+    runs, checks = {"hot": [], "random": [], "bare": [], "floor": []}, []
+    with Gunicorn("wsgi:app", env, ROOT, log, ports["ours"]) as ours, \
+            Gunicorn("bare_redirect:app", env, APPS, log, ports["bare"]) as bare, \
+            Gunicorn("floor_redirect:app", floor_env, APPS, log, ports["floor"]) as floor:
+        # A running site's slug cache is warm (each of 10,000 codes scanned every few
+        # seconds stays within its 5 minutes); fill it as the app does, then warm the servers.
+        warm_slug_cache(env, slugs_file)
+        run_wrk(url("ours"), LUA, [slugs_file, "warm"], 2, args.connections, args.threads)
+        run_wrk(url("ours"), LUA, [slugs_file, "hot"], 2, args.connections, args.threads)
+        run_wrk(url("bare"), LUA, [slugs_file, "random"], 2, args.connections, args.threads)
+        run_wrk(url("floor"), LUA, [slugs_file, "random"], 2, args.connections, args.threads)
+        for _ in range(args.rounds):
+            runs["bare"].append(run_wrk(url("bare"), LUA, [slugs_file, "random"], **wrk,
+                                        meters=meters(bare)))
+            runs["floor"].append(run_wrk(url("floor"), LUA, [slugs_file, "random"], **wrk,
+                                         meters=meters(floor)))
+            for mode in ("hot", "random"):
+                time.sleep(1.0)  # the previous run's abandoned requests finish
+                since = recorded_since(engine, 0)[2]
+                result = run_wrk(url("ours"), LUA, [slugs_file, mode], **wrk, meters=meters(ours))
+                time.sleep(1.0)
+                runs[mode].append(result)
+                checks.append((mode, result, *recorded_since(engine, since)[:2]))
+    if not args.skip_sync_off:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        with Gunicorn("wsgi:app", env, ROOT, log, ports["ours"]) as ours:
+            run_wrk(url("ours"), LUA, [slugs_file, "hot"], 2, args.connections, args.threads)
+            runs["sync-off"] = [run_wrk(url("ours"), LUA, [slugs_file, "hot"], **wrk,
+                                        meters=meters(ours))]
+    engine.dispose()
+    log.close()
+    return report({kind: merge(results) for kind, results in runs.items()}, checks)
+
+
+def report(merged, checks):
+    for kind, label in LABELS.items():
+        if kind in merged:
+            m = merged[kind]
+            print(f"{label:<38}{m['rps']:7.0f} req/s  p50 {m['p50_ms']:6.2f} ms  p99 {m['p99_ms']:7.2f} ms"
+                  f"   (rounds: {', '.join(map(str, m['rounds']))} req/s)")
+    bare = merged["bare"]["rps"]
+    print(f"\nratio ours/bare: hot {merged['hot']['rps'] / bare:.0%}, "
+          f"random {merged['random']['rps'] / bare:.0%}   (target >= 50%)")
+    print(f"ratio floor/bare: {merged['floor']['rps'] / bare:.0%}   "
+          f"(a Redis look-up and a durable write per scan, with no layers of ours)")
+    print("\nCPU per request in µs (what decides throughput on 2 shared cores):")
+    for kind, label in LABELS.items():
+        if kind in merged:
+            cpu = merged[kind]["cpu_us"]
+            parts = "  ".join(f"{part} {value:5.0f}" for part, value in cpu.items())
+            print(f"  {label:<38}{sum(cpu.values()):6.0f} = {parts}")
+    if "sync-off" in merged:
+        print("  synchronous_commit=off is not used: a crash could lose scans already answered.")
+    print("\nEvery request recorded exactly once?")
+    ok = True
+    for mode, result, rows, distinct in checks:
+        answered = result["statuses"].get("302", 0)
+        abandoned = result["sent"] - result["requests"]
+        exact = (answered == result["requests"] and rows == distinct
+                 and answered <= rows <= answered + abandoned)
+        ok = ok and exact
+        print(f"  {mode:>6}: {answered} redirects answered (+{abandoned} in flight when wrk stopped); "
+              f"database {rows} scans, {distinct} distinct requests, {rows - distinct} duplicates, "
+              f"{max(0, answered - rows)} lost -> {'yes' if exact else 'NO'}")
+    return ok
+
+
+if __name__ == "__main__":
+    main()

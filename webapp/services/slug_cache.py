@@ -1,0 +1,118 @@
+"""Slug → what a scan needs, memoised in Redis through Flask-Caching.
+
+`resolve_slug` is memoised by hand on `cache.get`/`cache.set` under one key per
+slug rather than with `@cache.memoize`: memoize also reads a version key (a
+second Redis round trip) and inspects the function's signature on every call,
+which cost a fifth of the scan redirect's time (bench/scan_redirect.py). Own
+keys also give misses their own short timeout: a flood of made-up slugs costs
+Redis look-ups, not database queries, and a code created later is found at once
+because creation drops the key too.
+
+Every create, edit and delete of a code drops its entry after the commit. A
+process that read the old row just before the commit could still write it back
+in the instant between; FOUND_TTL bounds that.
+"""
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from werkzeug.urls import iri_to_uri
+
+from ..extensions import cache, db
+from ..models import QrCode
+from . import signals
+
+log = logging.getLogger(__name__)
+
+FOUND_TTL = 300
+MISS_TTL = 15
+MAX_SLUG_LENGTH = 64  # the column's size: anything longer cannot exist
+MISSING = "-"  # the cached value of a slug that has no code
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    code_id: str
+    kind: str
+    location: str | None  # the target as a URI, ready for the Location header
+    active: bool
+    expires_at: float | None  # POSIX seconds
+    title: str
+
+    def expired(self, now=None):
+        if self.expires_at is None:
+            return False
+        now = now or datetime.now(timezone.utc)
+        return self.expires_at <= now.timestamp()
+
+    @property
+    def live(self):
+        """Whether a scan should be sent on (and the public metadata says active)."""
+        return self.active and not self.expired()
+
+
+def plausible_slug(slug):
+    """Refuses, before any look-up, what cannot be a slug (too long, control characters)."""
+    return 0 < len(slug) <= MAX_SLUG_LENGTH and slug.isprintable()
+
+
+def cache_key(slug):
+    return "slug:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def load_slug(slug):
+    """(id, kind, location, active, expires_at, title) from the database, or None."""
+    row = db.session.execute(
+        select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
+               QrCode.title).where(QrCode.slug == slug)
+    ).first()
+    if row is None:
+        return None
+    location = iri_to_uri(row.target_url) if row.target_url else None
+    expires = row.expires_at.timestamp() if row.expires_at else None
+    return (row.id, row.kind, location, bool(row.active), expires, row.title or "")
+
+
+def resolve_slug(slug):
+    """`load_slug`, memoised in Redis; without Redis it asks the database."""
+    key = cache_key(slug)
+    try:
+        value = cache.get(key)
+    except Exception:
+        log.warning("slug cache unavailable; asking the database", exc_info=True)
+        return load_slug(slug)
+    if value is not None:
+        return None if value == MISSING else value
+    value = load_slug(slug)
+    try:
+        if value is None:
+            cache.set(key, MISSING, timeout=MISS_TTL)
+        else:
+            cache.set(key, value, timeout=FOUND_TTL)
+    except Exception:
+        log.warning("could not cache slug %r", slug, exc_info=True)
+    return value
+
+
+def lookup(slug):
+    """The `ScanTarget` for `slug`, or None when there is no such code."""
+    if not plausible_slug(slug):
+        return None
+    value = resolve_slug(slug)
+    return ScanTarget(*value) if value is not None else None
+
+
+def invalidate(*slugs):
+    cache.delete_many(*(cache_key(slug) for slug in slugs))
+
+
+@signals.code_created.connect
+@signals.code_updated.connect
+@signals.code_deleted.connect
+def _invalidate_after_commit(code, changes=None, **_extra):
+    slugs = {code.slug}
+    if changes and "slug" in changes:
+        slugs.update(value for value in changes["slug"] if value)
+    signals.after_commit(invalidate, *sorted(slugs))

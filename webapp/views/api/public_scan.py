@@ -1,0 +1,32 @@
+"""`GET /api/qr-codes/<slug>/scan`: public metadata of a code, for CDNs and scanner apps.
+
+Served from the same Redis-memoised slug look-up as the redirect (so it is
+cached server-side and dropped on every edit), and marked cacheable by shared
+caches for a minute, stale for five more while they revalidate.
+"""
+from flask import jsonify
+from pydantic import BaseModel
+
+from ...services import NotFound, slug_cache
+from . import bp, public, schema
+
+CACHE_CONTROL = "public, s-maxage=60, stale-while-revalidate=300"
+
+
+class PublicCode(BaseModel):
+    slug: str
+    title: str
+    active: bool
+
+
+@bp.get("/qr-codes/<slug>/scan")
+@public
+@schema.operation("GET", "/api/qr-codes/{slug}/scan", "Public metadata of a code (no auth, cacheable)",
+                  response=PublicCode, public=True, tag="public")
+def public_scan(slug):
+    target = slug_cache.lookup(slug)
+    if target is None:
+        raise NotFound("No such QR code.")
+    response = jsonify(slug=slug, title=target.title, active=target.live)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
