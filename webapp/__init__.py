@@ -78,9 +78,10 @@ def register_static(app):
 
 def register_blueprints(app):
     from .views import (account, admin_rq, analytics, api, auth, dashboard, health, images,
-                        jobs, public, qrcodes)
+                        jobs, public, public_image, qrcodes)
 
-    for module in (public, auth, account, dashboard, health, jobs, qrcodes, analytics, images, api):
+    for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes,
+                   analytics, images, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 

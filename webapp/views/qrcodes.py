@@ -32,7 +32,7 @@ def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, st
                   preview_message=message, images=styles.list_ready_images(current_user),
                   presets=styles.list_presets(current_user), structured=FIELDS,
                   module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
-                  png_options=_png_options(code), **extra), status
+                  png_options=_png_options(code), scan_url=service.scan_url, **extra), status
 
 
 def _data_uri(svg):
