@@ -28,6 +28,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
+    register_subscribers(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -67,6 +68,13 @@ def register_blueprints(app):
 
     for module in (auth, account, dashboard, health, jobs, api):
         app.register_blueprint(module.bp)
+
+
+def register_subscribers(app):
+    """Receivers of the domain signals (process-wide and idempotent)."""
+    from .services import webhook_events
+
+    webhook_events.connect_receivers()
 
 
 def register_errorhandlers(app):

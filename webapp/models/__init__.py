@@ -4,9 +4,9 @@ from .jobs import BackgroundJob
 from .qrcodes import QrCode
 from .scans import ScanEvent
 from .users import ApiKey, User
-from .webhooks import WebhookEndpoint, WebhookOutbox
+from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanEvent",
-    "User", "WebhookEndpoint", "WebhookOutbox",
+    "User", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
 ]

@@ -1,0 +1,131 @@
+"""Failure policies in one place: timeouts for outside calls and circuit breakers.
+
+Breakers are pybreaker's, with their state in Redis (`CircuitRedisStorage`) so that
+every web and worker process sees the same circuit. Quirks of that storage, checked
+against pybreaker 1.4 and redis-py 8:
+
+- it decodes the state with `bytes.decode`, so its client must NOT use
+  `decode_responses=True` (`get_redis()` does not);
+- its constructor writes to Redis, so building a breaker while Redis is down raises:
+  `get_breaker` then hands out an in-memory breaker and tries Redis again next time;
+- `opened_at` is stored in whole seconds, so a reset timeout is honoured to within a
+  second (tests use reset timeouts of a second or more);
+- a process that merely *notices* a change made elsewhere also calls the listeners'
+  `state_change`, so transitions are counted once, in Redis, by comparing states.
+
+Issue 8 adds the database and Redis breakers and tenacity policies here.
+"""
+import logging
+import time
+
+import pybreaker
+from flask import current_app
+
+from .redis_client import get_redis
+
+log = logging.getLogger(__name__)
+
+REGISTRY_KEY = "scanlink:breakers"
+STATS_KEY = "scanlink:breaker-stats:{name}"
+STORAGE_NAMESPACE = "scanlink:breaker:{name}"
+
+
+def http_timeouts(config=None):
+    """(connect, read) seconds for an outgoing webhook request."""
+    config = config or current_app.config
+    return (config["WEBHOOK_CONNECT_TIMEOUT"], config["WEBHOOK_READ_TIMEOUT"])
+
+
+class TransitionListener(pybreaker.CircuitBreakerListener):
+    """Logs every state change and counts it once in Redis, for the status page."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def state_change(self, cb, old_state, new_state):
+        old = old_state.name if old_state else None
+        new = new_state.name
+        key = STATS_KEY.format(name=cb.name)
+        try:
+            # Every process that notices a change gets here; only the first one to
+            # record the new state counts it.
+            previous = self.redis.hget(key, "state")
+            if previous is not None and previous.decode() == new:
+                log.info("breaker %s: this process sees it %s", cb.name, new)
+                return
+            with self.redis.pipeline() as pipe:
+                pipe.hset(key, mapping={"state": new, "changed_at": f"{time.time():.3f}",
+                                        "previous": old or ""})
+                pipe.hincrby(key, f"to_{new}", 1)
+                pipe.execute()
+        except Exception:  # counting is a nicety; a breaker must work without it
+            log.warning("breaker %s: could not record its state change", cb.name, exc_info=True)
+        if new == pybreaker.STATE_OPEN:
+            log.warning("breaker %s opened (was %s) after %s failures", cb.name, old, cb.fail_counter)
+        else:
+            log.info("breaker %s is %s (was %s)", cb.name, new, old)
+
+
+def _registry(app):
+    return app.extensions.setdefault("scanlink_breakers", {})
+
+
+def get_breaker(name, *, fail_max, reset_timeout, app=None):
+    """The named breaker of this app, sharing its state through Redis."""
+    app = app or current_app._get_current_object()
+    registry = _registry(app)
+    breaker = registry.get(name)
+    if breaker is not None:
+        breaker.fail_max, breaker.reset_timeout = fail_max, reset_timeout
+        return breaker
+    redis = get_redis(app)
+    if redis.connection_pool.connection_kwargs.get("decode_responses"):
+        raise RuntimeError("pybreaker's Redis storage needs a client without decode_responses")
+    listener = TransitionListener(redis)
+    try:
+        storage = pybreaker.CircuitRedisStorage(
+            pybreaker.STATE_CLOSED, redis, namespace=STORAGE_NAMESPACE.format(name=name))
+        redis.sadd(REGISTRY_KEY, name)
+    except Exception:
+        log.warning("breaker %s: Redis unavailable, using a local breaker for now", name,
+                    exc_info=True)
+        return pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, name=name,
+                                        listeners=[listener], throw_new_error_on_trip=False)
+    breaker = pybreaker.CircuitBreaker(
+        fail_max=fail_max, reset_timeout=reset_timeout, name=name, state_storage=storage,
+        listeners=[listener],
+        # The failure that trips the breaker is reported as itself, so its attempt is logged.
+        throw_new_error_on_trip=False)
+    registry[name] = breaker
+    return breaker
+
+
+def open_until(breaker):
+    """When an open breaker lets a trial call through (epoch seconds), or None."""
+    opened_at = breaker._state_storage.opened_at
+    if opened_at is None:
+        return None
+    return opened_at.timestamp() + breaker.reset_timeout
+
+
+def breaker_snapshots(redis=None):
+    """Every breaker ever made, with its shared state and transition counts."""
+    redis = redis or get_redis()
+    rows = []
+    for raw in sorted(redis.smembers(REGISTRY_KEY)):
+        name = raw.decode()
+        prefix = STORAGE_NAMESPACE.format(name=name) + ":pybreaker:"
+        state, failures, opened_at = redis.mget(
+            prefix + "state", prefix + "fail_counter", prefix + "opened_at")
+        stats = {k.decode(): v.decode() for k, v in redis.hgetall(STATS_KEY.format(name=name)).items()}
+        rows.append({
+            "name": name,
+            "state": state.decode() if state else pybreaker.STATE_CLOSED,
+            "failures": int(failures or 0),
+            "opened_at": float(opened_at) if opened_at else None,
+            "changed_at": float(stats["changed_at"]) if stats.get("changed_at") else None,
+            "opened": int(stats.get("to_open", 0)),
+            "half_opened": int(stats.get("to_half-open", 0)),
+            "closed": int(stats.get("to_closed", 0)),
+        })
+    return rows
