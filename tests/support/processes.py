@@ -38,8 +38,17 @@ class WorkerProcess:
         return self
 
     def kill(self):
-        """kill -9 of the whole process group: the worker and its work horse."""
+        """kill -9 of the worker and its work horse.
+
+        RQ's work horse calls setpgrp(), so it is not in the worker's process group:
+        it is killed by its own group, first, or it would live on as an orphan.
+        """
         if self.proc and self.proc.poll() is None:
+            for child in children_of(self.proc.pid):
+                try:
+                    os.killpg(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
@@ -54,6 +63,23 @@ class WorkerProcess:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+
+def children_of(pid):
+    """Process ids whose parent is `pid` (from /proc, Linux)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces; the fields after its ")" are fixed
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            children.append(int(entry.name))
+    return children
 
 
 def wait_for(predicate, timeout=20, interval=0.1, message="condition"):
