@@ -64,9 +64,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .views import account, api, auth, dashboard, health, jobs
+    from .views import account, admin_status, api, auth, dashboard, health, jobs, webhooks
 
-    for module in (auth, account, dashboard, health, jobs, api):
+    for module in (auth, account, dashboard, health, jobs, webhooks, admin_status, api):
         app.register_blueprint(module.bp)
 
 
