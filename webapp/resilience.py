@@ -11,12 +11,19 @@ against pybreaker 1.4 and redis-py 8:
 - `opened_at` is stored in whole seconds, so a reset timeout is honoured to within a
   second (tests use reset timeouts of a second or more);
 - a process that merely *notices* a change made elsewhere also calls the listeners'
-  `state_change`, so transitions are counted once, in Redis, by comparing states.
+  `state_change`, so transitions are counted once, in Redis, by comparing states;
+- it reads the state from Redis on every call and resets the failure counter on
+  every success: two round trips per guarded call, a quarter of a webhook send's
+  cost. `CachedRedisStorage` reads state, counters and opening time in one MGET at
+  most every BREAKER_READ_SECONDS and skips resets of a counter it knows is 0;
+  writes still go to Redis at once, so a breaker opened by one process is seen by
+  the others within that interval.
 
 Issue 8 adds the database and Redis breakers and tenacity policies here.
 """
 import logging
 import time
+from datetime import datetime, timezone
 
 import pybreaker
 from flask import current_app
@@ -25,6 +32,7 @@ from .redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
+BREAKER_READ_SECONDS = 0.5
 REGISTRY_KEY = "scanlink:breakers"
 STATS_KEY = "scanlink:breaker-stats:{name}"
 STORAGE_NAMESPACE = "scanlink:breaker:{name}"
@@ -66,6 +74,91 @@ class TransitionListener(pybreaker.CircuitBreakerListener):
             log.info("breaker %s is %s (was %s)", cb.name, new, old)
 
 
+class CachedRedisStorage(pybreaker.CircuitRedisStorage):
+    """pybreaker's Redis storage, read in one round trip at most every `max_age` seconds."""
+
+    def __init__(self, state, redis, namespace, max_age=BREAKER_READ_SECONDS):
+        self._max_age = max_age
+        self._read_at = float("-inf")
+        self._cached = {}
+        super().__init__(state, redis, namespace=namespace)
+
+    def _fresh(self):
+        if time.monotonic() - self._read_at <= self._max_age:
+            return self._cached
+        keys = [self._namespace(k) for k in ("state", "fail_counter", "success_counter", "opened_at")]
+        try:
+            state, fails, successes, opened_at = self._redis.mget(keys)
+        except Exception:
+            log.warning("breaker storage: Redis unavailable, assuming closed", exc_info=True)
+            return {"state": self._fallback_circuit_state, "fail_counter": 0,
+                    "success_counter": 0, "opened_at": None}
+        if state is None:
+            self._initialize_redis_state(self._fallback_circuit_state)
+        self._cached = {
+            "state": state.decode() if state else self._fallback_circuit_state,
+            "fail_counter": int(fails or 0), "success_counter": int(successes or 0),
+            "opened_at": int(opened_at) if opened_at else None,
+        }
+        self._read_at = time.monotonic()
+        return self._cached
+
+    def _forget(self):
+        self._read_at = float("-inf")
+
+    @property
+    def state(self):
+        return self._fresh()["state"]
+
+    @state.setter
+    def state(self, state):
+        pybreaker.CircuitRedisStorage.state.fset(self, state)
+        self._forget()
+
+    @property
+    def counter(self):
+        return self._fresh()["fail_counter"]
+
+    @property
+    def success_counter(self):
+        return self._fresh()["success_counter"]
+
+    @property
+    def opened_at(self):
+        value = self._fresh()["opened_at"]
+        return datetime.fromtimestamp(value, timezone.utc) if value else None
+
+    @opened_at.setter
+    def opened_at(self, now):
+        pybreaker.CircuitRedisStorage.opened_at.fset(self, now)
+        self._forget()
+
+    def increment_counter(self):
+        self._count("fail_counter")
+
+    def increment_success_counter(self):
+        self._count("success_counter")
+
+    def _count(self, name):
+        try:
+            value = self._redis.incr(self._namespace(name))
+        except Exception:
+            log.warning("breaker storage: could not count", exc_info=True)
+            return
+        if self._read_at > float("-inf"):
+            self._cached[name] = int(value)
+
+    def reset_counter(self):
+        if self._fresh().get("fail_counter"):
+            super().reset_counter()
+            self._cached["fail_counter"] = 0
+
+    def reset_success_counter(self):
+        if self._fresh().get("success_counter"):
+            super().reset_success_counter()
+            self._cached["success_counter"] = 0
+
+
 def _registry(app):
     return app.extensions.setdefault("scanlink_breakers", {})
 
@@ -83,8 +176,8 @@ def get_breaker(name, *, fail_max, reset_timeout, app=None):
         raise RuntimeError("pybreaker's Redis storage needs a client without decode_responses")
     listener = TransitionListener(redis)
     try:
-        storage = pybreaker.CircuitRedisStorage(
-            pybreaker.STATE_CLOSED, redis, namespace=STORAGE_NAMESPACE.format(name=name))
+        storage = CachedRedisStorage(pybreaker.STATE_CLOSED, redis,
+                                     STORAGE_NAMESPACE.format(name=name))
         redis.sadd(REGISTRY_KEY, name)
     except Exception:
         log.warning("breaker %s: Redis unavailable, using a local breaker for now", name,

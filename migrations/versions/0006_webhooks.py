@@ -1,4 +1,4 @@
-"""webhooks: delivery attempts, the outbox lease token, the delivery-log index
+"""webhooks: delivery attempts, the outbox lease token, a partial due index, the delivery-log index
 
 Revision ID: 0006
 Revises: 0001
@@ -30,26 +30,29 @@ def upgrade():
     sa.Column('duration_ms', sa.Integer(), nullable=True),
     sa.Column('response_excerpt', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_webhook_attempts_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['outbox_id'], ['webhook_outbox.id'], name=op.f('fk_webhook_attempts_outbox_id_webhook_outbox'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempts'))
     )
     with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
-        batch_op.create_index('ix_webhook_attempts_endpoint_time', ['endpoint_id', 'attempted_at'], unique=False)
         batch_op.create_index('ix_webhook_attempts_outbox', ['outbox_id', 'attempted_at'], unique=False)
 
     with op.batch_alter_table('webhook_outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lease_token', sa.String(length=40), nullable=True))
         batch_op.create_index('ix_webhook_outbox_endpoint_status', ['endpoint_id', 'status', 'created_at'], unique=False)
+        batch_op.drop_index('ix_webhook_outbox_due')
+        batch_op.create_index('ix_webhook_outbox_due', ['next_attempt_at'], unique=False,
+                              postgresql_where=sa.text("status IN ('pending', 'processing')"),
+                              sqlite_where=sa.text("status IN ('pending', 'processing')"))
 
 
 def downgrade():
     with op.batch_alter_table('webhook_outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_outbox_due')
+        batch_op.create_index('ix_webhook_outbox_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.drop_index('ix_webhook_outbox_endpoint_status')
         batch_op.drop_column('lease_token')
 
     with op.batch_alter_table('webhook_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_attempts_outbox')
-        batch_op.drop_index('ix_webhook_attempts_endpoint_time')
 
     op.drop_table('webhook_attempts')

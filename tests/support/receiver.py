@@ -80,6 +80,8 @@ class Receiver:
 
             def setup(self):
                 super().setup()
+                # no 40 ms Nagle/delayed-ACK stall between headers and body
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with receiver.lock:
                     receiver.connections.add(self.connection)
 

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..jobqueue import queue
 from ..models import WebhookEndpoint, WebhookOutbox
 from ..models.base import utcnow
+from ..models.webhooks import WAITING
 from ..redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,11 @@ log = logging.getLogger(__name__)
 DRAIN_JOB = "workers.webhooks.drain_deliveries"
 QUEUE = "default"
 # While set, a drain job is waiting in the queue and another request adds nothing.
+# Short-lived: if that job is lost (a worker stopped right after taking it), new
+# events wait at most this long before they can ask again.
 REQUESTED_KEY = "scanlink:webhooks:drain-requested"
+REQUEST_TTL = 10
 WAKEUP_KEY = "scanlink:webhooks:wakeup-at"
-ACTIVE = ("pending", "processing")
 
 
 def _job_timeout():
@@ -36,7 +39,7 @@ def request_drain():
     """Ask for a delivery job unless one is already waiting. False if Redis failed."""
     redis = get_redis()
     try:
-        if not redis.set(REQUESTED_KEY, "1", nx=True, ex=60):
+        if not redis.set(REQUESTED_KEY, "1", nx=True, ex=REQUEST_TTL):
             return True
         queue(QUEUE, redis).enqueue(DRAIN_JOB, job_timeout=_job_timeout(), result_ttl=0,
                                     failure_ttl=24 * 3600, description="deliver due webhooks")
@@ -80,7 +83,7 @@ def schedule_wakeup(at):
 
 
 def _due_filter():
-    return (WebhookOutbox.status.in_(ACTIVE), WebhookEndpoint.enabled.is_(True))
+    return (WAITING, WebhookEndpoint.enabled.is_(True))
 
 
 def next_due_at():
