@@ -55,3 +55,11 @@ def sweep_due_deliveries():
     from webapp.services.webhook_dispatch import sweep_due_deliveries as sweep
 
     return sweep()
+
+
+@in_app_context
+def prune_delivered_deliveries():
+    """Periodic: delivered events older than WEBHOOK_RETENTION_DAYS go, with their attempts."""
+    from webapp.services.webhook_delivery import prune_delivered
+
+    return prune_delivered()
