@@ -21,6 +21,9 @@ from ..models.base import utcnow
 from ..models.webhooks import WAITING
 
 O = WebhookOutbox
+# Core tables in the hot path: the ORM's bulk paths add work per row and give nothing here.
+OUTBOX = WebhookOutbox.__table__
+ATTEMPTS = WebhookAttempt.__table__
 # A claim of a row whose lease ran out (its last holder never reported) is marked.
 INTERRUPTED = "!"
 INTERRUPTED_ERROR = ("The previous attempt did not finish: the worker stopped or took longer "
@@ -66,19 +69,19 @@ def claim_due_deliveries(limit, lease_seconds, now=None):
            .order_by(O.next_attempt_at)
            .limit(limit)
            .with_for_update(skip_locked=True, of=O))
-    stmt = (update(O)
-            .where(O.id.in_(due.scalar_subquery()), O.next_attempt_at <= now, WAITING)
-            .values(status="processing", attempts=O.attempts + 1, locked_until=lease_end,
+    t = OUTBOX.c
+    stmt = (update(OUTBOX)
+            .where(t.id.in_(due.scalar_subquery()), t.next_attempt_at <= now, WAITING)
+            .values(status="processing", attempts=t.attempts + 1, locked_until=lease_end,
                     next_attempt_at=lease_end, updated_at=now,
-                    lease_token=literal(token) + case((O.lease_token.is_not(None), INTERRUPTED),
+                    lease_token=literal(token) + case((t.lease_token.is_not(None), INTERRUPTED),
                                                       else_=""))
-            .returning(O.id, O.lease_token, O.attempts, O.endpoint_id, O.event_id,
-                       O.event_type, O.payload)
-            .execution_options(synchronize_session=False))
+            .returning(t.id, t.lease_token, t.attempts, t.endpoint_id, t.event_id,
+                       t.event_type, t.payload))
     claims = [Claim(*row) for row in db.session.execute(stmt)]
     interrupted = [c for c in claims if c.interrupted]
     if interrupted:
-        db.session.execute(insert(WebhookAttempt), [
+        db.session.execute(insert(ATTEMPTS), [
             dict(outbox_id=c.id, endpoint_id=c.endpoint_id, number=c.attempts - 1,
                  attempted_at=now, outcome="interrupted", error=INTERRUPTED_ERROR)
             for c in interrupted])
@@ -144,10 +147,9 @@ def _bulk_update(values):
     """Update outbox rows by (id, token); every dict has the same keys."""
     if not values:
         return
-    table = O.__table__
     # Without .values(), the SET clause comes from the keys that name columns.
     db.session.execute(
-        update(table).where(table.c.id == bindparam("_id"), table.c.lease_token == bindparam("_token")),
+        update(OUTBOX).where(OUTBOX.c.id == bindparam("_id"), OUTBOX.c.lease_token == bindparam("_token")),
         values)
 
 
@@ -180,7 +182,7 @@ def record_outcomes(outcomes, now=None):
                        next_attempt_at=now if delay is None else now + timedelta(seconds=delay))
         finished.append(row)
     if attempts:
-        db.session.execute(insert(WebhookAttempt), attempts)
+        db.session.execute(insert(ATTEMPTS), attempts)
     _bulk_update(finished)
     _bulk_update(skipped)
     return update_endpoints(outcomes, now)

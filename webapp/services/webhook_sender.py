@@ -98,6 +98,7 @@ class Sender:
         self.max_bytes = config["WEBHOOK_MAX_RESPONSE_BYTES"]
         self.allow_private = config["WEBHOOK_ALLOW_PRIVATE"]
         self._signers = {}
+        self._hosts = {}
         self._checked = {}  # host key -> (valid until, refusal message or None)
         self.open_hosts = {}  # host key -> epoch seconds its breaker stays open
         self.gone = set()  # endpoints that answered 410 in this job: disabled from now on
@@ -116,9 +117,15 @@ class Sender:
         if chunk:
             yield chunk, []
 
+    def _host(self, url):
+        found = self._hosts.get(url)
+        if found is None:
+            host, port = host_and_port(url)
+            found = self._hosts[url] = (host, port, f"{host}:{port}")
+        return found
+
     def send(self, delivery):
-        host, port = host_and_port(delivery.url)
-        key = f"{host}:{port}"
+        host, port, key = self._host(delivery.url)
         if not delivery.enabled or delivery.claim.endpoint_id in self.gone:
             return Outcome(delivery.claim, "skipped", retry_at=utcnow(),
                            error="Not sent: the endpoint is disabled.")
