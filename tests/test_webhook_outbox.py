@@ -142,3 +142,17 @@ def test_the_sweep_requests_a_drain_only_when_something_is_due(app, redis):
         redis.flushdb()  # the enqueue is lost
         assert sweep_due_deliveries() == 1
     assert redis.llen("rq:queue:default") == 1
+
+
+def test_with_redis_down_the_change_still_commits_and_its_event_waits_for_the_sweep(app_factory):
+    app = webhook_app(app_factory)
+    down = app_factory(**{**{k: app.config[k] for k in ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")},
+                          "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_SOCKET_TIMEOUT": 0.5})
+    with down.app_context():
+        owner = make_user()
+        make_endpoint(owner, URL)
+        signals.code_created.send(make_code(owner))
+        db.session.commit()  # the enqueue fails after the commit, quietly
+    with app.app_context():
+        assert [r.status for r in outbox()] == ["pending"]
+        assert sweep_due_deliveries() == 1

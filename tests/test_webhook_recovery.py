@@ -1,9 +1,11 @@
 """Never lost: a receiver that is down for a while, a worker killed mid-send, a flushed Redis."""
 import pytest
 from sqlalchemy import func, select
+from standardwebhooks import Webhook
 
 from webapp.extensions import db
-from webapp.models import ScanEvent, WebhookAttempt, WebhookOutbox
+
+from webapp.models import ScanEvent, WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services import signals
 from webapp.services.webhook_dispatch import sweep_due_deliveries
 from workers.webhooks import drain_deliveries
@@ -73,6 +75,10 @@ def test_receiver_down_then_failing_then_up_every_event_delivered_once(app_facto
 
     rows = outbox(app)
     assert len(rows) == 20
+    with app.app_context():
+        secret = db.session.scalar(select(WebhookEndpoint.secret))
+    for request in receiver.requests:  # every request that arrived is signed with the secret
+        assert Webhook(secret).verify(request.body, request.headers)["id"] == request.event_id
     seen = set(receiver.event_ids())
     assert {r.event_id for r in rows} <= seen  # each event reached the receiver at least once
     assert delivered_attempts(app) == {r.id: 1 for r in rows}  # and was marked delivered once
