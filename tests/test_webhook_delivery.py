@@ -268,3 +268,22 @@ def test_old_delivered_events_are_pruned_with_their_attempts(app, receiver):
     assert prune_delivered_deliveries() == 1
     assert [r.id for r in rows(app)] != [] and old_id not in [r.id for r in rows(app)]
     assert len(attempts(app)) == 1
+
+
+def test_an_unsendable_row_fails_alone_and_the_batch_goes_on(app, receiver):
+    with app.app_context():
+        owner = make_user()
+        make_endpoint(owner, receiver.url(), events=["qr.created"])
+        broken = WebhookEndpoint(owner_id=owner.id, url="http://[::1/hook", secret=webhooks.new_secret(),
+                                 events=["qr.created"], enabled=True, failure_streak=0)
+        db.session.add(broken)  # stored as is, as if saved before a rule existed
+        for slug in ("a", "b"):
+            signals.code_created.send(make_code(owner, slug))
+        db.session.commit()
+        broken_id = broken.id
+    drain_deliveries()
+    statuses = sorted((r.endpoint_id == broken_id, r.status) for r in rows(app))
+    assert statuses == [(False, "delivered"), (False, "delivered"), (True, "pending"), (True, "pending")]
+    assert receiver.count() == 2
+    errors = {a.error for a in attempts(app) if a.error}
+    assert errors and all(e.startswith("Not sent: ValueError") for e in errors)

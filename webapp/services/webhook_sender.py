@@ -5,6 +5,7 @@ caller records them. One Sender serves one drain job, so its connection pool (ke
 by the checked address) is reused for every event to the same receiver.
 """
 import email.utils
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from .. import resilience
 from ..models.base import utcnow
 from .webhook_urls import UrlRefused, check_host, host_and_port
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "Scanlink-Webhooks/1.0"
 EXCERPT_CHARS = 1000
@@ -125,6 +128,14 @@ class Sender:
         return found
 
     def send(self, delivery):
+        try:
+            return self._send(delivery)
+        except Exception as exc:  # one odd row must not stall the batch (and resend the rest)
+            log.exception("webhook %s: could not be sent", delivery.claim.id)
+            return Outcome(delivery.claim, "failed", attempted_at=utcnow(), duration_ms=0,
+                           error=f"Not sent: {type(exc).__name__}: {exc}"[:500])
+
+    def _send(self, delivery):
         host, port, key = self._host(delivery.url)
         if not delivery.enabled or delivery.claim.endpoint_id in self.gone:
             return Outcome(delivery.claim, "skipped", retry_at=utcnow(),
