@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 BREAKER_READ_SECONDS = 0.5
 REGISTRY_KEY = "scanlink:breakers"
 STATS_KEY = "scanlink:breaker-stats:{name}"
+LAST_STATE_KEY = "scanlink:breaker-last-state:{name}"
 STORAGE_NAMESPACE = "scanlink:breaker:{name}"
 
 
@@ -55,9 +56,9 @@ class TransitionListener(pybreaker.CircuitBreakerListener):
         new = new_state.name
         key = STATS_KEY.format(name=cb.name)
         try:
-            # Every process that notices a change gets here; only the first one to
-            # record the new state counts it.
-            previous = self.redis.hget(key, "state")
+            # Every process that notices a change gets here; the atomic SET … GET lets
+            # only the first one that records the new state count it.
+            previous = self.redis.set(LAST_STATE_KEY.format(name=cb.name), new, get=True)
             if previous is not None and previous.decode() == new:
                 log.info("breaker %s: this process sees it %s", cb.name, new)
                 return
@@ -91,8 +92,11 @@ class CachedRedisStorage(pybreaker.CircuitRedisStorage):
             state, fails, successes, opened_at = self._redis.mget(keys)
         except Exception:
             log.warning("breaker storage: Redis unavailable, assuming closed", exc_info=True)
-            return {"state": self._fallback_circuit_state, "fail_counter": 0,
-                    "success_counter": 0, "opened_at": None}
+            # remembered like a read, so a dead Redis costs one timeout per interval, not per call
+            self._cached = {"state": self._fallback_circuit_state, "fail_counter": 0,
+                            "success_counter": 0, "opened_at": None}
+            self._read_at = time.monotonic()
+            return self._cached
         if state is None:
             self._initialize_redis_state(self._fallback_circuit_state)
         self._cached = {
