@@ -256,7 +256,8 @@ def main(n, rounds=3):
             fresh_events(app, endpoint_id, n)
             runs["two"].append(drain_with_workers(app, env, 2, n, logdir))
             print(f"  round {round_no}: loop {runs['loop'][-1]:7.1f}/s, one worker "
-                  f"{runs['one'][-1]:7.1f}/s, two workers {runs['two'][-1]:7.1f}/s")
+                  f"{runs['one'][-1]:7.1f}/s ({runs['one'][-1] / runs['loop'][-1]:.0%}), "
+                  f"two workers {runs['two'][-1]:7.1f}/s")
         loop, one, two = (max(runs[k]) for k in ("loop", "one", "two"))
         print(f"  plain requests.Session POST loop : {loop:8.1f} requests/s")
         print(f"  one worker                       : {one:8.1f} deliveries/s  ({one / loop:.0%} of the loop)")
