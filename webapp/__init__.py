@@ -29,6 +29,7 @@ def create_app(config=None):
     register_extensions(app)
     register_static(app)
     register_blueprints(app)
+    register_subscribers(app)
     register_errorhandlers(app)
     register_commands(app)
     register_job_plugins(app)
@@ -77,13 +78,20 @@ def register_static(app):
 
 
 def register_blueprints(app):
-    from .views import (account, admin_rq, analytics, api, auth, dashboard, health, images,
-                        jobs, public, public_image, qrcodes)
+    from .views import (account, admin_rq, admin_status, analytics, api, auth, dashboard, health,
+                        images, jobs, public, public_image, qrcodes, webhooks)
 
     for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes,
-                   analytics, images, api):
+                   analytics, images, webhooks, admin_status, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
+
+
+def register_subscribers(app):
+    """Receivers of the domain signals (process-wide and idempotent)."""
+    from .services import webhook_events
+
+    webhook_events.connect_receivers()
 
 
 def register_errorhandlers(app):

@@ -24,6 +24,12 @@ def env_float(name, default):
     return float(value) if value not in (None, "") else default
 
 
+def env_seconds_list(name, default):
+    """A comma-separated list of seconds, e.g. the retry schedule "0,5,300"."""
+    value = os.environ.get(name) or default
+    return tuple(float(part) for part in value.split(",") if part.strip())
+
+
 def database_url(value):
     """Platforms hand out `postgres://` URLs; SQLAlchemy wants the driver named."""
     if not value:
@@ -78,6 +84,7 @@ class Config:
         self.JOB_PROGRESS_INTERVAL = env_float("JOB_PROGRESS_INTERVAL", 1.0)
         self.JOB_REAPER_INTERVAL = env_float("JOB_REAPER_INTERVAL", 60.0)
         self.SCAN_ROLLUP_INTERVAL = env_float("SCAN_ROLLUP_INTERVAL", 3600.0)
+        self.WEBHOOK_SWEEP_INTERVAL = env_float("WEBHOOK_SWEEP_INTERVAL", 30.0)
         self.JOB_SWEEP_INTERVAL = env_float("JOB_SWEEP_INTERVAL", 60.0)
         self.JOB_FILES_RETENTION_DAYS = env_int("JOB_FILES_RETENTION_DAYS", 7)
         self.JOB_PLUGINS = [name.strip() for name in os.environ.get("JOB_PLUGINS", "").split(",")
@@ -108,6 +115,25 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
 
+        # Webhooks: what a receiver may be, how long we wait for it, how often we retry.
+        self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
+        self.WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 3.0)
+        self.WEBHOOK_READ_TIMEOUT = env_float("WEBHOOK_READ_TIMEOUT", 10.0)
+        self.WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", 65536)
+        self.WEBHOOK_RETRY_SCHEDULE = env_seconds_list(
+            "WEBHOOK_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000")
+        self.WEBHOOK_RETRY_JITTER = env_float("WEBHOOK_RETRY_JITTER", 0.2)
+        self.WEBHOOK_RETRY_AFTER_MAX = env_float("WEBHOOK_RETRY_AFTER_MAX", 36000)
+        self.WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 60)
+        self.WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 200)
+        self.WEBHOOK_DRAIN_SECONDS = env_float("WEBHOOK_DRAIN_SECONDS", 60)
+        self.WEBHOOK_DISABLE_AFTER_SECONDS = env_float("WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 86400)
+        self.WEBHOOK_SECRET_OVERLAP_SECONDS = env_float("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400)
+        self.WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+        self.WEBHOOK_BREAKER_FAIL_MAX = env_int("WEBHOOK_BREAKER_FAIL_MAX", 5)
+        self.WEBHOOK_BREAKER_RESET_SECONDS = env_float("WEBHOOK_BREAKER_RESET_SECONDS", 60)
+
     def update(self, **overrides):
         for key, value in overrides.items():
             setattr(self, key, value)
@@ -122,6 +148,14 @@ class Config:
                     "set it, or set SCANLINK_ENV=development for a local run"
                 )
             self.SECRET_KEY = local_secret_key()
+        schedule = tuple(self.WEBHOOK_RETRY_SCHEDULE)
+        if not schedule or any(step < 0 for step in schedule):
+            raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")
+        self.WEBHOOK_RETRY_SCHEDULE = schedule
+        # The lease is renewed about once a second between sends, so one send must fit in it.
+        if self.WEBHOOK_LEASE_SECONDS <= self.WEBHOOK_CONNECT_TIMEOUT + self.WEBHOOK_READ_TIMEOUT + 1:
+            raise ConfigError("WEBHOOK_LEASE_SECONDS must exceed the webhook connect and read "
+                              "timeouts together plus a second, or a slow send loses its lease")
         return self
 
 

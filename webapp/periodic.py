@@ -42,6 +42,10 @@ PERIODIC = {
                                       every="JOB_SWEEP_INTERVAL"),
     "jobs.purge_files": PeriodicTask("webapp.services.job_files.purge_expired_files",
                                      every=3600, queue="low", timeout=900),
+    "webhooks.sweep": PeriodicTask("webapp.services.webhook_dispatch.sweep_due_deliveries",
+                                   every="WEBHOOK_SWEEP_INTERVAL"),
+    "webhooks.prune": PeriodicTask("webapp.services.webhook_delivery.prune_delivered",
+                                   every=24 * 3600, queue="low", timeout=3600),
     "scans.rollup": PeriodicTask("webapp.services.rollups.rollup_due_days",
                                  every="SCAN_ROLLUP_INTERVAL", queue="low", timeout=3600),
 }

@@ -35,6 +35,17 @@ def after_commit(callback, *args, **kwargs):
     session.info.setdefault(_AFTER_COMMIT, []).append((callback, args, kwargs))
 
 
+def after_commit_once(callback, *args, **kwargs):
+    """`after_commit`, unless the same call is already waiting for this commit.
+
+    A transaction that records a thousand scans needs one enqueue, not a thousand.
+    """
+    session = db.session()
+    pending = session.info.setdefault(_AFTER_COMMIT, [])
+    if (callback, args, kwargs) not in pending:
+        pending.append((callback, args, kwargs))
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session):
     callbacks = session.info.pop(_AFTER_COMMIT, [])

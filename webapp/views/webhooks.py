@@ -1,0 +1,191 @@
+"""Webhook endpoints in the browser: list, create, change, rotate, test, and the delivery log."""
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..extensions import db, htmx
+from ..models.base import utcnow
+from ..rendering import render
+from ..services import ServiceError, webhooks
+from ..services.webhook_events import EVENT_TYPES
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+EVENT_LABELS = {
+    "qr.scanned": "A code is scanned", "qr.created": "A code is created",
+    "qr.updated": "A code is changed", "qr.deleted": "A code is deleted",
+    "job.completed": "A background job completes", "job.failed": "A background job fails",
+}
+FORM_FIELDS = {"url": "url", "events": "events", "qr_code_id": "qr_code"}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EndpointForm(FlaskForm):
+    url = StringField("Endpoint URL", validators=[
+        DataRequired("Enter the URL that should receive the events."), Length(max=2048)])
+    events = CheckboxesField("Events", choices=[SelectChoice(e, EVENT_LABELS[e]) for e in EVENT_TYPES],
+                             validators=[DataRequired("Choose at least one event.")])
+    qr_code = StringField("Only for this code (optional)", validators=[Length(max=64)])
+
+
+def show_service_error(form, exc):
+    """Put a service refusal next to the field it is about."""
+    db.session.rollback()
+    placed = False
+    for key, message in exc.fields.items():
+        field = getattr(form, FORM_FIELDS.get(key.split(".")[0], ""), None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+            placed = True
+    if not placed:
+        flash(exc.message, "error")
+
+
+def list_page(form=None, status=200):
+    endpoints = webhooks.list_endpoints(current_user)
+    counts = webhooks.status_counts([e.id for e in endpoints])
+    return render("webhooks/index.html", endpoints=endpoints, counts=counts,
+                  form=form or EndpointForm(formdata=None, events=["qr.scanned"]),
+                  labels=EVENT_LABELS), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return list_page()
+
+
+@bp.post("/")
+@login_required
+def create():
+    form = EndpointForm()
+    if form.validate_on_submit():
+        try:
+            endpoint = webhooks.create_endpoint(current_user, form.url.data, form.events.data,
+                                                form.qr_code.data)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Endpoint added. Use its signing secret to check that events come from us.", "success")
+            return redirect(url_for("webhooks.detail", endpoint_id=endpoint.id, secret="shown"))
+    return list_page(form, status=422)
+
+
+def detail_page(endpoint, form=None, status=200, notice=None):
+    status_filter = request.values.get("status") or None
+    if status_filter not in (None, *webhooks.DELIVERY_STATUSES):
+        abort(400, "Unknown delivery status.")
+    rows, next_cursor = webhooks.list_deliveries(endpoint, status_filter, request.args.get("cursor"))
+    if form is None:
+        form = EndpointForm(formdata=None, obj=endpoint)
+        form.qr_code.data = endpoint.qr_code_id or ""
+    return render("webhooks/detail.html", block="deliveries", endpoint=endpoint, form=form,
+                  rows=rows, attempts=webhooks.attempts_of([r.id for r in rows]),
+                  next_cursor=next_cursor, status_filter=status_filter,
+                  counts=webhooks.status_counts([endpoint.id])[endpoint.id],
+                  statuses=webhooks.DELIVERY_STATUSES, labels=EVENT_LABELS,
+                  show_secret=request.args.get("secret") == "shown", notice=notice,
+                  now=utcnow()), status
+
+
+@bp.get("/<endpoint_id>")
+@login_required
+def detail(endpoint_id):
+    return detail_page(webhooks.get_endpoint(current_user, endpoint_id))
+
+
+@bp.post("/<endpoint_id>/edit")
+@login_required
+def edit(endpoint_id):
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    form = EndpointForm()
+    if form.validate_on_submit():
+        try:
+            webhooks.update_endpoint(current_user, endpoint, url=form.url.data,
+                                     events=form.events.data, qr_code_id=form.qr_code.data)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+            endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+        else:
+            db.session.commit()
+            flash("Endpoint saved.", "success")
+            return redirect(url_for("webhooks.detail", endpoint_id=endpoint.id))
+    return detail_page(endpoint, form=form, status=422)
+
+
+def act(endpoint_id, action, message):
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    action(endpoint)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("webhooks.detail", endpoint_id=endpoint_id))
+
+
+@bp.post("/<endpoint_id>/rotate")
+@login_required
+def rotate(endpoint_id):
+    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    webhooks.rotate_secret(endpoint)
+    db.session.commit()
+    flash("New signing secret made. The old one also signs for the next 24 hours, "
+          "so switch your receiver over within that time.", "success")
+    return redirect(url_for("webhooks.detail", endpoint_id=endpoint_id, secret="shown"))
+
+
+@bp.post("/<endpoint_id>/test")
+@login_required
+def send_test(endpoint_id):
+    return act(endpoint_id, webhooks.send_test_event,
+               "A test event is on its way; it appears in the log below.")
+
+
+@bp.post("/<endpoint_id>/enable")
+@login_required
+def enable(endpoint_id):
+    return act(endpoint_id, lambda e: webhooks.set_enabled(e, True),
+               "Endpoint enabled; waiting events are sent now.")
+
+
+@bp.post("/<endpoint_id>/disable")
+@login_required
+def disable(endpoint_id):
+    return act(endpoint_id, lambda e: webhooks.set_enabled(e, False),
+               "Endpoint disabled; no new events are written for it.")
+
+
+@bp.post("/<endpoint_id>/delete")
+@login_required
+def delete(endpoint_id):
+    webhooks.delete_endpoint(webhooks.get_endpoint(current_user, endpoint_id))
+    db.session.commit()
+    flash("Endpoint deleted with its delivery log.", "success")
+    return redirect(url_for("webhooks.index"))
+
+
+@bp.post("/deliveries/<delivery_id>/redeliver")
+@login_required
+def redeliver(delivery_id):
+    row = webhooks.get_delivery(current_user, delivery_id)
+    try:
+        webhooks.redeliver(current_user, delivery_id)
+    except ServiceError as exc:
+        db.session.rollback()
+        if htmx:
+            endpoint = webhooks.get_endpoint(current_user, row.endpoint_id)
+            return detail_page(endpoint, status=exc.status, notice=exc.message)
+        raise
+    db.session.commit()
+    if htmx:
+        return detail_page(webhooks.get_endpoint(current_user, row.endpoint_id),
+                           notice="Queued to be sent again.")
+    flash("The event is queued to be sent again.", "success")
+    return redirect(url_for("webhooks.detail", endpoint_id=row.endpoint_id))
