@@ -77,11 +77,11 @@ def register_static(app):
 
 
 def register_blueprints(app):
-    from .views import (account, admin_rq, analytics, api, auth, dashboard, health, images,
-                        jobs, public, public_image, qrcodes)
+    from .views import (account, admin_rq, analytics, api, auth, code_exports, dashboard, health,
+                        images, jobs, public, public_image, qrcodes)
 
     for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes,
-                   analytics, images, api):
+                   code_exports, analytics, images, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 
