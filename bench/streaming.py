@@ -1,13 +1,13 @@
 """Long lists: the streamed list page and the NDJSON stream with 100 and with 200,000 codes.
 
-One user's codes, first 100 of them, then 200,000 (seeded with bulk INSERT …
-SELECT generate_series), in a PostgreSQL database this script creates,
+A user with 100 codes and one with 200,000 (seeded with bulk INSERT … SELECT
+generate_series), measured in turn, in a PostgreSQL database this script creates,
 migrates with the release step and drops at the end (server:
 $BENCH_DATABASE_URL, else $TEST_DATABASE_URL, else
 postgresql://postgres@127.0.0.1/postgres), with its own redis-server. Scanlink
 runs under gunicorn exactly as the Procfile's web line starts it.
 
-At each size it measures, as the median of --runs requests:
+For each it measures, as the median of --runs requests:
   * the list page (/codes/): time to first byte, to the first code card, total;
   * the first page of a search and of each filter (same three times);
   * GET /api/qr-codes/stream: time to first byte, total, lines, and the web
@@ -15,7 +15,8 @@ At each size it measures, as the median of --runs requests:
   * a codes CSV export streamed in full (EXPORT_STREAM_MAX_ROWS is raised for
     this run so that even 200,000 rows stream), for its rows/s and memory.
 Then the ratios 200,000 / 100 and, at 200,000, the PostgreSQL plans of the
-list's queries (EXPLAIN ANALYZE), to show each one is an index seek.
+list's queries (EXPLAIN ANALYZE), to show how each is answered. Last, for
+information, the same first-page queries on SQLite, in process.
 
 Targets (issue 9): the list's TTFB at 200,000 within 2x of that at 100; the full
 NDJSON stream's peak memory within 50 MB of the idle process.
@@ -23,6 +24,7 @@ NDJSON stream's peak memory within 50 MB of the idle process.
     .venv/bin/python bench/streaming.py [--codes 200000] [--runs 7]
 """
 import argparse
+from datetime import timedelta
 import http.client
 import json
 import os
@@ -49,7 +51,7 @@ from bench.harness import Gunicorn, free_port, procfile_web_command  # noqa: E40
 from scripts.embedded_redis import find_redis_server  # noqa: E402
 from webapp.config import database_url  # noqa: E402
 
-EMAIL, PASSWORD = "bench@example.com", "bench password long enough"
+PASSWORD = "bench password long enough"
 STYLE = json.dumps({"dark": "#000000", "light": "#ffffff", "transparent": False,
                     "finder_color": None, "finder_dot_color": None, "alignment_color": None,
                     "module_shape": "square", "finder_shape": "square", "gradient": None,
@@ -145,14 +147,14 @@ def median(results, key):
     return statistics.median(values) if values else float("nan")
 
 
-def log_in(port):
+def log_in(port, email):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/login")
     response = conn.getresponse()
     page = response.read().decode()
     cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
     conn.request("POST", "/login", body=form, headers={
         "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
     response = conn.getresponse()
@@ -162,8 +164,8 @@ def log_in(port):
     return response.getheader("Set-Cookie").split(";", 1)[0], token
 
 
-def make_user(env):
-    """The bench user (to log in) and an API key, made by the app itself."""
+def make_user(env, email):
+    """A user (to log in) and an API key, made by the app itself: (id, key)."""
     from webapp import create_app
     from webapp.extensions import db
     from webapp.services import accounts
@@ -171,7 +173,7 @@ def make_user(env):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
     with app.app_context():
-        user = accounts.create_user(EMAIL, PASSWORD, min_length=10)
+        user = accounts.create_user(email, PASSWORD, min_length=10)
         _, key = accounts.create_api_key(user, "bench")
         db.session.commit()
         user_id = user.id
@@ -189,33 +191,46 @@ def seed(engine, owner, first, last):
         conn.execute(text("VACUUM ANALYZE scan_counters"))
 
 
-def measure(port, cookie, key, workers, runs):
-    """Every figure at the current size."""
-    figures = {}
-    page_headers = {"Cookie": cookie}
+def measure(port, users, workers, runs):
+    """Every figure for both users. The two are measured in turn, request by request, so
+    that the machine's load (it is shared) weighs on both alike."""
+    figures = {size: {} for size in users}
     for name, query in QUERIES.items():
         path = "/codes/" + (f"?{query}" if query else "")
-        results = [timed_get(port, path, page_headers, marker=b'class="code-card"') for _ in range(runs)]
-        figures[name] = {k: median(results, k) for k in ("ttfb", "marker", "total")}
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      _page(port, "/codes/", page_headers)).group(1)
-    time.sleep(1.0)
-    idle = {pid: rss_kib(pid) for pid in workers}
-    with RssSampler(workers) as sampler:
-        streams = [timed_get(port, "/api/qr-codes/stream", {"Authorization": f"Bearer {key}"})
-                   for _ in range(max(2, runs // 3))]
-    stream = {k: median(streams, k) for k in ("ttfb", "total", "lines", "bytes")}
-    stream["growth_mb"] = max(sampler.peak[p] - idle[p] for p in workers) / 1024
-    stream["idle_mb"] = max(idle.values()) / 1024
-    figures["stream"] = stream
-    time.sleep(0.5)
-    idle = {pid: rss_kib(pid) for pid in workers}
-    form = urllib.parse.urlencode({"what": "codes", "csrf_token": token})
-    with RssSampler(workers) as sampler:
-        csv = timed_get(port, "/codes/export", dict(page_headers, **{
-            "Content-Type": "application/x-www-form-urlencoded"}), method="POST", body=form)
-    csv["growth_mb"] = max(sampler.peak[p] - idle[p] for p in workers) / 1024
-    figures["csv"] = csv
+        results = {size: [] for size in users}
+        for _ in range(runs):
+            for size, user in users.items():
+                results[size].append(timed_get(port, path, {"Cookie": user["cookie"]},
+                                               marker=b'class="code-card"'))
+        for size in users:
+            figures[size][name] = {k: median(results[size], k) for k in ("ttfb", "marker", "total")}
+    streams = {size: [] for size in users}
+    peaks = []
+    for _ in range(max(2, runs // 3)):
+        for size, user in users.items():
+            time.sleep(0.5)
+            idle = {pid: rss_kib(pid) for pid in workers}
+            with RssSampler(workers) as sampler:
+                streams[size].append(timed_get(port, "/api/qr-codes/stream",
+                                               {"Authorization": f"Bearer {user['key']}"}))
+            peaks.append((size, max(sampler.peak[p] - idle[p] for p in workers) / 1024,
+                          max(idle.values()) / 1024))
+    for size in users:
+        figures[size]["stream"] = {k: median(streams[size], k) for k in ("ttfb", "total", "lines", "bytes")}
+        figures[size]["stream"]["growth_mb"] = max(g for s_, g, _ in peaks if s_ == size)
+        figures[size]["stream"]["idle_mb"] = max(i for s_, _, i in peaks if s_ == size)
+    for size, user in users.items():
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          _page(port, "/codes/", {"Cookie": user["cookie"]})).group(1)
+        time.sleep(0.5)
+        idle = {pid: rss_kib(pid) for pid in workers}
+        form = urllib.parse.urlencode({"what": "codes", "csrf_token": token})
+        with RssSampler(workers) as sampler:
+            csv = timed_get(port, "/codes/export", {
+                "Cookie": user["cookie"], "Content-Type": "application/x-www-form-urlencoded"},
+                method="POST", body=form)
+        csv["growth_mb"] = max(sampler.peak[p] - idle[p] for p in workers) / 1024
+        figures[size]["csv"] = csv
     return figures
 
 
@@ -272,7 +287,7 @@ def report(small, large, counts, plan_lines):
             ok &= ratio <= 2
             print(f"  -> list page TTFB ratio {ratio:.2f} (target <= 2): {'ok' if ratio <= 2 else 'MISSED'}")
     s, l_ = small["stream"], large["stream"]
-    print(f"\nGET /api/qr-codes/stream (NDJSON, {l_['lines']:,} lines, {l_['bytes'] / 1e6:.0f} MB at the large size)")
+    print(f"\nGET /api/qr-codes/stream (NDJSON, {int(l_['lines']):,} lines, {l_['bytes'] / 1e6:.0f} MB at the large size)")
     for key, label in (("ttfb", "first byte"), ("total", "total")):
         print(f"{'  ' + label:<30}{s[key] * 1000:>12.1f} ms{l_[key] * 1000:>11.1f} ms{l_[key] / s[key]:>9.2f}")
     print(f"{'  codes per second':<30}{s['lines'] / s['total']:>12,.0f}   {l_['lines'] / l_['total']:>12,.0f}")
@@ -295,11 +310,80 @@ def report(small, large, counts, plan_lines):
     return ok
 
 
+def sqlite_times(env, workdir, sizes, runs):
+    """First-page times of the list's queries on SQLite, in process (the service call, no
+    HTTP): SQLite is the embedded default, and its search has no index to lean on. A
+    user per size, in one database, measured in turn."""
+    from datetime import datetime, timezone
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import QrCode, ScanCounter, User
+    from webapp.services.code_filters import filters_from_args
+    from webapp.services.code_listing import list_page
+
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=dict(env, DATABASE_URL=url), check=True, capture_output=True)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": env["REDIS_URL"],
+                      "SECRET_KEY": env["SECRET_KEY"]})
+    style, start = json.loads(STYLE), datetime(2026, 1, 1, tzinfo=timezone.utc)
+    times = {name: {size: [] for size in sizes} for name in QUERIES}
+    with app.app_context():
+        users = {}
+        for size, first in zip(sizes, (0, 1_000_000)):
+            user = User(email=f"bench-{size}@example.com", password_hash="x")
+            db.session.add(user)
+            db.session.flush()
+            for low in range(first, first + size, 20_000):
+                rows = [_sqlite_row(user.id, i, start, style)
+                        for i in range(low, min(first + size, low + 20_000))]
+                db.session.execute(QrCode.__table__.insert(), rows)
+                scanned = [{"qr_code_id": r["id"], "shard": 0, "scans": 3, "bot_scans": 0}
+                           for r in rows if r["slug"].endswith("00")]
+                if scanned:
+                    db.session.execute(ScanCounter.__table__.insert(), scanned)
+            db.session.commit()
+            users[size] = user
+        db.session.execute(text("ANALYZE"))
+        for name, query in QUERIES.items():
+            filters = filters_from_args(dict(urllib.parse.parse_qsl(query)))
+            for user in users.values():
+                list_page(user, 48, None, filters)  # warm: statement caches, pages in memory
+            for _ in range(runs):
+                for size, user in users.items():
+                    began = time.perf_counter()
+                    list_page(user, 48, None, filters)
+                    times[name][size].append(time.perf_counter() - began)
+        db.session.remove()
+        db.engine.dispose()
+    return {name: [statistics.median(by_size[size]) for size in sizes]
+            for name, by_size in times.items()}
+
+
+def _sqlite_row(owner_id, i, start, style):
+    static = i % 10 == 0
+    return {"id": f"{i:026d}", "owner_id": owner_id, "slug": f"bench{i}",
+            "title": ("Flagship store window " if i % 1000 == 0 else "Poster ") + str(i),
+            "kind": "static" if static else "dynamic", "content_type": "url",
+            "target_url": None if static else f"https://shop.example.com/products/{i}?utm_source=qr",
+            "content": f"https://static.example.com/menu/{i}" if static else None, "style": style,
+            "active": i % 7 != 0, "scannable": True, "scan_count": 0,
+            "created_at": start + timedelta(milliseconds=i), "updated_at": start}
+
+
+def report_sqlite(times, sizes):
+    print(f"\nSQLite, in process: the first page of each query ({sizes[0]:,} / {sizes[1]:,} codes)")
+    for name, (small, large) in times.items():
+        print(f"  {name:<28}{small * 1000:>9.1f} ms{large * 1000:>11.1f} ms{large / small:>9.1f}x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--codes", type=int, default=200_000)
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7, help="requests per figure (the median is shown)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="leave out the SQLite query times")
     args = parser.parse_args()
     server = (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
               or "postgresql://postgres@127.0.0.1/postgres")
@@ -335,29 +419,34 @@ def run(args, db_url, redis_url, workdir, name):
                RATELIMIT_AUTH="100 per minute")
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
-    owner, key = make_user(env)
     engine = create_engine(database_url(db_url))
-    port = free_port()
+    users, started = {}, time.perf_counter()
+    for size, first in ((args.small, 1), (args.codes, 1_000_001)):  # apart: ids and slugs differ
+        email = f"bench-{size}@example.com"
+        owner, key = make_user(env, email)
+        seed(engine, owner, first, first + size - 1)
+        users[size] = {"id": owner, "key": key, "email": email}
     print(f"gunicorn: {procfile_web_command()}")
-    print(f"PostgreSQL database {name}; one user; {args.runs} requests per figure (median)\n",
-          flush=True)
+    print(f"PostgreSQL database {name}: a user with {args.small:,} codes and one with "
+          f"{args.codes:,} (seeded in {time.perf_counter() - started:.1f} s); {args.runs} "
+          f"requests per figure, the two users in turn (medians)\n", flush=True)
+    port = free_port()
     with open(workdir / "gunicorn.log", "ab") as log, Gunicorn("wsgi:app", env, ROOT, log, port) as web:
         workers = [pid for pid in web.pids() if pid != web.proc.pid]
-        cookie, _ = log_in(port)
-        seed(engine, owner, 1, args.small)
-        for _ in range(3):  # warm both workers: imports, templates, pools
-            measure_warm(port, cookie)
-        print(f"measuring with {args.small:,} codes…", flush=True)
-        small = measure(port, cookie, key, workers, args.runs)
-        started = time.perf_counter()
-        seed(engine, owner, args.small + 1, args.codes)
-        print(f"seeded {args.codes:,} codes in {time.perf_counter() - started:.1f} s; measuring…",
-              flush=True)
-        measure_warm(port, cookie)
-        large = measure(port, cookie, key, workers, args.runs)
-    plan_lines = plans(env, owner)
+        for user in users.values():
+            user["cookie"], _ = log_in(port, user["email"])
+        for _ in range(3):  # warm both workers: imports, templates, pools, plans
+            for user in users.values():
+                measure_warm(port, user["cookie"])
+        figures = measure(port, users, workers, args.runs)
+    plan_lines = plans(env, users[args.codes]["id"])
     engine.dispose()
-    return report(small, large, (args.small, args.codes), plan_lines)
+    ok = report(figures[args.small], figures[args.codes], (args.small, args.codes), plan_lines)
+    if not args.skip_sqlite:
+        print("\nseeding SQLite…", flush=True)
+        sizes = (args.small, args.codes)
+        report_sqlite(sqlite_times(env, workdir, sizes, args.runs), sizes)
+    return ok
 
 
 def measure_warm(port, cookie):

@@ -1,4 +1,6 @@
 """In Chromium: a long list scrolls to its end, previews load only in view, the dashboard is light."""
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from flask import request, request_finished
 from playwright.sync_api import expect
@@ -107,3 +109,19 @@ def test_the_dashboard_with_50_codes_ships_at_most_60_kb_of_js_and_css(app, page
         assert headers.get("content-encoding") in ("br", "gzip"), event["response"]["url"]
     transferred = sum(sizes[rid] for rid in assets)
     assert transferred <= BUDGET, f"{transferred} bytes of JS and CSS"
+
+
+def test_typing_a_search_narrows_the_list_in_place(app, page):
+    seeded_user(app, 60)  # titles "Code 0" … "Code 59"
+    log_in(page)
+    page.goto("/codes/")
+    expect(page.locator(".code-card")).to_have_count(48)
+    page.get_by_label("Search title, slug or target").fill("code 5")
+    expect(page.locator(".code-card")).to_have_count(11)  # Code 5 and Code 50 … 59
+    # The address shows the search (and only what is set): reload it or share it.
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["code 5"]}
+    page.get_by_label("Status").select_option("false")
+    expect(page.get_by_text("No codes match")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("No codes match")).to_be_visible()
+    assert page.get_by_label("Search title, slug or target").input_value() == "code 5"

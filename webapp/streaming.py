@@ -5,7 +5,7 @@ A page template marks with `{{ flush }}` the points where what is rendered so
 far is sent; between marks the chunks Jinja yields are gathered, so the
 browser gets a few sizeable writes rather than one per template fragment.
 """
-from flask import Response, get_flashed_messages, stream_template, stream_with_context
+from flask import Response, get_flashed_messages, request, stream_template, stream_with_context
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -18,10 +18,20 @@ MAX_BUFFER = 32 * 1024
 STREAM_HEADERS = {"X-Accel-Buffering": "no"}
 
 
-def _gathered(chunks):
-    buffer, size = [], 0
-    try:
-        for chunk in chunks:
+class _Gathered:
+    """The template's chunks, joined up to each flush mark (or MAX_BUFFER characters).
+
+    `close` reaches the template's generator even when the body is never read (a HEAD
+    request, a client gone before the first byte): closing it ends the request context
+    that `stream_template` keeps open for it.
+    """
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def __iter__(self):
+        buffer, size = [], 0
+        for chunk in self.chunks:
             if chunk == FLUSH or size >= MAX_BUFFER:
                 if buffer:
                     yield "".join(buffer)
@@ -32,12 +42,15 @@ def _gathered(chunks):
             size += len(chunk)
         if buffer:
             yield "".join(buffer)
-    finally:
-        chunks.close()  # ends the request context the template ran in, even on disconnect
+
+    def close(self):
+        self.chunks.close()
 
 
 def stream_page(template, **context):
     """The whole page, sent in parts as it renders."""
+    if request.method == "HEAD":  # no body: nothing to render, no context to keep open
+        return Response(mimetype="text/html", headers=STREAM_HEADERS)
     # Headers, and so the session cookie, go out before the body is rendered: what
     # the page would change in the session happens now. Reading the flashed
     # messages removes them (the template reads the same list again, from the
@@ -45,7 +58,7 @@ def stream_page(template, **context):
     get_flashed_messages(with_categories=True)
     generate_csrf()
     chunks = stream_template(template, flush=Markup(FLUSH), **context)
-    return Response(_gathered(chunks), mimetype="text/html", headers=STREAM_HEADERS)
+    return Response(_Gathered(chunks), mimetype="text/html", headers=STREAM_HEADERS)
 
 
 def page_or_block(template, block, **context):
@@ -58,4 +71,6 @@ def page_or_block(template, block, **context):
 def stream_body(chunks, mimetype, **headers):
     """A body of text chunks (NDJSON, CSV) sent as they are made, in the request's context."""
     headers = {**STREAM_HEADERS, "Cache-Control": "private, no-store", **headers}
+    if request.method == "HEAD":
+        return Response(mimetype=mimetype, headers=headers)
     return Response(stream_with_context(chunks), mimetype=mimetype, headers=headers)

@@ -87,6 +87,8 @@ def cursor_of(text_value):
     cursor_of("2026-01-01T00:00:00+00:00|not-an-id"),
     cursor_of("2026-01-01T00:00:00+00:00|" + "a" * 25 + "\x00"),
     cursor_of("yesterday|" + "a" * 26),
+    cursor_of("0001-01-01T00:00:00+05:00|" + "a" * 26),   # before year 1 in UTC
+    cursor_of("9999-12-31T23:59:59-05:00|" + "a" * 26),   # after 9999 in UTC
     cursor_of("no separator"),
     "%%%", "\x00", "é" * 50, "A" * 201,
 ])

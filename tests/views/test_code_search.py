@@ -103,12 +103,11 @@ def all_pages(client, headers, limit=6, **params):
             return ids
 
 
-@pytest.mark.parametrize("q", QUERIES)
-def test_search_with_odd_text_matches_a_python_filter(client, owner, rows, q):
+def test_search_with_odd_text_matches_a_python_filter(client, owner, rows):
     _, headers = owner
-    made, scans = rows
-    expected = python_filter(made, q)
-    assert all_pages(client, headers, q=q) == expected
+    made, _ = rows
+    for q in QUERIES:
+        assert all_pages(client, headers, q=q) == python_filter(made, q), repr(q)
 
 
 def test_a_search_that_finds_something_odd_finds_exactly_it(client, owner, rows):
@@ -130,13 +129,13 @@ FILTERS = [
 ]
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
-def test_filters_match_a_python_filter(client, owner, rows, filters):
+def test_filters_match_a_python_filter(client, owner, rows):
     _, headers = owner
     made, scans = rows
-    expected = python_filter(made, scans=scans, **filters)
-    params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()}
-    assert all_pages(client, headers, **params) == expected
+    for filters in FILTERS:
+        expected = python_filter(made, scans=scans, **filters)
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items()}
+        assert all_pages(client, headers, **params) == expected, filters
 
 
 def test_a_nul_in_the_search_matches_nothing_and_breaks_nothing(client, owner, rows, auth):

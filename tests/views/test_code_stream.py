@@ -4,7 +4,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob, QrCode, User
@@ -157,3 +157,44 @@ def test_the_dashboard_shows_the_newest_fifty_codes(app, client, auth):
     assert shown == ids[::-1][:50]
     assert "All codes, search and filters" in page and "Create your first QR code" not in page
     assert "<img" not in page  # previews load as the cards come into view
+
+
+def test_the_list_page_sends_its_head_before_the_query_runs(app, client, auth):
+    auth.signup()
+    with app.app_context():
+        user_id = db.session.scalars(select(User.id)).one()
+        seed_codes(user_id, 60)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM qr_codes" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/codes/?q=code", buffered=False)
+        chunks = response.iter_encoded()
+        head = next(chunks).decode()
+        assert "<h1>Your QR codes</h1>" in head and 'name="q"' in head
+        assert "code-card" not in head and statements == []  # painted before the query
+        rest = b"".join(chunks).decode()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert rest.count('class="code-card"') == 48 and len(statements) == 1
+    assert rest.rstrip().endswith("</html>")
+
+
+def test_a_head_request_or_an_unread_page_leaves_no_request_open(app, client, auth):
+    auth.signup()
+    head = client.head("/codes/")
+    assert head.status_code == 200 and head.mimetype == "text/html" and head.data == b""
+    stream = client.head("/api/qr-codes/stream")  # the browser session may call the API
+    assert stream.status_code == 200 and stream.data == b""
+    unread = client.get("/", buffered=False)
+    unread.close()  # as a server does when the browser goes away before the first byte
+    # Had a request context been left pushed, these would run inside it and fail.
+    for path in ("/codes/", "/"):
+        page = client.get(path)
+        assert page.status_code == 200 and "</html>" in page.get_data(as_text=True)

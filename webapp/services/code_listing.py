@@ -42,11 +42,11 @@ def decode_cursor(cursor):
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, code_id = raw.split("|", 1)
         created = datetime.fromisoformat(created)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if created.tzinfo is None or not looks_like_id(code_id):
+            raise ValueError("not one of ours")
+        return created.astimezone(timezone.utc), code_id
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise _bad_cursor() from None
-    if created.tzinfo is None or not looks_like_id(code_id):
-        raise _bad_cursor()
-    return created.astimezone(timezone.utc), code_id
 
 
 def people_scan_counts(code_ids):
@@ -130,9 +130,6 @@ class CodePage:
 
     def __iter__(self):
         return iter(self._load())
-
-    def __len__(self):
-        return len(self._load())
 
     @property
     def next_cursor(self):

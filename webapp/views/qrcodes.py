@@ -1,7 +1,7 @@
 """The codes pages: list, editor with live preview, downloads, delete, style presets."""
 import base64
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
 from jinja2_fragments.flask import render_block
 from flask_login import current_user, login_required
 
@@ -66,9 +66,12 @@ def index():
     filters = filters_from_args(request.args)
     cursor = request.args.get("cursor") or None
     page = CodePage(current_user, PAGE_SIZE, cursor, filters)
-    return page_or_block("qrcodes/index.html", "rows" if cursor else "results", page=page,
-                         filters=filters, cursor=cursor, stream_max=current_app.config[
-                             "EXPORT_STREAM_MAX_ROWS"])
+    response = make_response(page_or_block(
+        "qrcodes/index.html", "rows" if cursor else "results", page=page, filters=filters,
+        cursor=cursor, stream_max=current_app.config["EXPORT_STREAM_MAX_ROWS"]))
+    if not cursor:  # the address bar shows the search without the empty fields
+        response.headers["HX-Push-Url"] = url_for("qrcodes.index", **filters.as_args())
+    return response
 
 
 @bp.get("/new")
