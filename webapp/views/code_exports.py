@@ -3,8 +3,8 @@
 A streamed export holds a web thread and a database transaction for as long
 as the download takes; an export job writes the file in chunks on a worker,
 survives restarts and keeps the file for a week. Up to EXPORT_STREAM_MAX_ROWS
-rows (10,000 by default: about 2.5 MB of codes, under half a second of server
-time, see bench/streaming.py) the direct download wins; above it the job does.
+rows (10,000 by default: about 2 MB of codes, some 0.7 s of server time at the
+rate bench/streaming.py measures) the direct download wins; above it the job does.
 """
 from datetime import date
 
