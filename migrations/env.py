@@ -47,6 +47,16 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leaves out of the comparison what the models mark for another database only
+    (`info={"only_on": "postgresql"}`, e.g. trigram indexes), so `db check` stays
+    clean on every database."""
+    only_on = getattr(obj, "info", {}).get("only_on")
+    if only_on and not reflected:
+        return get_engine().dialect.name == only_on
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -96,6 +106,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

@@ -7,7 +7,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent
 from webapp.services import csv_export, job_files
-from webapp.services.exports import _code_row, _codes_after
+from webapp.services.exports import _codes_after, code_row
 from webapp.storage import get_storage
 
 from .support import jobs as test_jobs
@@ -105,7 +105,7 @@ def test_export_resumes_after_its_last_committed_chunk(app, client, owner, redis
         row = db.session.get(BackgroundJob, job_id)
         chunk = _codes_after(owner, None, 3)
         job_files.put_part(job_id, "codes", 0, csv_export.encode_rows(
-            [_code_row(code, "http://resumed.example") for code in chunk]))
+            [code_row(code, "http://resumed.example", 0) for code in chunk]))
         row.checkpoint = {"parts": 1, "done": 3,
                           "after": [chunk[-1].created_at.isoformat(), chunk[-1].id]}
         db.session.commit()

@@ -4,8 +4,10 @@ import re
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import QrCode
+from webapp.models import QrCode, User
+from webapp.views.qrcodes import PAGE_SIZE
 
+from ..support.codes import make_code
 from ..support.qrcodes import decode_svg, make_logo
 
 FORM = {"title": "Table card", "kind": "dynamic", "target_url": "https://example.com/menu",
@@ -78,25 +80,32 @@ def test_list_page_holds_no_rendered_codes_and_loads_them_on_sight(app, client, 
     page = client.get("/codes/").get_data(as_text=True)
     assert page.count('class="code-card"') == 3
     assert "<img" not in page and "<svg xmlns" not in page and "data:image" not in page
-    assert page.count('hx-trigger="intersect once"') == 3
-    assert "✓ Scans" in page
-    thumb_url = re.search(r'hx-get="(/codes/[^"]+/thumb)"', page).group(1)
-    thumb = client.get(thumb_url, headers={"HX-Request": "true"}).get_data(as_text=True)
-    image_url = re.search(r'<img src="([^"]+)"', thumb).group(1).replace("&amp;", "&")
-    image = client.get(image_url)
+    previews = re.findall(r'data-preview="([^"]+)"', page)
+    assert len(previews) == 3 and "js/previews.js" in page
+    image = client.get(previews[0].replace("&amp;", "&"))
     assert image.status_code == 200 and image.headers["ETag"]
     assert decode_svg(image.data)[0].startswith("http://127.0.0.1:5000/s/")
+    again = client.get(previews[0].replace("&amp;", "&"), headers={"If-None-Match": image.headers["ETag"]})
+    assert again.status_code == 304
 
 
-def test_list_pages_with_a_cursor(client, auth):
+def test_list_pages_with_a_cursor_and_a_plain_next_link(app, client, auth):
     auth.signup()
-    for i in range(26):
-        create_through_form(client, auth, title=f"Code {i:02d}")
+    with app.app_context():
+        owner = db.session.scalars(select(User)).one()
+        for i in range(PAGE_SIZE + 2):
+            make_code(owner, title=f"Code {i:02d}", commit=False)
+        db.session.commit()
     first = client.get("/codes/").get_data(as_text=True)
-    assert first.count('class="code-card"') == 24 and "Code 25" in first and "Code 01" not in first
+    newest, oldest = f"Code {PAGE_SIZE + 1:02d}", "Code 01"
+    assert first.count('class="code-card"') == PAGE_SIZE and newest in first and oldest not in first
     more = re.search(r'hx-get="(/codes/\?cursor=[^"]+)"', first).group(1)
+    assert f'<a href="{more}">Next codes</a>' in first  # the same page without JavaScript
     rest = client.get(more, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert rest.count('class="code-card"') == 2 and "Code 00" in rest and "<html" not in rest
+    assert "Next codes" not in rest
+    plain = client.get(more).get_data(as_text=True)
+    assert "<html" in plain and plain.count('class="code-card"') == 2 and "Back to the newest" in plain
 
 
 def test_another_users_code_is_404_on_every_page(app, client, auth):
@@ -107,7 +116,6 @@ def test_another_users_code_is_404_on_every_page(app, client, auth):
     auth.signup(email="bob@example.com")
     token = auth.token("/codes/new")
     assert client.get(f"/codes/{code.id}").status_code == 404
-    assert client.get(f"/codes/{code.id}/thumb").status_code == 404
     assert client.get(f"/api/qr-codes/{code.id}/image.svg").status_code == 404
     assert client.post(f"/codes/{code.id}", data=dict(FORM, csrf_token=token)).status_code == 404
     assert client.post("/codes/preview", data=dict(FORM, csrf_token=token, code_id=code.id)).status_code == 404

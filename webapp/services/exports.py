@@ -13,6 +13,7 @@ from .. import jobqueue
 from ..extensions import db
 from ..models import QrCode, ScanEvent
 from . import ServiceError
+from .code_listing import with_scan_counts
 from .csv_export import encode_rows, header
 from .job_files import join_parts, put_part
 
@@ -38,10 +39,23 @@ def start_export(owner_id, what, format=None):
     return jobqueue.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": "csv"})
 
 
-def _code_row(code, base_url):
+def code_row(code, base_url, scans):
+    """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy."""
     scan_url = f"{base_url}/s/{code.slug}" if code.kind == "dynamic" else ""
     return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
-            code.active, code.expires_at, code.scan_count, code.created_at, code.updated_at]
+            code.active, code.expires_at, scans, code.created_at, code.updated_at]
+
+
+def scan_row(event, slug, title):
+    return [event.scanned_at, event.qr_code_id, slug, title, event.device_type, event.os,
+            event.browser, event.referrer, event.country, event.is_bot]
+
+
+def scans_query(owner_id):
+    """Every scan of the owner's codes with the code's slug and title, oldest row first."""
+    return (select(ScanEvent, QrCode.slug, QrCode.title)
+            .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
+            .where(QrCode.owner_id == owner_id).order_by(ScanEvent.id))
 
 
 def _codes_after(owner_id, after, limit):
@@ -52,12 +66,10 @@ def _codes_after(owner_id, after, limit):
 
 
 def _scans_after(owner_id, after, limit):
-    query = (select(ScanEvent, QrCode.slug, QrCode.title)
-             .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
-             .where(QrCode.owner_id == owner_id))
+    query = scans_query(owner_id)
     if after:
         query = query.where(ScanEvent.id > after)
-    return db.session.execute(query.order_by(ScanEvent.id).limit(limit)).all()
+    return db.session.execute(query.limit(limit)).all()
 
 
 def _parse_time(value):
@@ -72,7 +84,7 @@ def export_codes(run):
     def chunk(after, limit):
         codes = _codes_after(run.owner_id, after, limit)
         last = [codes[-1].created_at.isoformat(), codes[-1].id] if codes else None
-        return [_code_row(code, base_url) for code in codes], last
+        return [code_row(code, base_url, scans) for code, scans in with_scan_counts(codes)], last
 
     return _export(run, "codes", CODE_COLUMNS, total, chunk)
 
@@ -84,8 +96,7 @@ def export_scans(run):
 
     def chunk(after, limit):
         rows = _scans_after(run.owner_id, after, limit)
-        out = [[s.scanned_at, s.qr_code_id, slug, title, s.device_type, s.os, s.browser,
-                s.referrer, s.country, s.is_bot] for s, slug, title in rows]
+        out = [scan_row(event, slug, title) for event, slug, title in rows]
         return out, (rows[-1][0].id if rows else None)
 
     return _export(run, "scans", SCAN_COLUMNS, total, chunk)

@@ -3,20 +3,17 @@
 Every function takes plain values and validates them itself (URL, slug, style,
 scannability), and sends the domain signals inside the caller's transaction.
 """
-import base64
-import binascii
 import hashlib
 import json
-from datetime import datetime
 
 from segno import DataOverflowError
-from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import qr
 from ..extensions import db
 from ..models import QrCode
 from . import Conflict, NotFound, ServiceError, signals
+from .code_listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
 from .codecontent import (check_active, check_expiry, check_kind, check_title, invalid, payload_of,
                           scan_url, static_content)
 from .ids import has_nul, looks_like_id
@@ -27,7 +24,6 @@ from .targets import normalise_url
 CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
                  "active", "expires_at"}
 CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at"}
-MAX_PAGE = 100
 
 
 def _unknown(data, allowed):
@@ -148,35 +144,6 @@ def delete_code(owner, code_id):
     db.session.delete(code)
     db.session.flush()
     return code
-
-
-def _encode_cursor(code):
-    raw = f"{code.created_at.isoformat()}|{code.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor):
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, code_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), code_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ServiceError("That cursor is not valid; start again without it.",
-                           fields={"cursor": "not valid"}, status=400, code="bad_request") from None
-
-
-def list_codes(owner, limit=20, cursor=None):
-    """One page, newest first: (codes, next_cursor or None)."""
-    limit = max(1, min(int(limit), MAX_PAGE))
-    query = select(QrCode).where(QrCode.owner_id == owner.id)
-    if cursor:
-        created, code_id = _decode_cursor(cursor)
-        query = query.where(or_(QrCode.created_at < created,
-                                and_(QrCode.created_at == created, QrCode.id < code_id)))
-    rows = db.session.scalars(
-        query.order_by(QrCode.created_at.desc(), QrCode.id.desc()).limit(limit + 1)).all()
-    page = rows[:limit]
-    return page, (_encode_cursor(page[-1]) if len(rows) > limit else None)
 
 
 def _iso(value):

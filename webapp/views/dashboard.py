@@ -1,12 +1,16 @@
-"""The home page: a welcome for visitors, the dashboard for users."""
+"""The home page: a welcome for visitors, the dashboard (newest codes) for users."""
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from ..services.code_listing import CodePage
+from ..streaming import stream_page
+
 bp = Blueprint("dashboard", __name__)
+NEWEST = 50
 
 
 @bp.get("/")
 def index():
     if not current_user.is_authenticated:
         return render_template("dashboard/welcome.html")
-    return render_template("dashboard/index.html")
+    return stream_page("dashboard/index.html", page=CodePage(current_user, NEWEST))

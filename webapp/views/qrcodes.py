@@ -1,7 +1,7 @@
 """The codes pages: list, editor with live preview, downloads, delete, style presets."""
 import base64
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
 from jinja2_fragments.flask import render_block
 from flask_login import current_user, login_required
 
@@ -12,10 +12,14 @@ from ..rendering import render
 from ..services import ServiceError
 from ..services import qrcodes as service
 from ..services import styles
+from ..services.code_filters import filters_from_args
+from ..services.code_listing import CodePage
+from ..streaming import page_or_block
 from .qrcode_forms import code_data_from_form, form_values, merge_form, style_from_form, style_values
 
 bp = Blueprint("qrcodes", __name__, url_prefix="/codes")
 PNG_WIDTHS = (300, 600, 1200, 2400)
+PAGE_SIZE = 48  # whole rows of a 2-, 3- or 4-column grid
 
 
 @bp.before_request
@@ -53,15 +57,21 @@ def _png_options(code):
 
 @bp.get("/")
 def index():
-    codes, next_cursor = service.list_codes(current_user, limit=24, cursor=request.args.get("cursor"))
-    block = "rows" if request.args.get("cursor") else "content"
-    return render("qrcodes/index.html", block=block, codes=codes, next_cursor=next_cursor)
+    """The list, streamed: the head and search form paint while the page's query runs.
 
-
-@bp.get("/<code_id>/thumb")
-def thumb(code_id):
-    code = service.get_owned_code(current_user, code_id)
-    return render("qrcodes/_thumb.html", block="thumb", code=code)
+    HTMX asks for `rows` (the next page, when the last row comes into view) or
+    `results` (the first page of a new search); a plain request, or the "next"
+    link without JavaScript, gets the whole page.
+    """
+    filters = filters_from_args(request.args)
+    cursor = request.args.get("cursor") or None
+    page = CodePage(current_user, PAGE_SIZE, cursor, filters)
+    response = make_response(page_or_block(
+        "qrcodes/index.html", "rows" if cursor else "results", page=page, filters=filters,
+        cursor=cursor, stream_max=current_app.config["EXPORT_STREAM_MAX_ROWS"]))
+    if not cursor:  # the address bar shows the search without the empty fields
+        response.headers["HX-Push-Url"] = url_for("qrcodes.index", **filters.as_args())
+    return response
 
 
 @bp.get("/new")

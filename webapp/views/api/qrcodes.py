@@ -7,7 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...extensions import db
 from ...qr import FORMATS
 from ...services import ServiceError
+from ...services import code_stream
 from ...services import qrcodes as service
+from ...services.code_filters import MAX_QUERY, check_filters
+from ...services.code_listing import list_page
+from ...streaming import stream_body
 from . import bp
 from .schema import operation, parse_body, parse_query
 
@@ -39,8 +43,20 @@ class CodeChange(BaseModel):
     expires_at: str | None = None
 
 
-class CodeList(BaseModel):
+class CodeFilterQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    q: str | None = Field(None, max_length=MAX_QUERY, description=(
+        "text found in the title, slug or target (ASCII letters in any case; % and _ "
+        "match themselves)"))
+    kind: Literal["dynamic", "static"] | None = None
+    active: bool | None = None
+    has_scans: bool | None = Field(None, description="scanned by people at least once (or never)")
+
+    def filters(self):
+        return check_filters(self.q, self.kind, self.active, self.has_scans)
+
+
+class CodeList(CodeFilterQuery):
     limit: int = Field(20, ge=1, le=service.MAX_PAGE)
     cursor: str | None = Field(None, max_length=200)
 
@@ -68,8 +84,18 @@ def create_code():
 @operation("GET", "/api/qr-codes", "List QR codes, newest first", query=CodeList, tag="qr-codes")
 def list_codes():
     query = parse_query(CodeList)
-    codes, next_cursor = service.list_codes(g.api_user, query.limit, query.cursor)
-    return jsonify(items=[service.code_to_dict(c) for c in codes], next_cursor=next_cursor)
+    page, next_cursor = list_page(g.api_user, query.limit, query.cursor, query.filters())
+    return jsonify(items=[dict(service.code_to_dict(code), scan_count=scans) for code, scans in page],
+                   next_cursor=next_cursor)
+
+
+@bp.get("/qr-codes/stream")
+@operation("GET", "/api/qr-codes/stream", "Every code as NDJSON (one code object per line), "
+           "newest first, streamed", query=CodeFilterQuery, tag="qr-codes",
+           response={"application/x-ndjson": {}})
+def stream_codes():
+    filters = parse_query(CodeFilterQuery).filters()
+    return stream_body(code_stream.codes_ndjson(g.api_user.id, filters), "application/x-ndjson")
 
 
 @bp.get("/qr-codes/<code_id>")
