@@ -64,9 +64,10 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from .views import account, admin_rq, api, auth, dashboard, health, images, jobs, qrcodes
+    from .views import (account, admin_rq, api, auth, bulk, dashboard, health, images, jobs,
+                        qrcodes)
 
-    for module in (auth, account, dashboard, health, jobs, qrcodes, images, api):
+    for module in (auth, account, dashboard, health, jobs, qrcodes, bulk, images, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 

@@ -82,6 +82,7 @@ class Config:
         self.WORKER_MAINTENANCE_INTERVAL = env_int("WORKER_MAINTENANCE_INTERVAL", 60)
         self.WORKER_JOB_MONITORING_INTERVAL = env_int("WORKER_JOB_MONITORING_INTERVAL", 30)
         self.EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 2000)
+        self.BULK_CHUNK_ROWS = env_int("BULK_CHUNK_ROWS", 500)
         self.CSV_MAX_ROWS = env_int("CSV_MAX_ROWS", 100_000)
         self.CSV_MAX_BYTES = env_int("CSV_MAX_BYTES", 20 * 1024 * 1024)
         self.CSV_MAX_LINE_BYTES = env_int("CSV_MAX_LINE_BYTES", 64 * 1024)

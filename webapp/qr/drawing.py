@@ -59,6 +59,7 @@ class Drawing:
     logo: tuple = None  # (x, y, w, h, PIL image)
     text: tuple = None  # (text, centre x, centre y, size, colour)
     plain_matrix: object = None  # set for the plain fast path: segno's matrix as-is
+    symbol: object = None  # segno's QRCode (its vector PDF/EPS writers draw plain codes)
 
     def is_pixel_aligned(self):
         return self.logo is None and self.text is None and all(
@@ -88,7 +89,7 @@ def build(payload, style, logo_image=None):
     side = n + 2 * qz
     drawing = Drawing(width=side + 2 * pad, height=side + 2 * pad + band,
                       background=None if style.transparent else style.light,
-                      code_box=(pad + qz, pad + qz, n))
+                      code_box=(pad + qz, pad + qz, n), symbol=qr)
     ox = oy = pad + qz
     if style.is_plain() and style.finder == style.dark == style.finder_dot == style.alignment:
         drawing.plain_matrix = matrix
