@@ -129,3 +129,11 @@ def test_page_upload_starts_a_job_whose_card_follows_it(app, client, owner, auth
     job = client.get(f"/api/jobs/{job_id}").json
     assert job["result"]["created"] == 3 and job["result"]["format"] == "svg"
     assert f'id="job-{job_id}"' in client.get("/codes/bulk/").get_data(as_text=True)
+
+
+def test_bulk_operations_are_in_the_openapi_document(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    for path in ("/api/bulk/qr-codes", "/api/bulk/qr-codes/update"):
+        operation = paths[path]["post"]
+        assert "multipart/form-data" in operation["requestBody"]["content"]
+        assert "202" in operation["responses"]
