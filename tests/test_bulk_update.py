@@ -101,3 +101,14 @@ def test_update_from_the_page(app, client, codes, auth, run_jobs):
     assert response.status_code == 202 and "Changes to codes from a CSV" in response.get_data(as_text=True)
     run_jobs()
     assert code(app, "menu").title == "Lunch menu"
+
+
+def test_page_shows_a_refused_update_file_on_its_form(app, client, codes, auth, redis):
+    token = auth.token("/codes/bulk/")
+    response = upload(client, b"slug\nmenu\n", {"HX-Request": "true"}, path="/codes/bulk/update",
+                      csrf_token=token)
+    assert response.status_code == 422 and response.headers["HX-Retarget"] == "#bulk-update"
+    html = response.get_data(as_text=True)
+    assert 'id="update-error"' in html and "add a column for what to change" in html
+    assert "built-in method" not in html
+    assert redis.llen("rq:queue:low") == 0

@@ -125,7 +125,7 @@ def test_page_upload_starts_a_job_whose_card_follows_it(app, client, owner, auth
     job_id = html.split('id="job-', 1)[1].split('"', 1)[0]
     card = client.get(f"/jobs/{job_id}/card?poll=1")
     assert card.status_code == 286  # finished: polling stops
-    assert "Download" in card.get_data(as_text=True)
+    assert "Download" in card.get_data(as_text=True) and "3 codes made." in card.get_data(as_text=True)
     job = client.get(f"/api/jobs/{job_id}").json
     assert job["result"]["created"] == 3 and job["result"]["format"] == "svg"
     assert f'id="job-{job_id}"' in client.get("/codes/bulk/").get_data(as_text=True)
