@@ -190,3 +190,30 @@ def test_a_slug_taken_between_the_check_and_the_insert_redoes_the_chunk(
     assert [e["line"] for e in job["errors"]["sample"]] == [2]
     assert code_count(app, owner_id=owner) == 2  # theirs and "Next"
     assert code_count(app, title="Next") == 1
+
+
+def test_queries_per_chunk_do_not_grow_with_the_rows(client, app, owner, headers, run_jobs):
+    """No query per row: a chunk of 40 rows talks to qr_codes as often as a chunk of 4."""
+    from sqlalchemy import event
+
+    app.config["BULK_CHUNK_ROWS"] = 100
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "qr_codes" in statement:
+            statements.append(statement.split()[0])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        per_job = []
+        for rows in (4, 40):
+            statements.clear()
+            finished(client, headers, upload(client, csv_file(dynamic_rows(rows, start=rows)), headers),
+                     run_jobs)
+            per_job.append(sorted(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert per_job[0] == per_job[1]
+    assert per_job[0].count("INSERT") == 1 and len(per_job[0]) <= 4, per_job[0]

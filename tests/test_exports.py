@@ -162,3 +162,17 @@ def test_another_users_job_and_files_are_404(app, client, auth, owner, run_jobs)
     assert client.get(f"/jobs/{job_id}/files/csv").status_code == 404
     assert client.get(f"/api/jobs/{job_id}", headers=api_key(app, "eve@example.com")).status_code == 404
     assert client.get(f"/jobs/{job_id}/card").status_code == 404
+
+
+def test_images_export_started_from_the_jobs_page(app, client, owner, auth, run_jobs):
+    make_codes(app, owner, 2)
+    token = auth.token("/jobs/")
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "Export my codes as images (ZIP)" in page
+    response = client.post("/jobs/exports", data={"what": "images", "format": "svg",
+                                                  "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 202
+    assert "Export of your codes as images (ZIP)" in response.get_data(as_text=True)
+    run_jobs()
+    assert "-svg.zip" in client.get("/jobs/").get_data(as_text=True)
