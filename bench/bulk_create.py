@@ -19,7 +19,7 @@ What runs:
   check slugs, run the scannability gate (render + two zxing-cpp decodes), write
   the result CSV, or track progress: that is what the ratio prices.
   The job makes each code with webapp/qr/masks.py (segno's mask rule computed on
-  row ints: the same codes, about 2.5x faster to make); so a second plain loop
+  one int: the same codes, about 3.5x faster to make); so a second plain loop
   with that mask choice is timed too, to show the job's own overhead honestly.
 Done-when (issue 5): the job at >= 70% of the plain loop's codes/s.
 """
