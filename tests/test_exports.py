@@ -16,7 +16,7 @@ from .support.jobs import api_key, job_row, make_codes
 
 @pytest.fixture
 def app_overrides():
-    return {"EXPORT_CHUNK_ROWS": 3}
+    return {"EXPORT_CHUNK_ROWS": 3, "BULK_CHUNK_ROWS": 3}
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_export_resumes_after_its_last_committed_chunk(app, client, owner, redis
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"what": "images"}, "what"),
+    ({"what": "images", "format": "gif"}, "format"),
     ({"what": "codes", "format": "xlsx"}, "format"),
     ({"what": "everything"}, "what"),
     ({"what": "codes", "extra": 1}, "extra"),
@@ -131,9 +131,26 @@ def test_bad_export_requests_are_refused_clearly(app, client, owner, redis, body
     assert response.status_code == 422
     assert field in response.json["error"]["fields"]
     assert redis.llen("rq:queue:low") == 0
-    if body["what"] == "images":
-        assert response.json["error"]["code"] == "not_available"
-        assert "not available yet" in response.json["error"]["message"]
+
+
+def test_images_export_is_a_zip_of_every_code_in_the_chosen_format(app, client, owner, run_jobs):
+    from .support.bulk import zip_entries
+    from .support.qrcodes import decode_png
+
+    make_codes(app, owner, 7)
+    headers = api_key(app)
+    response = start(client, headers, what="images", format="png")
+    assert response.status_code == 202
+    run_jobs()
+
+    job = client.get(f"/api/jobs/{response.json['job_id']}", headers=headers).json
+    assert job["status"] == "completed" and job["result"]["rows"] == 7
+    [file] = job["result"]["files"]
+    assert file["filename"].endswith("-png.zip")
+    images = zip_entries(client.get(file["url"]).get_data())
+    assert sorted(images) == sorted(f"code-{n}-s{owner}x{n}.png" for n in range(7))
+    assert decode_png(images[f"code-3-s{owner}x3.png"]) == [f"http://127.0.0.1:5000/s/s{owner}x3"]
+    assert job_row(app, job["id"]).checkpoint["parts"] == 3  # chunks of three
 
 
 def test_another_users_job_and_files_are_404(app, client, auth, owner, run_jobs):
@@ -145,3 +162,17 @@ def test_another_users_job_and_files_are_404(app, client, auth, owner, run_jobs)
     assert client.get(f"/jobs/{job_id}/files/csv").status_code == 404
     assert client.get(f"/api/jobs/{job_id}", headers=api_key(app, "eve@example.com")).status_code == 404
     assert client.get(f"/jobs/{job_id}/card").status_code == 404
+
+
+def test_images_export_started_from_the_jobs_page(app, client, owner, auth, run_jobs):
+    make_codes(app, owner, 2)
+    token = auth.token("/jobs/")
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "Export my codes as images (ZIP)" in page
+    response = client.post("/jobs/exports", data={"what": "images", "format": "svg",
+                                                  "csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 202
+    assert "Export of your codes as images (ZIP)" in response.get_data(as_text=True)
+    run_jobs()
+    assert "-svg.zip" in client.get("/jobs/").get_data(as_text=True)

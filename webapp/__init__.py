@@ -78,10 +78,11 @@ def register_static(app):
 
 
 def register_blueprints(app):
-    from .views import (account, admin_rq, admin_status, analytics, api, auth, code_exports,
-                        dashboard, health, images, jobs, public, public_image, qrcodes, webhooks)
+    from .views import (account, admin_rq, admin_status, analytics, api, auth, bulk,
+                        code_exports, dashboard, health, images, jobs, public, public_image,
+                        qrcodes, webhooks)
 
-    for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes,
+    for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes, bulk,
                    code_exports, analytics, images, webhooks, admin_status, api):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)

@@ -94,6 +94,7 @@ class Config:
         self.EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 2000)
         # Up to this many rows a CSV export is streamed at once; above it an export job makes it.
         self.EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 10_000)
+        self.BULK_CHUNK_ROWS = env_int("BULK_CHUNK_ROWS", 500)
         self.CSV_MAX_ROWS = env_int("CSV_MAX_ROWS", 100_000)
         self.CSV_MAX_BYTES = env_int("CSV_MAX_BYTES", 20 * 1024 * 1024)
         self.CSV_MAX_LINE_BYTES = env_int("CSV_MAX_LINE_BYTES", 64 * 1024)

@@ -52,6 +52,16 @@ JOB_TYPES = {
     "exports.scans": JobSpec("workers.exports.export_scans", queue="low", timeout=3600,
                              retries=backoff(30, 3), result_ttl=24 * 3600,
                              label="Export of your scans (CSV)"),
+    "exports.images": JobSpec("workers.exports.export_images", queue="low", timeout=4 * 3600,
+                              retries=backoff(30, 3), result_ttl=24 * 3600,
+                              label="Export of your codes as images (ZIP)"),
+    # Long timeouts: a timed-out attempt is retried and resumes from its checkpoint anyway.
+    "bulk.create": JobSpec("workers.bulk.create_codes", queue="low", timeout=4 * 3600,
+                           retries=backoff(30, 3), result_ttl=24 * 3600,
+                           label="Codes from a CSV"),
+    "bulk.update": JobSpec("workers.bulk.update_codes", queue="low", timeout=2 * 3600,
+                           retries=backoff(30, 3), result_ttl=24 * 3600,
+                           label="Changes to codes from a CSV"),
     "images.optimise": JobSpec("workers.images.optimise_image", queue="default", timeout=120,
                                label="Image optimisation"),
     # payload {"day": "YYYY-MM-DD"} for one day; empty for the due days (see rollups.due_days)

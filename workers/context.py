@@ -128,7 +128,7 @@ def _run_attempt(app, func, job_id):
         raise
     heartbeat.stop()
     try:
-        completed = job_lifecycle.complete(job_id, lease, result)
+        completed = job_lifecycle.complete(job_id, lease, result, row_errors=run.final_row_errors)
         db.session.commit()
     except Exception as exc:  # e.g. a result that is not JSON: the attempt failed after all
         db.session.rollback()

@@ -12,3 +12,8 @@ def export_codes(run):
 @tracked
 def export_scans(run):
     return exports.export_scans(run)
+
+
+@tracked
+def export_images(run):
+    return exports.export_images(run)

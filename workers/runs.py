@@ -39,6 +39,7 @@ class JobRun:
         self.done = self.saved = row.progress_done  # saved: what the row says is committed
         self.total = row.progress_total
         self.lease = lease
+        self.final_row_errors = None  # see settle_row_errors
         self._interval = config["JOB_PROGRESS_INTERVAL"]
         self._last_write = 0.0
         self.cancelled = threading.Event()
@@ -59,6 +60,15 @@ class JobRun:
         if due and not self.lost.is_set():
             self._write(done, total, checkpoint, row_errors)
         self.raise_if_stopped()
+
+    def settle_row_errors(self, summary):
+        """The last row-error summary, written by the commit that completes the job.
+
+        Joining the error parts into one file deletes the parts after the next
+        commit; if that were a commit of its own, a crash before the job is marked
+        completed would leave a rerun with nothing to join.
+        """
+        self.final_row_errors = summary
 
     def raise_if_stopped(self):
         if self.lost.is_set():

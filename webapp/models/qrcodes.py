@@ -27,6 +27,9 @@ class QrCode(db.Model):
         Index("ix_qr_codes_owner_kind_created", "owner_id", "kind", "created_at", "id"),
         Index("ix_qr_codes_owner_active_created", "owner_id", "active", "created_at", "id"),
         *(_trigram_index(column) for column in SEARCHED_COLUMNS),
+        # A bulk job finds the codes it already made by (owner, "<job id>:<line>"), and the
+        # database refuses a second code for the same line even from a run that raced.
+        UniqueConstraint("owner_id", "import_key", name="uq_qr_codes_owner_import_key"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -46,6 +49,8 @@ class QrCode(db.Model):
     scan_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    # Set on codes a bulk import made: "<job id>:<CSV line>"; NULL otherwise.
+    import_key: Mapped[str | None] = mapped_column(String(40))
 
     def __repr__(self):
         return f"<QrCode {self.slug}>"

@@ -3,7 +3,7 @@
 Nothing here touches the database: callers pass the payload, a parsed Style and
 the logo as a Pillow image (or None).
 """
-from .drawing import build, make_symbol
+from .drawing import build
 from .printfmt import write_eps, write_pdf
 from .raster import write_png
 from .scannability import check
@@ -19,12 +19,16 @@ def render(payload, style, fmt, scale=10, border=None, logo=None, title=None):
     """Bytes of the code in `fmt`. `border` (modules) overrides the style's quiet zone."""
     if border is not None and border != style.quiet_zone:
         style = style.model_copy(update={"quiet_zone": border})
-    drawing = build(payload, style, logo)
+    return render_drawing(build(payload, style, logo), style, fmt, scale, title)
+
+
+def render_drawing(drawing, style, fmt, scale=10, title=None):
+    """Bytes of an already built drawing (the one the scannability gate checked) in `fmt`."""
     if fmt == "svg":
         return write_svg(drawing, scale, title=title).encode()
     if fmt == "png":
         return write_png(drawing, scale)
-    vector = make_symbol(payload, style.error) if drawing.plain_matrix is not None else None
+    vector = drawing.symbol if drawing.plain_matrix is not None else None
     colours = dict(dark=style.dark, light=None if style.transparent else style.light)
     if fmt == "pdf":
         return write_pdf(drawing, vector, scale, style.quiet_zone, **colours)
@@ -37,4 +41,5 @@ def verdict(payload, style, logo=None):
     return check(payload, style, build(payload, style, logo))
 
 
-__all__ = ["FORMATS", "RENDERER_VERSION", "Style", "StyleInvalid", "parse_style", "render", "verdict"]
+__all__ = ["FORMATS", "RENDERER_VERSION", "Style", "StyleInvalid", "build", "check", "parse_style",
+           "render", "render_drawing", "verdict"]

@@ -6,8 +6,9 @@ corner of the whole image (quiet zone and frame included).
 """
 from dataclasses import dataclass, field
 
-import segno
 from segno import consts
+
+from . import masks
 
 FINDER = 7
 
@@ -59,6 +60,7 @@ class Drawing:
     logo: tuple = None  # (x, y, w, h, PIL image)
     text: tuple = None  # (text, centre x, centre y, size, colour)
     plain_matrix: object = None  # set for the plain fast path: segno's matrix as-is
+    symbol: object = None  # segno's QRCode (its vector PDF/EPS writers draw plain codes)
 
     def is_pixel_aligned(self):
         return self.logo is None and self.text is None and all(
@@ -66,8 +68,11 @@ class Drawing:
 
 
 def make_symbol(payload, error):
-    """segno's matrix for `payload`; `boost_error` only raises the level when the size stays."""
-    return segno.make(payload, error=error, micro=False, boost_error=True)
+    """segno's code for `payload`; `boost_error` only raises the level when the size stays.
+
+    The same code segno.make returns, with its mask chosen faster (see masks.py).
+    """
+    return masks.make_symbol(payload, error)
 
 
 def alignment_centres(version):
@@ -88,7 +93,7 @@ def build(payload, style, logo_image=None):
     side = n + 2 * qz
     drawing = Drawing(width=side + 2 * pad, height=side + 2 * pad + band,
                       background=None if style.transparent else style.light,
-                      code_box=(pad + qz, pad + qz, n))
+                      code_box=(pad + qz, pad + qz, n), symbol=qr)
     ox = oy = pad + qz
     if style.is_plain() and style.finder == style.dark == style.finder_dot == style.alignment:
         drawing.plain_matrix = matrix

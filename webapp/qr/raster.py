@@ -68,7 +68,7 @@ def _paint_cells(drawing, scale):
     return image.resize((w * scale, h * scale), Image.Resampling.NEAREST)
 
 
-def _plain_cells(drawing, scale):
+def plain_cells(drawing, scale):
     """The plain code: two colours, the matrix rows copied straight into pixels."""
     w, h = drawing.width, drawing.height
     layer = drawing.layers[0]
@@ -180,7 +180,7 @@ def _draw_text(canvas, text_spec, scale):
 
 
 def write_png(drawing, scale):
-    image = _plain_cells(drawing, scale) if drawing.plain_matrix is not None else render_image(drawing, scale)
+    image = plain_cells(drawing, scale) if drawing.plain_matrix is not None else render_image(drawing, scale)
     buf = io.BytesIO()
     if image.mode == "P":
         colours = len(image.getpalette()) // 3

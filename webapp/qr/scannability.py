@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import zxingcpp
 from PIL import Image
 
-from .raster import render_image
+from .raster import plain_cells, render_image
 from .style import rgb
 
 MIN_CONTRAST = 3.0
@@ -81,12 +81,23 @@ def on_white(image):
     return flat.convert("L")
 
 
+def gate_image(drawing, scale):
+    """The drawing in grey on white paper, as the decoder gets it.
+
+    A plain code is painted straight from its matrix (two palette colours, the
+    background white when transparent): the same pixels, without the RGBA round trip.
+    """
+    if drawing.plain_matrix is not None:
+        return plain_cells(drawing, scale).convert("L")
+    return on_white(render_image(drawing, scale))
+
+
 def check(payload, style, drawing):
     """The verdict for `drawing` (built from payload and style)."""
     reasons = check_contrast(style)
     if reasons:
         return Verdict(False, reasons)
-    image = on_white(render_image(drawing, CHECK_SCALE))
+    image = gate_image(drawing, CHECK_SCALE)
     small = image.resize((max(21, image.width * CAMERA_PX_PER_MODULE // CHECK_SCALE),) * 2
                          if image.width == image.height else
                          (image.width * CAMERA_PX_PER_MODULE // CHECK_SCALE,

@@ -14,26 +14,26 @@ from ..extensions import db
 from ..models import QrCode, ScanEvent
 from . import ServiceError
 from .code_listing import with_scan_counts
+from .code_images import CodeRenderer, ZipPart, check_format
 from .csv_export import encode_rows, header
-from .job_files import join_parts, put_part
+from .job_files import join_parts, join_zip_parts, put_part
 
 CODE_COLUMNS = ["id", "slug", "kind", "title", "target_url", "content", "scan_url", "active",
                 "expires_at", "scan_count", "created_at", "updated_at"]
 SCAN_COLUMNS = ["scanned_at", "code_id", "slug", "title", "device_type", "os", "browser",
                 "referrer", "country", "is_bot"]
-WHAT = {"codes": "exports.codes", "scans": "exports.scans"}
+WHAT = {"codes": "exports.codes", "scans": "exports.scans", "images": "exports.images"}
 
 
 def start_export(owner_id, what, format=None):
     """Validates the request and submits the job (which commits). Returns the row."""
-    if what == "images":
-        raise ServiceError("Exporting images is not available yet: it arrives with code "
-                           "rendering. Export codes or scans as CSV meanwhile.",
-                           fields={"what": "Not available yet."}, status=422, code="not_available")
     if what not in WHAT:
-        raise ServiceError("Choose what to export: codes or scans.",
-                           fields={"what": "Use codes or scans."}, status=422)
-    if format not in (None, "csv"):
+        raise ServiceError("Choose what to export: codes, scans or images.",
+                           fields={"what": "Use codes, scans or images."}, status=422)
+    if what == "images":
+        fmt = check_format(format)
+        return jobqueue.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": fmt})
+    if format not in (None, "", "csv"):
         raise ServiceError(f"{what.capitalize()} are exported as CSV only.",
                            fields={"format": "Use csv (or leave it out)."}, status=422)
     return jobqueue.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": "csv"})
@@ -100,6 +100,28 @@ def export_scans(run):
         return out, (rows[-1][0].id if rows else None)
 
     return _export(run, "scans", SCAN_COLUMNS, total, chunk)
+
+
+def export_images(run):
+    """Every code of the owner rendered in the chosen format, in one ZIP, a part per chunk."""
+    fmt = run.payload["format"]
+    total = db.session.scalar(select(func.count()).select_from(QrCode)
+                              .where(QrCode.owner_id == run.owner_id))
+    renderer = CodeRenderer(fmt)
+    size = current_app.config["BULK_CHUNK_ROWS"]
+    state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
+    run.progress(state["done"], total=total)
+    while codes := _codes_after(run.owner_id, state["after"], size):
+        part = ZipPart(fmt)
+        for code in codes:
+            part.add(code, renderer.render(code))
+        put_part(run.id, "images", state["parts"], part.getvalue())
+        state = {"parts": state["parts"] + 1, "done": state["done"] + len(codes),
+                 "after": [codes[-1].created_at.isoformat(), codes[-1].id]}
+        run.progress(state["done"], checkpoint=state)
+    entry = join_zip_parts(run.id, "images", state["parts"],
+                           f"scanlink-images-{date.today().isoformat()}-{fmt}.zip")
+    return {"rows": state["done"], "format": fmt, "files": {"zip": entry}}
 
 
 def _export(run, name, columns, total, chunk):

@@ -108,6 +108,10 @@ def purge_expired_files(batch=500):
 def _purge_files(storage, row):
     errors_key = (row.row_errors or {}).get("key")
     keys = [entry["key"] for entry in row.files.values()] + ([errors_key] if errors_key else [])
+    # A bulk job's upload stays while the job may still be retried.
+    upload_key = (row.payload or {}).get("upload_key")
+    if upload_key:
+        storage.delete(upload_key)
     if not keys:
         return 0
     for key in keys:

@@ -81,12 +81,13 @@ def beat(connection, job_id, lease):
     return (row is not None, row is not None and row[0] is not None)
 
 
-def complete(job_id, lease, result):
+def complete(job_id, lease, result, row_errors=None):
     """The attempt succeeded. False when the run no longer holds the row."""
+    extra = {"row_errors": row_errors} if row_errors is not None else {}
     outcome = _execute(
         update(Job).where(Job.id == job_id, Job.lease == lease)
         .values(status="completed", result=result, lease=None, error=None, finished_at=utcnow(),
-                progress_done=func.coalesce(Job.progress_total, Job.progress_done))
+                progress_done=func.coalesce(Job.progress_total, Job.progress_done), **extra)
     )
     if outcome.rowcount != 1:
         return False

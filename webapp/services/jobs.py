@@ -17,10 +17,12 @@ def get_owned(owner_id, job_id):
     return row
 
 
-def list_for(owner_id, limit=50):
+def list_for(owner_id, limit=50, types=None):
+    query = select(BackgroundJob).where(BackgroundJob.owner_id == owner_id)
+    if types:
+        query = query.where(BackgroundJob.type.in_(types))
     return db.session.scalars(
-        select(BackgroundJob).where(BackgroundJob.owner_id == owner_id)
-        .order_by(BackgroundJob.created_at.desc(), BackgroundJob.id.desc()).limit(limit)
+        query.order_by(BackgroundJob.created_at.desc(), BackgroundJob.id.desc()).limit(limit)
     ).all()
 
 

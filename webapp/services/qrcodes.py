@@ -41,19 +41,29 @@ def _unknown(data, allowed):
 def gate(owner, payload, style_data):
     """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
     style = validated_style(style_data)
-    logo = check_logo(owner, style)
-    verdict = checked_verdict(payload, style, logo)
+    gated_drawing(payload, style, check_logo(owner, style))
+    return style.to_json()
+
+
+def gated_drawing(payload, style, logo=None):
+    """The drawing of a code that scans, or a 422 saying why it would not.
+
+    Whoever renders the code next (a bulk job's ZIP) paints this same drawing
+    instead of building it again: the gate has proven exactly these pixels.
+    """
+    verdict, drawing = checked_verdict(payload, style, logo)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
             fields.setdefault(field or "style", message)
         raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
-    return style.to_json()
+    return drawing
 
 
 def checked_verdict(payload, style, logo):
+    """(verdict, drawing); a payload too long for the code is a 422."""
     try:
-        return qr.verdict(payload, style, logo)
+        drawing = qr.build(payload, style, logo)
     except DataOverflowError:
         level = style.error
         why = " (a logo needs level H)" if style.logo else ""
@@ -61,13 +71,19 @@ def checked_verdict(payload, style, logo):
                            "shorten the content or choose a lower level.",
                            fields={"content": "too long for the code"}, status=422,
                            code="invalid") from None
+    return qr.check(payload, style, drawing), drawing
 
 
-def create_code(owner, data):
+def code_from_fields(owner_id, data):
+    """An unsaved code from the fields of a create request, checked; no slug or style yet.
+
+    `create_code` and the bulk import both start here, so a CSV row is held to
+    exactly the rules of the API and the editor.
+    """
     _unknown(data, CREATE_FIELDS)
     kind = check_kind(data.get("kind", "dynamic"))
     title = check_title(data.get("title"))
-    code = QrCode(owner_id=owner.id, kind=kind, title=title)
+    code = QrCode(owner_id=owner_id, kind=kind, title=title)
     if kind == "dynamic":
         if data.get("content") not in (None, ""):
             raise invalid("content", "A dynamic code opens its target_url; content is for static codes.")
@@ -79,9 +95,14 @@ def create_code(owner, data):
                                         "dynamic codes.")
         code.content_type, code.content, code.content_fields = static_content(
             data.get("content_type"), data.get("content"))
-    code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
     code.active = check_active(data.get("active", True))
     code.expires_at = check_expiry(data.get("expires_at"))
+    return code
+
+
+def create_code(owner, data):
+    code = code_from_fields(owner.id, data)
+    code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
     code.style = gate(owner, payload_of(code), data.get("style"))
     code.scannable = True
     db.session.add(code)
@@ -210,7 +231,7 @@ def preview(owner, data, code=None):
             raise ServiceError("The text contains a NUL character (\\0); remove it.")
         style = validated_style(data.get("style"))
         logo = check_logo(owner, style)
-        verdict = checked_verdict(payload, style, logo)
+        verdict, _ = checked_verdict(payload, style, logo)
     except ServiceError as exc:
         # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
         waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)

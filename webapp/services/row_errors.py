@@ -9,7 +9,7 @@ rewrites its own part, so every refused row is listed once.
     errors.add(row.line, "target_url: not a web address", row.values)
     run.progress(done, checkpoint={..., "errors": errors.end_chunk()}, row_errors=errors.summary())
     ...
-    run.progress(done, row_errors=errors.finish())  # joins the parts; summary with the file
+    run.settle_row_errors(errors.finish())  # joins the parts; stored when the job completes
 """
 from .csv_export import encode_rows, header
 from .job_files import join_parts, put_part

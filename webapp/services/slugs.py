@@ -47,6 +47,19 @@ def refuse(message, status=422, code="invalid"):
 
 def check_custom_slug(value):
     """The slug as stored (lower case), or a ServiceError saying what to change."""
+    slug = clean_custom_slug(value)
+    if slug_taken(slug):
+        raise taken(slug)
+    return slug
+
+
+def taken(slug):
+    message = f"The slug “{slug}” is taken; choose another."
+    return Conflict(message, fields={"slug": message})
+
+
+def clean_custom_slug(value):
+    """The slug as stored, checked for form only (whether it is free is the caller's query)."""
     if not isinstance(value, str):
         raise refuse("The slug must be text.")
     slug = value.strip().lower()
@@ -57,7 +70,25 @@ def check_custom_slug(value):
                      "with a letter or digit.")
     if slug in RESERVED:
         raise refuse(f"“{slug}” is reserved; choose another slug.")
-    if slug_taken(slug):
-        message = f"The slug “{slug}” is taken; choose another."
-        raise Conflict(message, fields={"slug": message})
     return slug
+
+
+def codes_with_slugs(candidates):
+    """{slug: import_key} of the codes (anyone's) that hold these slugs: one query for a batch."""
+    if not candidates:
+        return {}
+    rows = db.session.execute(select(QrCode.slug, QrCode.import_key)
+                              .where(QrCode.slug.in_(set(candidates)))).all()
+    return dict(rows)
+
+
+def unused_random_slugs(count, attempts=5):
+    """`count` distinct random slugs nobody holds, checked in one query per round."""
+    found = set()
+    for _ in range(attempts):
+        fresh = {random_slug() for _ in range(count - len(found))} - found
+        fresh -= set(codes_with_slugs(fresh))
+        found |= fresh
+        if len(found) >= count:
+            return list(found)[:count]
+    raise ServiceError("Could not find free slugs; try again.", status=503, code="unavailable")

@@ -76,7 +76,8 @@ def retry(job_id):
 @bp.post("/exports")
 @login_required
 def start_export():
-    row = exports.start_export(current_user.id, request.form.get("what", ""))
+    row = exports.start_export(current_user.id, request.form.get("what", ""),
+                               request.form.get("format") or None)
     if request.headers.get("HX-Request"):
         return card(row, status=202)
     return redirect(url_for(".index"))
