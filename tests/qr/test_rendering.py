@@ -5,9 +5,8 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from webapp.qr import parse_style, render, verdict
-from webapp.qr.scannability import on_white
 
-from ..support.qrcodes import decode_png, decode_svg, photo_path, rasterise_svg
+from ..support.qrcodes import decode_png, decode_svg, on_white, photo_path, rasterise_svg
 
 URL = "https://scan.example.com/s/abcdefgh"
 STYLES = [
@@ -56,9 +55,9 @@ def test_pdf_and_eps_plain_are_vector_and_styled_are_print_rasters():
 
 
 def test_border_override_changes_the_quiet_zone():
-    small = Image.open(io.BytesIO(render(URL, parse_style({}), "png", scale=1, border=1)))
+    small = Image.open(io.BytesIO(render(URL, parse_style({}), "png", scale=1, border=2)))
     large = Image.open(io.BytesIO(render(URL, parse_style({}), "png", scale=1)))
-    assert large.width - small.width == 6
+    assert large.width - small.width == 4
 
 
 def test_light_on_light_is_refused_with_the_reason():
@@ -70,19 +69,20 @@ def test_light_on_light_is_refused_with_the_reason():
     assert not faint_finder.ok and faint_finder.reasons[0][0] == "style.finder_color"
 
 
-def test_a_logo_that_hides_the_code_does_not_decode():
-    """Past the 25% rule (which validation enforces) the decoder itself refuses it."""
+def test_a_logo_that_hides_the_code_is_refused_with_the_reason():
+    """Past the 25% rule (which validation enforces) the error-correction budget refuses it."""
     logo = Image.open(photo_path("astronaut.png"))
     style = parse_style({"logo": "x", "error_correction": "H"})
     assert verdict(URL, style, logo).ok
     huge = style.model_copy(update={"logo_size": 0.5})
     result = verdict(URL, huge, logo)
-    assert not result.ok and "does not scan" in result.message and "smaller logo" in result.message
+    assert not result.ok and "logo is too large" in result.message and "at most" in result.message
 
 
-def test_no_quiet_zone_inside_a_dark_frame_does_not_decode():
-    result = verdict(URL, parse_style({"quiet_zone": 0, "frame": {"color": "#000000"}}))
-    assert not result.ok and "quiet zone" in result.message
+def test_a_narrow_quiet_zone_inside_a_dark_frame_still_decodes():
+    style = parse_style({"quiet_zone": 2, "frame": {"color": "#000000"}})
+    assert verdict(URL, style).ok
+    assert decode_png(render(URL, style, "png", scale=3)) == [URL]
 
 
 def test_logo_codes_decode_in_both_formats():

@@ -6,13 +6,13 @@ the logo as a Pillow image (or None).
 from .drawing import build, make_symbol
 from .printfmt import write_eps, write_pdf
 from .raster import write_png
-from .scannability import check
-from .style import Style, StyleInvalid, parse_style
+from .scannability import MIN_PNG_SCALE, check
+from .style import MIN_QUIET_ZONE, Style, StyleInvalid, parse_style, stored_style
 from .svg import write_svg
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
            "eps": "application/postscript"}
-RENDERER_VERSION = "1"  # part of every ETag: bump it when the drawing changes
+RENDERER_VERSION = "2"  # part of every ETag: bump it when the drawing changes
 
 
 def render(payload, style, fmt, scale=10, border=None, logo=None, title=None):
@@ -24,7 +24,7 @@ def render(payload, style, fmt, scale=10, border=None, logo=None, title=None):
         return write_svg(drawing, scale, title=title).encode()
     if fmt == "png":
         return write_png(drawing, scale)
-    vector = make_symbol(payload, style.error) if drawing.plain_matrix is not None else None
+    vector = make_symbol(payload, style.error_correction) if drawing.plain_matrix is not None else None
     colours = dict(dark=style.dark, light=None if style.transparent else style.light)
     if fmt == "pdf":
         return write_pdf(drawing, vector, scale, style.quiet_zone, **colours)
@@ -37,4 +37,11 @@ def verdict(payload, style, logo=None):
     return check(payload, style, build(payload, style, logo))
 
 
-__all__ = ["FORMATS", "RENDERER_VERSION", "Style", "StyleInvalid", "parse_style", "render", "verdict"]
+def preview(payload, style, logo=None, scale=8):
+    """(SVG text, verdict) from one drawing, for the editor's live preview."""
+    drawing = build(payload, style, logo)
+    return write_svg(drawing, scale), check(payload, style, drawing)
+
+
+__all__ = ["FORMATS", "MIN_PNG_SCALE", "MIN_QUIET_ZONE", "RENDERER_VERSION", "Style", "StyleInvalid",
+           "parse_style", "preview", "render", "stored_style", "verdict"]
