@@ -29,12 +29,26 @@ def make_user(email):
     return user, {"Authorization": f"Bearer {raw}"}
 
 
-def make_logo(user, photo="coffee.png", status="ready"):
-    """An ImageAsset as issue 7's upload job leaves it: the optimised bytes in storage."""
+def logo_bytes(photo="coffee.png"):
+    """The bytes issue 7's upload job stores for a photo: at most 256 px, WebP."""
     source = Image.open(photo_path(photo)).convert("RGB")
     source.thumbnail((256, 256))
     buf = io.BytesIO()
     source.save(buf, "WEBP", quality=85)
+    return buf.getvalue()
+
+
+def logo_image(photo="coffee.png"):
+    """The logo image a code with make_logo(photo) is drawn with."""
+    image = Image.open(io.BytesIO(logo_bytes(photo)))
+    image.load()
+    return image
+
+
+def make_logo(user, photo="coffee.png", status="ready"):
+    """An ImageAsset as issue 7's upload job leaves it: the optimised bytes in storage."""
+    source = logo_image(photo)
+    buf = io.BytesIO(logo_bytes(photo))
     key = f"images/test/{user.id}-{photo}.webp"
     get_storage().put(key, buf.getvalue())
     asset = ImageAsset(owner_id=user.id, content_hash=f"{user.id}{photo}".ljust(64, "0")[:64],

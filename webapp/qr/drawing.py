@@ -150,6 +150,7 @@ def _place_logo(data, align, n, ox, oy, fraction, image):
     on a clean patch: a module half hidden by the logo's edge would read either way."""
     box = logo_box(n, fraction, image.size)
     cells = logo_cells(n, box)
+    image = image if image.mode == "RGBA" else image.convert("RGBA")  # once, not per size drawn
     for x, y in cells[0] | cells[1]:
         data[y][x] = align[y][x] = 0
     x0, y0, lw, lh = box

@@ -11,7 +11,7 @@ at such a scale is exactly the picture the gate read.
 import io
 import math
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from .drawing import Circle, Ring
 from .style import rgb
@@ -37,16 +37,13 @@ def render_image(drawing, scale):
     if drawing.is_pixel_aligned():
         return _paint_cells(drawing, scale)
     canvas = Image.new("RGBA", (w, h), _rgba(drawing.background) if drawing.background else (0, 0, 0, 0))
-    for index, layer in enumerate(drawing.layers):
-        mask = _scaled_mask(drawing, index, scale)
-        if mask is None:
+    for paint, mask in _masks_by_paint(drawing, scale):
+        if drawing.background and isinstance(paint, str):
+            canvas.paste(_rgba(paint), mask=mask)  # on an opaque canvas, this is compositing
             continue
-        if drawing.background and isinstance(layer.paint, str):
-            canvas.paste(_rgba(layer.paint), mask=mask)  # on an opaque canvas, this is compositing
-            continue
-        paint = _paint(layer.paint, drawing.code_box, scale, (w, h))
-        paint.putalpha(mask)
-        canvas.alpha_composite(paint)
+        image = _paint(paint, drawing.code_box, scale, (w, h))
+        image.putalpha(mask)
+        canvas.alpha_composite(image)
     if drawing.logo:
         _paste_logo(canvas, drawing.logo, scale)
     if drawing.text:
@@ -95,6 +92,22 @@ def _plain_cells(drawing, scale):
     if drawing.background is None:
         image.info["transparency"] = 0
     return image.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+
+
+def _masks_by_paint(drawing, scale):
+    """[(paint, coverage)], layers of one paint merged: they never overlap, so adding their
+    masks is exact (and where two touch, seamless), and each paint is composited once."""
+    merged = {}
+    for index, layer in enumerate(drawing.layers):
+        mask = _scaled_mask(drawing, index, scale)
+        if mask is None:
+            continue
+        key = layer.paint if isinstance(layer.paint, str) else layer.paint.model_dump_json()
+        if key in merged:
+            merged[key] = (layer.paint, ImageChops.add(merged[key][1], mask))
+        else:
+            merged[key] = (layer.paint, mask)
+    return list(merged.values())
 
 
 def master_px(drawing):
@@ -221,7 +234,9 @@ def _paint(paint, code_box, scale, size):
 def _paste_logo(canvas, logo, scale):
     x, y, lw, lh, image = logo
     box = (round(x * scale), round(y * scale), round((x + lw) * scale), round((y + lh) * scale))
-    fitted = image.convert("RGBA").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    if image.mode != "RGBA":
+        image = image.convert("RGBA")
+    fitted = image.resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
     canvas.alpha_composite(fitted, box[:2])
 
 
