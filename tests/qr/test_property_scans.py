@@ -60,7 +60,8 @@ texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_si
 random_slugs = st.text(ALPHABET, min_size=RANDOM_LENGTH, max_size=RANDOM_LENGTH)
 custom_slugs = st.text("abcdefghjk0123456789-", min_size=3, max_size=20).map(lambda s: f"p{s}x")
 payloads = st.one_of(
-    st.builds(lambda path, slug: {"kind": "dynamic", "target_url": "https://example.com/" + path, "slug": slug},
+    st.builds(lambda path, slug: {"kind": "dynamic", "target_url": "https://example.com/" + path,
+                                  "slug": slug},
               st.text("abcxyz019-_/", max_size=60), random_slugs),
     st.builds(lambda slug: {"kind": "dynamic", "target_url": "https://example.org", "slug": slug},
               custom_slugs),
