@@ -8,8 +8,8 @@ from webapp.qr.scannability import gate_image, on_white
 
 
 @pytest.mark.parametrize("style", [
-    {}, {"transparent": True}, {"dark": "#1d3f8f", "light": "#fff8e7", "quiet_zone": 1},
-    {"error_correction": "H", "quiet_zone": 0},
+    {}, {"transparent": True}, {"dark": "#1d3f8f", "light": "#fff8e7", "quiet_zone": 2},
+    {"error_correction": "H", "quiet_zone": 2},
 ])
 def test_plain_codes_take_the_shortcut_with_identical_pixels(style):
     drawing = build("https://shop.example.com/p/12345", parse_style(style))

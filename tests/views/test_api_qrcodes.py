@@ -1,12 +1,17 @@
 """/api/qr-codes as API.md fixes it: create, list, read, change, delete, image with an ETag."""
+import io
+
 import pytest
+import segno
+import zxingcpp
+from PIL import Image
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import QrCode
+from webapp.models import QrCode, User
 from webapp.services import signals
 
-from ..support.qrcodes import decode_png, decode_svg, make_user
+from ..support.qrcodes import decode_png, decode_svg, make_logo, make_user, on_white
 
 BASE = "http://127.0.0.1:5000"
 
@@ -101,6 +106,7 @@ def test_taken_and_reserved_slugs_are_refused(app, client, ada, bob):
     ({"gradient": {"start": "#zzzzzz"}}, "style.gradient.start"),
     ({"module_shape": "hearts"}, "style.module_shape"),
     ({"error_correction": "X"}, "style.error_correction"),
+    ({"quiet_zone": 1}, "style.quiet_zone"),
     ({"shadow": True}, "style.shadow"),
 ])
 def test_malformed_styles_are_refused_with_the_field(app, client, ada, style, field):
@@ -218,6 +224,39 @@ def test_unknown_format_and_bad_scale_are_refused(client, ada):
     assert client.get(f"/api/qr-codes/{code['id']}/image.png?scale=0", headers=ada).status_code == 422
     assert client.get(f"/api/qr-codes/{code['id']}/image.png?scale=abc", headers=ada).status_code == 422
     assert client.get(f"/api/qr-codes/{code['id']}/image.png?border=99", headers=ada).status_code == 422
+
+
+def test_only_sizes_the_gate_vouches_for_are_served(client, ada):
+    code = create(client, ada).json
+    image = f"/api/qr-codes/{code['id']}/image"
+    tiny = client.get(f"{image}.png?scale=2", headers=ada)
+    assert tiny.status_code == 422 and "at least 3 pixels per module" in tiny.json["error"]["fields"]["scale"]
+    narrow = client.get(f"{image}.png?border=1", headers=ada)
+    assert narrow.status_code == 422 and "border" in narrow.json["error"]["fields"]
+    assert decode_png(client.get(f"{image}.png?scale=3&border=2", headers=ada).data) == [code["scan_url"]]
+    assert client.get(f"{image}.svg?scale=2", headers=ada).status_code == 200  # vector: any size
+
+
+def test_a_code_stored_with_a_quiet_zone_under_the_minimum_serves_with_the_minimum(app, client, ada):
+    code = create(client, ada).json
+    with app.app_context():
+        row = db.session.get(QrCode, code["id"])
+        row.style = dict(row.style, quiet_zone=0)  # as saved before the rule
+        db.session.commit()
+    png = client.get(f"/api/qr-codes/{code['id']}/image.png?scale=3", headers=ada)
+    assert png.status_code == 200 and decode_png(png.data) == [code["scan_url"]]
+    modules = segno.make(code["scan_url"], error="M", micro=False).symbol_size(scale=1, border=2)[0]
+    assert Image.open(io.BytesIO(png.data)).width == modules * 3
+
+
+def test_a_logo_stores_and_draws_error_correction_h(app, client, ada):
+    with app.app_context():
+        logo = make_logo(db.session.scalars(select(User)).one())
+    code = create(client, ada, style={"logo": logo, "error_correction": "L", "logo_size": 0.2}).json
+    assert code["style"]["error_correction"] == "H"
+    png = client.get(f"/api/qr-codes/{code['id']}/image.png?scale=5", headers=ada)
+    [result] = zxingcpp.read_barcodes(on_white(Image.open(io.BytesIO(png.data))))
+    assert result.text == code["scan_url"] and result.ec_level == "H"
 
 
 def test_another_users_code_is_404_for_read_edit_image_and_delete(app, client, ada, bob):

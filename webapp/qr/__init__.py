@@ -6,13 +6,13 @@ the logo as a Pillow image (or None).
 from .drawing import build
 from .printfmt import write_eps, write_pdf
 from .raster import write_png
-from .scannability import check
-from .style import Style, StyleInvalid, parse_style
+from .scannability import MIN_PNG_SCALE, check
+from .style import MIN_QUIET_ZONE, Style, StyleInvalid, parse_style, stored_style
 from .svg import write_svg
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
            "eps": "application/postscript"}
-RENDERER_VERSION = "1"  # part of every ETag: bump it when the drawing changes
+RENDERER_VERSION = "2"  # part of every ETag: bump it when the drawing changes
 
 
 def render(payload, style, fmt, scale=10, border=None, logo=None, title=None):
@@ -41,5 +41,12 @@ def verdict(payload, style, logo=None):
     return check(payload, style, build(payload, style, logo))
 
 
-__all__ = ["FORMATS", "RENDERER_VERSION", "Style", "StyleInvalid", "build", "check", "parse_style",
-           "render", "render_drawing", "verdict"]
+def preview(payload, style, logo=None, scale=8):
+    """(SVG text, verdict) from one drawing, for the editor's live preview."""
+    drawing = build(payload, style, logo)
+    return write_svg(drawing, scale), check(payload, style, drawing)
+
+
+__all__ = ["FORMATS", "MIN_PNG_SCALE", "MIN_QUIET_ZONE", "RENDERER_VERSION", "Style", "StyleInvalid",
+           "build", "check", "parse_style", "preview", "render", "render_drawing", "stored_style",
+           "verdict"]

@@ -4,6 +4,7 @@ segno gives the module matrix; everything visible is decided here, once, so the
 SVG and the PNG cannot disagree. Coordinates are in modules from the top-left
 corner of the whole image (quiet zone and frame included).
 """
+import math
 from dataclasses import dataclass, field
 
 from segno import consts
@@ -11,6 +12,7 @@ from segno import consts
 from . import masks
 
 FINDER = 7
+LOGO_MARGIN = 0.5  # modules of clear background around a logo
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,13 @@ class Drawing:
     code_box: tuple  # (x, y, size) of the symbol itself, without its quiet zone
     layers: list = field(default_factory=list)
     logo: tuple = None  # (x, y, w, h, PIL image)
+    logo_cells: tuple = None  # (cells under the logo, cells cleared around it), as (x, y) in the symbol
     text: tuple = None  # (text, centre x, centre y, size, colour)
     plain_matrix: object = None  # set for the plain fast path: segno's matrix as-is
-    symbol: object = None  # segno's QRCode (its vector PDF/EPS writers draw plain codes)
+    symbol: object = None  # segno's QRCode (version, error level, matrix; its vector PDF/EPS writers)
+    # What the writers compute once per drawing (layer masks, the encoded logo): the gate
+    # renders one drawing at a dozen sizes.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def is_pixel_aligned(self):
         return self.logo is None and self.text is None and all(
@@ -85,7 +91,7 @@ def alignment_centres(version):
 
 
 def build(payload, style, logo_image=None):
-    qr = make_symbol(payload, style.error)
+    qr = make_symbol(payload, style.error_correction)
     matrix = qr.matrix
     n = len(matrix)
     qz = style.quiet_zone
@@ -110,7 +116,8 @@ def build(payload, style, logo_image=None):
             align[y][cx - 2:cx + 3] = matrix[y][cx - 2:cx + 3]
             data[y][cx - 2:cx + 3] = bytes(5)
     if logo_image is not None:
-        drawing.logo = _place_logo(data, align, n, ox, oy, style.logo_size, logo_image)
+        drawing.logo, drawing.logo_cells = _place_logo(data, align, n, ox, oy, style.logo_size,
+                                                       logo_image)
 
     drawing.layers.append(_module_layer(data, style.gradient or style.dark, style.module_shape, ox, oy))
     alignment = style.alignment_color or style.gradient or style.dark
@@ -123,18 +130,35 @@ def build(payload, style, logo_image=None):
     return drawing
 
 
-def _place_logo(data, align, n, ox, oy, fraction, image):
-    """Centre the logo and clear the modules under it, so it sits on a clean patch."""
+def logo_box(n, fraction, size):
+    """(x, y, w, h) in modules of a logo of pixel `size` centred on an n-module symbol."""
     box = n * fraction
-    w, h = image.size
+    w, h = size
     lw, lh = (box, box * h / w) if w >= h else (box * w / h, box)
-    x0, y0 = (n - lw) / 2, (n - lh) / 2
-    margin = 0.5
-    for y in range(int(y0 - margin), int(y0 + lh + margin + 0.999)):
-        for x in range(int(x0 - margin), int(x0 + lw + margin + 0.999)):
-            if 0 <= x < n and 0 <= y < n:
-                data[y][x] = align[y][x] = 0
-    return (ox + x0, oy + y0, lw, lh, image)
+    return (n - lw) / 2, (n - lh) / 2, lw, lh
+
+
+def logo_cells(n, box):
+    """(cells under the logo, cells in the clear margin around it) as (x, y) in the symbol."""
+    x0, y0, lw, lh = box
+    under, margin = set(), set()
+    for y in range(max(0, math.floor(y0 - LOGO_MARGIN)), min(n, math.ceil(y0 + lh + LOGO_MARGIN))):
+        for x in range(max(0, math.floor(x0 - LOGO_MARGIN)), min(n, math.ceil(x0 + lw + LOGO_MARGIN))):
+            inside = x + 1 > x0 and x < x0 + lw and y + 1 > y0 and y < y0 + lh
+            (under if inside else margin).add((x, y))
+    return frozenset(under), frozenset(margin)
+
+
+def _place_logo(data, align, n, ox, oy, fraction, image):
+    """Centre the logo and clear the modules under it and LOGO_MARGIN around it, so it sits
+    on a clean patch: a module half hidden by the logo's edge would read either way."""
+    box = logo_box(n, fraction, image.size)
+    cells = logo_cells(n, box)
+    image = image if image.mode == "RGBA" else image.convert("RGBA")  # once, not per size drawn
+    for x, y in cells[0] | cells[1]:
+        data[y][x] = align[y][x] = 0
+    x0, y0, lw, lh = box
+    return (ox + x0, oy + y0, lw, lh, image), cells
 
 
 def _neighbours(cells, x, y):

@@ -3,8 +3,8 @@
 A plain code goes out as segno's own vector PDF/EPS: the same squares, exact at
 any size. A styled code (curves, gradients, a logo, a frame) is our drawing
 rasterised at PRINT_PX_PER_MODULE and wrapped by Pillow, so what prints is
-pixel for pixel what the PNG shows; at 24 px per module a 3 cm code of 33
-modules is over 660 dpi, finer than any press needs.
+pixel for pixel the PNG at that scale, one of the sizes the scannability gate
+decodes; at 16 px per module a 3 cm code of 33 modules is about 450 dpi.
 """
 import base64
 import io
@@ -15,7 +15,7 @@ from PIL import Image
 
 from .raster import MAX_SIDE, render_image
 
-PRINT_PX_PER_MODULE = 24
+PRINT_PX_PER_MODULE = 16  # scannability.LARGE_SCALES: what prints is what the gate read
 
 
 def _flattened(drawing):
@@ -32,10 +32,39 @@ def write_pdf(drawing, qr=None, scale=10, border=None, dark="#000000", light=Non
     if qr is not None:
         qr.save(buf, kind="pdf", scale=scale, border=border, dark=dark, light=light)
         return buf.getvalue()
-    image, px = _flattened(drawing)
-    # resolution keeps the physical size the user chose (`scale` points per module).
-    image.save(buf, "PDF", resolution=72 * px / scale)
-    return buf.getvalue()
+    image, _ = _flattened(drawing)
+    return _pdf_raster(image, drawing.width * scale, drawing.height * scale)
+
+
+def _pdf_raster(image, width_pt, height_pt):
+    """A one-page PDF holding the RGB raster, Flate-compressed (lossless) at the physical size
+    the user chose. Pillow's PDF writer would store it as JPEG: blurred edges, and no longer
+    the picture the gate read."""
+    w, h = image.size
+    data = zlib.compress(image.tobytes(), 9)
+    content = f"q {width_pt:.2f} 0 0 {height_pt:.2f} 0 0 cm /Im0 Do Q".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt:.2f} {height_pt:.2f}] "
+         "/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>").encode("ascii"),
+        (f"<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB "
+         f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(data)} >>\nstream\n").encode("ascii")
+        + data + b"\nendstream",
+        f"<< /Length {len(content)} >>\nstream\n".encode("ascii") + content + b"\nendstream",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode("ascii") + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii"))
+    out.write("".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode("ascii"))
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+              .encode("ascii"))
+    return out.getvalue()
 
 
 def write_eps(drawing, qr=None, scale=10, border=None, dark="#000000", light=None):

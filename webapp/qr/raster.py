@@ -1,18 +1,27 @@
 """The drawing as pixels (Pillow): the PNG writer, and the raster inside styled PDF/EPS.
 
 Square-only drawings are painted one pixel per module and scaled up without
-smoothing (fast, and exact). Curves are drawn into a mask at SUPERSAMPLE times
-the size and reduced, which anti-aliases them the way an SVG renderer does.
+smoothing (fast, and exact). Curves are drawn into a mask at many pixels per
+module and reduced by area averaging, which anti-aliases them the way an SVG
+renderer does. Up to MASTER_UPTO pixels per module (every scale the scannability
+gate decodes) the mask is drawn once per drawing at a master size and each scale
+is reduced from it: the gate pays for one drawing, not a dozen, and the PNG served
+at such a scale is exactly the picture the gate read.
 """
 import io
 import math
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from .drawing import Circle, Ring
 from .style import rgb
 
-SUPERSAMPLE = 4
+SUPERSAMPLE = 4  # for scales above MASTER_UPTO, drawn directly
+# Masters have many divisors, so most scales are an integer reduction (fast, exact area
+# average); a scale is reduced from the master while that leaves at least 2× supersampling
+# (48: up to 24 px per module, 4× and more up to 12).
+MASTER_SIZES, MASTER_UPTO = (48, 36, 24, 12), 24
+MAX_MASTER_SIDE = 4096  # pixels; huge codes get a coarser master rather than a memory problem
 MAX_SIDE = 12000  # pixels; beyond this a PNG is no longer an image but a memory problem
 
 
@@ -28,13 +37,13 @@ def render_image(drawing, scale):
     if drawing.is_pixel_aligned():
         return _paint_cells(drawing, scale)
     canvas = Image.new("RGBA", (w, h), _rgba(drawing.background) if drawing.background else (0, 0, 0, 0))
-    for layer in drawing.layers:
-        mask = _layer_mask(layer, scale, (w, h))
-        if mask is None:
+    for paint, mask in _masks_by_paint(drawing, scale):
+        if drawing.background and isinstance(paint, str):
+            canvas.paste(_rgba(paint), mask=mask)  # on an opaque canvas, this is compositing
             continue
-        paint = _paint(layer.paint, drawing.code_box, scale, (w, h))
-        paint.putalpha(mask)
-        canvas.alpha_composite(paint)
+        image = _paint(paint, drawing.code_box, scale, (w, h))
+        image.putalpha(mask)
+        canvas.alpha_composite(image)
     if drawing.logo:
         _paste_logo(canvas, drawing.logo, scale)
     if drawing.text:
@@ -85,10 +94,67 @@ def plain_cells(drawing, scale):
     return image.resize((w * scale, h * scale), Image.Resampling.NEAREST)
 
 
-def _layer_mask(layer, scale, size):
+def _masks_by_paint(drawing, scale):
+    """[(paint, coverage)], layers of one paint merged: they never overlap, so adding their
+    masks is exact (and where two touch, seamless), and each paint is composited once."""
+    merged = {}
+    for index, layer in enumerate(drawing.layers):
+        mask = _scaled_mask(drawing, index, scale)
+        if mask is None:
+            continue
+        key = layer.paint if isinstance(layer.paint, str) else layer.paint.model_dump_json()
+        if key in merged:
+            merged[key] = (layer.paint, ImageChops.add(merged[key][1], mask))
+        else:
+            merged[key] = (layer.paint, mask)
+    return list(merged.values())
+
+
+def master_px(drawing):
+    side = max(drawing.width, drawing.height)
+    return next((m for m in MASTER_SIZES if m * side <= MAX_MASTER_SIDE), MASTER_SIZES[-1])
+
+
+def from_master(drawing, scale):
+    """Whether curves at `scale` are reduced from the drawing's master (else drawn directly)."""
+    return scale <= MASTER_UPTO and 2 * scale <= master_px(drawing)
+
+
+def _scaled_mask(drawing, index, scale):
+    """Layer `index`'s coverage at `scale` pixels per module (None: it draws nothing)."""
+    layer = drawing.layers[index]
+    size = (drawing.width * scale, drawing.height * scale)
+    if layer.is_pixel_aligned() or not from_master(drawing, scale):
+        return _layer_mask(layer, scale, size, 1 if layer.is_pixel_aligned() else SUPERSAMPLE)
+    key = ("mask levels", index)
+    if key not in drawing.cache:
+        px = master_px(drawing)
+        master = _layer_mask(layer, px, (drawing.width * px, drawing.height * px), 1)
+        drawing.cache[key] = None if master is None else {px: master}
+    levels = drawing.cache[key]
+    return None if levels is None else _reduce(levels, scale, size)
+
+
+def _reduce(levels, scale, size):
+    """The layer at `scale` by area averaging, from `levels` ({px per module: mask}, the master
+    first, halved as needed). An integer reduction where one divides, else a short fractional
+    step from a level at least twice as fine; reading the small levels keeps it cheap."""
+    px = max(levels)
+    while px % 2 == 0 and px // 2 >= MASTER_SIZES[-1]:
+        if px // 2 not in levels:
+            levels[px // 2] = levels[px].reduce(2)
+        px //= 2
+    ladder = sorted(levels)
+    fine = [level for level in ladder if level >= 2 * scale] or ladder[-1:]
+    exact = [level for level in fine if level % scale == 0]
+    if exact:
+        return levels[exact[0]].reduce(exact[0] // scale)
+    return levels[fine[0]].resize(size, Image.Resampling.BOX)
+
+
+def _layer_mask(layer, scale, size, k):
     if not layer.cells and not layer.shapes:
         return None
-    k = SUPERSAMPLE if not layer.is_pixel_aligned() else 1
     k = max(1, min(k, MAX_SIDE // max(size)))
     s = scale * k
     mask = Image.new("L", (size[0] * k, size[1] * k), 0)
@@ -168,7 +234,9 @@ def _paint(paint, code_box, scale, size):
 def _paste_logo(canvas, logo, scale):
     x, y, lw, lh, image = logo
     box = (round(x * scale), round(y * scale), round((x + lw) * scale), round((y + lh) * scale))
-    fitted = image.convert("RGBA").resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    if image.mode != "RGBA":
+        image = image.convert("RGBA")
+    fitted = image.resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
     canvas.alpha_composite(fitted, box[:2])
 
 

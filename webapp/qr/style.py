@@ -6,12 +6,16 @@ style passes (API, editor, bulk job), so a stored style always renders.
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MODULE_SHAPES = ("square", "dots", "rounded", "extra-rounded", "classy")
 FINDER_SHAPES = ("square", "rounded", "circle")
 ERROR_LEVELS = ("L", "M", "Q", "H")
 MAX_LOGO_SIZE = 0.25
+# ISO/IEC 18004 asks for 4 modules of blank margin (our default); 2 still leaves every
+# decoder we test a clean edge to find the finder patterns by, and tight layouts need it.
+# Below 2 the code scans on some sizes and not on others, so it is refused.
+MIN_QUIET_ZONE = 2
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
@@ -69,7 +73,7 @@ class Style(_Strict):
     finder_shape: Literal[FINDER_SHAPES] = "square"
     gradient: Gradient | None = None
     error_correction: Literal[ERROR_LEVELS] = "M"
-    quiet_zone: int = Field(4, ge=0, le=16)
+    quiet_zone: int = Field(4, le=16)
     logo: str | None = Field(None, max_length=26)
     logo_size: float = Field(0.2, gt=0)
     frame: Frame | None = None
@@ -84,6 +88,14 @@ class Style(_Strict):
     def optional_colour(cls, value):
         return None if value in (None, "") else normalise_colour(value)
 
+    @field_validator("quiet_zone")
+    @classmethod
+    def wide_enough_margin(cls, value):
+        if value < MIN_QUIET_ZONE:
+            raise ValueError(f"a quiet zone (the blank margin scanners find the code by) needs at least "
+                             f"{MIN_QUIET_ZONE} modules; 4 is the standard")
+        return value
+
     @field_validator("logo_size")
     @classmethod
     def logo_fits(cls, value):
@@ -96,6 +108,14 @@ class Style(_Strict):
     @classmethod
     def blank_logo(cls, value):
         return value or None
+
+    @model_validator(mode="after")
+    def logo_takes_level_h(self):
+        """A logo hides modules: only level H has the redundancy to spare, and the stored
+        style says so, so what the API shows is what is drawn."""
+        if self.logo and self.error_correction != "H":
+            self.error_correction = "H"
+        return self
 
     # What the drawing uses, with the "same as" defaults resolved.
     @property
@@ -110,11 +130,6 @@ class Style(_Strict):
     def alignment(self):
         return self.alignment_color or self.dark
 
-    @property
-    def error(self):
-        """A logo hides modules: only level H has the redundancy to spare."""
-        return "H" if self.logo else self.error_correction
-
     def is_plain(self):
         return (self.module_shape == "square" and self.finder_shape == "square"
                 and self.gradient is None and self.frame is None and not self.logo)
@@ -127,6 +142,15 @@ class StyleInvalid(ValueError):
     def __init__(self, fields):
         self.fields = fields
         super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+def stored_style(data):
+    """The Style of a code saved before today's rules (e.g. a quiet zone under the minimum),
+    brought up to them, so an old code renders, and renders in a way that scans."""
+    data = dict(data or {})
+    if isinstance(data.get("quiet_zone"), int) and data["quiet_zone"] < MIN_QUIET_ZONE:
+        data["quiet_zone"] = MIN_QUIET_ZONE
+    return parse_style(data)
 
 
 def parse_style(data):

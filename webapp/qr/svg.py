@@ -82,6 +82,23 @@ def write_svg(drawing, scale=10, title=None):
            f'height="{_num(h * scale)}" viewBox="0 0 {w} {h}"{crisp}>']
     if title:
         out.append(f"<title>{escape(title)}</title>")
+    if "svg body" not in drawing.cache:  # in module units: the same at every scale
+        drawing.cache["svg body"] = _body(drawing)
+    out.append(drawing.cache["svg body"])
+    if drawing.logo:
+        out.append(_logo(drawing, scale))
+    if drawing.text:
+        text, cx, cy, size, colour = drawing.text
+        out.append(f'<text x="{_num(cx)}" y="{_num(cy)}" fill="{colour}" font-size="{_num(size)}" '
+                   f'font-family={quoteattr(FONT_FAMILY)} text-anchor="middle" '
+                   f'dominant-baseline="central">{escape(text)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _body(drawing):
+    w, h = drawing.width, drawing.height
+    out = []
     if drawing.background:
         out.append(f'<path fill="{drawing.background}" d="M0 0h{w}v{h}h-{w}z"/>')
     for i, layer in enumerate(drawing.layers):
@@ -95,26 +112,21 @@ def write_svg(drawing, scale=10, title=None):
             out.append(f"<defs>{_gradient(f'g{i}', layer.paint, drawing.code_box)}</defs>")
             fill = f"url(#g{i})"
         out.append(f'<path fill="{fill}" fill-rule="evenodd" d="{d}"/>')
-    if drawing.logo:
-        out.append(_logo(drawing.logo, scale))
-    if drawing.text:
-        text, cx, cy, size, colour = drawing.text
-        out.append(f'<text x="{_num(cx)}" y="{_num(cy)}" fill="{colour}" font-size="{_num(size)}" '
-                   f'font-family={quoteattr(FONT_FAMILY)} text-anchor="middle" '
-                   f'dominant-baseline="central">{escape(text)}</text>')
-    out.append("</svg>")
     return "".join(out)
 
 
-def _logo(logo, scale):
-    x, y, lw, lh, image = logo
+def _logo(drawing, scale):
+    x, y, lw, lh, image = drawing.logo
     # Embedded at the pixel size the PNG uses at this scale (at least 256 px), as PNG,
-    # which every SVG viewer and rasteriser reads.
+    # which every SVG viewer and rasteriser reads. Encoded once per drawing and size:
+    # the gate writes the SVG at a dozen scales.
     target = max(256, round(max(lw, lh) * scale))
-    thumb = image.copy()
-    thumb.thumbnail((target, target))
-    buf = io.BytesIO()
-    thumb.save(buf, "PNG", optimize=False)
-    href = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    cache, key = drawing.cache, ("svg logo", target)
+    if key not in cache:
+        thumb = image.copy()
+        thumb.thumbnail((target, target))
+        buf = io.BytesIO()
+        thumb.save(buf, "PNG", optimize=False)
+        cache[key] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     return (f'<image x="{_num(x)}" y="{_num(y)}" width="{_num(lw)}" height="{_num(lh)}" '
-            f'preserveAspectRatio="xMidYMid meet" href="{href}"/>')
+            f'preserveAspectRatio="xMidYMid meet" href="{cache[key]}"/>')

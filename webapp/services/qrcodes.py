@@ -5,6 +5,7 @@ scannability), and sends the domain signals inside the caller's transaction.
 """
 import hashlib
 import json
+from contextlib import contextmanager
 
 from segno import DataOverflowError
 from sqlalchemy.exc import IntegrityError
@@ -62,16 +63,23 @@ def gated_drawing(payload, style, logo=None):
 
 def checked_verdict(payload, style, logo):
     """(verdict, drawing); a payload too long for the code is a 422."""
-    try:
+    with _fits(style):
         drawing = qr.build(payload, style, logo)
+    return qr.check(payload, style, drawing), drawing
+
+
+@contextmanager
+def _fits(style):
+    """segno's "too long for this level" as the 422 it is."""
+    try:
+        yield
     except DataOverflowError:
-        level = style.error
+        level = style.error_correction
         why = " (a logo needs level H)" if style.logo else ""
         raise ServiceError(f"That is more than a QR code holds at error correction {level}{why}: "
                            "shorten the content or choose a lower level.",
                            fields={"content": "too long for the code"}, status=422,
                            code="invalid") from None
-    return qr.check(payload, style, drawing), drawing
 
 
 def code_from_fields(owner_id, data):
@@ -197,7 +205,7 @@ def image_size(code):
     """(width, height) of the code's image in modules, quiet zone and frame included."""
     from ..qr.drawing import build
 
-    style = qr.parse_style(code.style).model_copy(update={"logo": None})
+    style = qr.stored_style(code.style).model_copy(update={"logo": None})
     drawing = build(payload_of(code), style)
     return drawing.width, drawing.height
 
@@ -206,13 +214,26 @@ def render_code(code, fmt, scale=10, border=None):
     if fmt not in qr.FORMATS:
         raise ServiceError(f"Unknown image format “{fmt}”: use {', '.join(qr.FORMATS)}.",
                            fields={"format": "unknown"}, status=404, code="not_found")
-    style = qr.parse_style(code.style)
+    check_image_size(fmt, scale, border)
+    style = qr.stored_style(code.style)
     try:
         return qr.render(payload_of(code), style, fmt, scale=scale, border=border,
                          logo=logo_for_code(code) if style.logo else None, title=code.title or None)
     except ValueError as exc:  # the raster would be too large
         raise ServiceError(f"That image would be too large ({exc}); use a smaller scale.",
                            fields={"scale": "too large"}, status=422, code="invalid") from None
+
+
+def check_image_size(fmt, scale, border):
+    """Only sizes the scannability gate vouches for: it decodes the PNG from MIN_PNG_SCALE up."""
+    if fmt == "png" and scale < qr.MIN_PNG_SCALE:
+        message = (f"A PNG needs at least {qr.MIN_PNG_SCALE} pixels per module to scan reliably; "
+                   "use a larger scale (SVG, PDF and EPS scale without losing sharpness).")
+        raise ServiceError(message, fields={"scale": message}, status=422, code="invalid")
+    if border is not None and border < qr.MIN_QUIET_ZONE:
+        message = (f"A quiet zone needs at least {qr.MIN_QUIET_ZONE} modules: scanners find the code "
+                   "by its blank margin.")
+        raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
 
 
 PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
@@ -231,13 +252,15 @@ def preview(owner, data, code=None):
             raise ServiceError("The text contains a NUL character (\\0); remove it.")
         style = validated_style(data.get("style"))
         logo = check_logo(owner, style)
-        verdict, _ = checked_verdict(payload, style, logo)
+        with _fits(style):
+            svg, verdict = qr.preview(payload, style, logo)
     except ServiceError as exc:
         # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
         waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
                                      for f, m in exc.fields.items())
         return None, None if waiting else False, exc.message
-    svg = qr.render(payload, style, "svg", scale=8, logo=logo).decode()
     if verdict.ok:
-        return svg, True, "Scans: a decoder read it back exactly, also shrunk to phone-camera size."
+        return svg, True, ("Scans: a decoder read it back exactly at every small size "
+                           f"({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and shrunk "
+                           "to phone-camera size.")
     return svg, False, verdict.message

@@ -6,6 +6,7 @@ from jinja2_fragments.flask import render_block
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..qr import MIN_PNG_SCALE, MIN_QUIET_ZONE
 from ..qr.payloads import FIELDS
 from ..qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
 from ..rendering import render
@@ -36,7 +37,8 @@ def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, st
                   preview_message=message, images=styles.list_ready_images(current_user),
                   presets=styles.list_presets(current_user), structured=FIELDS,
                   module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
-                  png_options=_png_options(code), scan_url=service.scan_url, **extra), status
+                  min_quiet_zone=MIN_QUIET_ZONE, scan_url=service.scan_url,
+                  png_options=_png_options(code), **extra), status
 
 
 def _data_uri(svg):
@@ -50,7 +52,7 @@ def _png_options(code):
     width, height = service.image_size(code)
     options = {}
     for px in PNG_WIDTHS:
-        scale = max(1, round(px / width))
+        scale = max(MIN_PNG_SCALE, round(px / width))
         options[scale] = f"{width * scale} × {height * scale} px"
     return list(options.items())
 
@@ -168,7 +170,7 @@ def apply_preset(preset_id):
     values.update(style_values(styles.get_preset(current_user, preset_id).style))
     return render_block("qrcodes/edit.html", "style_fields", v=values, errors={},
                         images=styles.list_ready_images(current_user), module_shapes=MODULE_SHAPES,
-                        finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS)
+                        finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS, min_quiet_zone=MIN_QUIET_ZONE)
 
 
 def _errors(exc):

@@ -5,7 +5,7 @@ from flask import Response, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...extensions import db
-from ...qr import FORMATS
+from ...qr import FORMATS, MIN_PNG_SCALE, MIN_QUIET_ZONE
 from ...services import ServiceError
 from ...services import code_stream
 from ...services import qrcodes as service
@@ -63,8 +63,10 @@ class CodeList(CodeFilterQuery):
 
 class ImageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scale: int = Field(10, ge=1, le=100, description="pixels (PNG) or points (PDF, EPS) per module")
-    border: int | None = Field(None, ge=0, le=16, description="quiet zone in modules; default: the style's")
+    scale: int = Field(10, ge=1, le=100, description=f"pixels (PNG, at least {MIN_PNG_SCALE}) or points "
+                                                     "(PDF, EPS) per module")
+    border: int | None = Field(None, ge=MIN_QUIET_ZONE, le=16,
+                               description="quiet zone in modules; default: the style's")
     download: bool = Field(False, description="answer as an attachment named after the title")
 
 
