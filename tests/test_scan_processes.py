@@ -26,12 +26,12 @@ def target_of(port, slug, method="GET"):
 
 @pytest.fixture
 def gunicorn(app, tmp_path):
-    """The Procfile's web process (gunicorn, 2 workers × 4 threads) on the test's database and Redis."""
+    """The Procfile's web process (gunicorn, 2 workers × 16 threads) on the test's database and Redis."""
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--graceful-timeout", "5"],
+         "--workers", "2", "--threads", "16", "--graceful-timeout", "5"],
         cwd=ROOT, env=process_env(app), stdout=log, stderr=subprocess.STDOUT)
 
     def ready():

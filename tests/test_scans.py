@@ -147,3 +147,23 @@ def test_scan_counts_cover_a_set_of_codes(app):
         counts = scans.scan_counts([c.id for c in codes])
     assert counts == {codes[0].id: {"scans": 1, "bots": 0}, codes[1].id: {"scans": 2, "bots": 1},
                       codes[2].id: {"scans": 0, "bots": 0}}
+
+
+def test_user_agent_descriptions_are_cached_in_a_bounded_lru_that_matches_a_fresh_parse():
+    cached = useragents._describe
+    cached.cache_clear()
+    size = cached.cache_info().maxsize
+    agents = [f"Mozilla/5.0 (Linux; Android 14; Pixel {n}) AppleWebKit/537.36 (KHTML, like Gecko) "
+              f"Chrome/126.0.{n}.0 Mobile Safari/537.36" for n in range(size + 50)]
+    described = [useragents.describe(agent) for agent in agents]
+    info = cached.cache_info()
+    assert (info.currsize, info.misses) == (size, size + 50)  # bounded
+    # a hit gives what a parse gives; the oldest entries were evicted, the newest kept
+    assert useragents.describe(agents[-1]) == described[-1] == cached.__wrapped__(agents[-1])
+    assert cached.cache_info().hits == 1
+    assert useragents.describe(agents[0]) == described[0] == cached.__wrapped__(agents[0])
+    assert cached.cache_info().misses == size + 51
+    # the cache key is the string as stored (cut to the column), so a longer string that
+    # only differs past the cut is the same client
+    long_agent = IPHONE + " " + "x" * useragents.MAX_LENGTH
+    assert useragents.describe(long_agent) == useragents.describe(long_agent[:useragents.MAX_LENGTH])

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import BackgroundJob, ScanEvent, WebhookOutbox
+from webapp.models import BackgroundJob, WebhookOutbox
+from webapp.services import scans as scan_service
 from webapp.services import signals, webhooks
 from webapp.services.webhook_dispatch import REQUESTED_KEY, sweep_due_deliveries
 
@@ -35,9 +36,7 @@ def test_a_scan_writes_one_row_per_subscribed_enabled_endpoint_of_the_owner(app,
         db.session.commit()
         redis.delete(REQUESTED_KEY)
 
-        scan = ScanEvent(qr_code_id=code.id, user_agent="Mozilla/5.0 (iPhone)", device_type="mobile")
-        db.session.add(scan)
-        signals.scan_recorded.send(scan)
+        scan = scan_service.record_scan(code.id, user_agent="Mozilla/5.0 (iPhone)")
         assert redis.llen("rq:queue:default") == 0  # nothing is enqueued before the commit
         db.session.commit()
 

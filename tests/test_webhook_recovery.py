@@ -5,8 +5,8 @@ from standardwebhooks import Webhook
 
 from webapp.extensions import db
 
-from webapp.models import ScanEvent, WebhookAttempt, WebhookEndpoint, WebhookOutbox
-from webapp.services import signals
+from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
+from webapp.services import scans as scan_service
 from webapp.services.webhook_dispatch import sweep_due_deliveries
 from workers.webhooks import drain_deliveries
 
@@ -30,10 +30,9 @@ def scans(app, url, n):
         owner = make_user()
         make_endpoint(owner, url, events=["qr.scanned"])
         code = make_code(owner)
+        db.session.commit()
         for _ in range(n):
-            scan = ScanEvent(qr_code_id=code.id, user_agent="Mozilla/5.0", device_type="mobile")
-            db.session.add(scan)
-            signals.scan_recorded.send(scan)
+            scan_service.record_scan(code.id, user_agent="Mozilla/5.0")
         db.session.commit()
 
 

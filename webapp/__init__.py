@@ -21,11 +21,6 @@ def create_app(config=None):
     app.config.from_object(settings.finalise())
 
     configure_logging(app)
-    if app.config["PROXY_FIX_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_static(app)
     register_blueprints(app)
@@ -33,6 +28,7 @@ def create_app(config=None):
     register_errorhandlers(app)
     register_commands(app)
     register_job_plugins(app)
+    register_middleware(app)
     return app
 
 
@@ -93,6 +89,19 @@ def register_subscribers(app):
     from .services import webhook_events
 
     webhook_events.connect_receivers()
+
+
+def register_middleware(app):
+    """WSGI layers around Flask, innermost first: the scan redirect's fast path, then the
+    proxy fix, which must wrap everything that reads the client's address."""
+    from .views import public
+
+    public.init_app(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_errorhandlers(app):

@@ -41,3 +41,10 @@ def update_code(code, **fields):
     signals.code_updated.send(code, changes=changes)
     db.session.commit()
     return changes
+
+
+def scan_target(code_id):
+    """What the scan redirect knows of a code (its cached look-up), as `count_scan` takes it."""
+    from webapp.services import slug_cache
+
+    return slug_cache.lookup(db.session.get(QrCode, code_id).slug)

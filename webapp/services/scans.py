@@ -1,62 +1,46 @@
-"""Recording scans: the one transaction in which a scan becomes a row and a count.
+"""Recording scans: a scan becomes a row and a count, durably, exactly once.
 
-`record_scan` writes the ScanEvent and bumps the code's counter, and sends
-`scan_recorded` in the same transaction (webhook outbox rows join it there).
-The caller commits.
+`scan_row` turns what a request says into the row of a ScanEvent (parsed user
+agent, referrer origin, salted IP hash, country). Two ways to write it, both
+through `scan_writes.write_scans`, the one place where the rows that must
+commit with a scan are written (and `scan_recorded` is sent; read its
+docstring before adding rows to a scan's transaction):
+
+* `count_scan`, the scan redirect: the scan joins a group commit with the
+  scans of concurrent requests (`scan_commits`) and is committed when it
+  returns;
+* `record_scan`: written in the session's transaction; the caller commits.
 
 Why counter shards: a single `qr_codes.scan_count += 1` makes every concurrent
 scan of a hot code wait for the previous one's commit on that row's lock. Each
-scan instead bumps one of SHARDS rows picked at random, so concurrent scans of
-one code rarely meet; a code's count is the sum of its shards (`scan_counts`).
-Counting raw events instead would make the list page's counts cost a scan of
-every event. `refresh_scan_counts` copies the sums into `QrCode.scan_count`
-(the daily rollup calls it) so sorting by it stays meaningful.
+scan (each batch) instead bumps one of SHARDS rows picked at random, so
+concurrent scans of one code rarely meet; a code's count is the sum of its
+shards (`scan_counts`). Counting raw events instead would make the list page's
+counts cost a scan of every event. `refresh_scan_counts` copies the sums into
+`QrCode.scan_count` (the daily rollup calls it) so sorting by it stays meaningful.
 """
-import random
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 from ..models import QrCode, ScanCounter, ScanEvent
-from . import signals, useragents, visitors
-
-SHARDS = 16
-_time_processors = {}
-COLUMNS = ("qr_code_id", "scanned_at", "user_agent", "device_type", "os", "browser", "referrer",
-           "ip_hash", "country", "is_bot")
-_EVENT_INSERT = "INSERT INTO scan_events ({}) VALUES ({})".format(
-    ", ".join(COLUMNS), ", ".join(f"%({c})s" for c in COLUMNS))
-_COUNTER_UPSERT = (
-    "INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans) "
-    "VALUES (%(qr_code_id)s, %(shard)s, %(scans)s, %(bots)s) "
-    "ON CONFLICT (qr_code_id, shard) DO UPDATE SET scans = scan_counters.scans + excluded.scans, "
-    "bot_scans = scan_counters.bot_scans + excluded.bot_scans")
-# PostgreSQL: both writes in one statement, one round trip (a data-modifying WITH
-# always runs to completion, once).
-_PG_SCAN = f"WITH bump AS ({_COUNTER_UPSERT}) {_EVENT_INSERT} RETURNING id"
-# SQLite speaks :name, not %(name)s.
-_SQLITE_EVENT = _EVENT_INSERT.replace("%(", ":").replace(")s", "")
-_SQLITE_COUNTER = _COUNTER_UPSERT.replace("%(", ":").replace(")s", "")
+from . import scan_commits, scan_hooks, signals, useragents, visitors
+from .scan_writes import SHARDS, write_scans  # noqa: F401  (SHARDS: re-exported)
 
 
-def record_scan(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
-    """Record one scan of the code; returns its ScanEvent (already written). The caller commits.
-
-    This is the hot path of every scan, so it writes with two plain statements
-    (one on PostgreSQL) instead of an ORM flush. The event sent with
-    `scan_recorded` (a transient ScanEvent: the row is already written, do not
-    add it to the session) carries the new row's id; receivers add their rows to
-    the same session and so to the same transaction.
-    """
+def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
+    """The ScanEvent columns of one scan of the code (`at` defaults to now)."""
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    client = useragents.describe(user_agent or "")
-    values = {
+    # PostgreSQL text cannot hold NUL; no real browser sends one.
+    user_agent = (user_agent or "").replace("\x00", "")
+    client = useragents.describe(user_agent)
+    return {
         "qr_code_id": code_id,
         "scanned_at": at,
-        "user_agent": (user_agent or "")[:useragents.MAX_LENGTH],
+        "user_agent": user_agent[:useragents.MAX_LENGTH],
         "device_type": client.device_type,
         "os": client.os,
         "browser": client.browser,
@@ -65,50 +49,35 @@ def record_scan(code_id, *, user_agent="", referrer="", ip=None, country=None, a
         "country": visitors.clean_country(country),
         "is_bot": client.is_bot,
     }
-    counter = {"qr_code_id": code_id, "shard": random.randrange(SHARDS),
-               "scans": 0 if client.is_bot else 1, "bots": 1 if client.is_bot else 0}
-    event_id = _write(db.session.connection(), values, counter)
-    event = ScanEvent(id=event_id, **{**values, "scanned_at": at})
-    signals.scan_recorded.send(event)
-    return event
 
 
-def _time_processor(dialect):
-    processor = _time_processors.get(dialect.name)
-    if processor is None:
-        column_type = ScanEvent.__table__.c.scanned_at.type.dialect_impl(dialect)
-        processor = column_type.bind_processor(dialect)
-        _time_processors[dialect.name] = processor
-    return processor
+def count_scan(target, **request_facts):
+    """Records one scan of the code (a slug_cache.ScanTarget) durably, with its webhook
+    outbox rows, and returns its event id once it is committed (in a group commit with
+    concurrent scans); raises when it could not be."""
+    row = scan_row(target.code_id, **request_facts)
+    row["hooks"] = scan_hooks_of(target.owner_id, target.code_id, target.slug, target.title)
+    if db.session.registry.has():
+        # A look-up that went to the database (a cache miss) holds a pooled connection;
+        # give it back before waiting for the commit, which needs one too.
+        db.session.close()
+    return scan_commits.for_app(current_app._get_current_object(), db.engine).commit(row)
 
 
-def _write(connection, values, counter):
-    """Runs the scan's statements on the session's own DBAPI connection (so in its
-    transaction) and returns the event id. The driver is called directly because
-    SQLAlchemy's execution layers cost more CPU than the statements themselves
-    on this path; driver errors are re-raised as SQLAlchemy's."""
-    raw = connection.connection.driver_connection
-    dialect = connection.dialect
-    # Stored exactly as SQLAlchemy stores it (SQLite compares times as text).
-    values = dict(values, scanned_at=_time_processor(dialect)(values["scanned_at"]))
-    statement = _PG_SCAN
-    try:
-        if dialect.name == "postgresql":
-            return raw.execute(_PG_SCAN, {**values, **counter}).fetchone()[0]
-        # SQLite: take the write lock first. A transaction that reads and then writes
-        # can fail at once with "database is locked" when another writer got in
-        # between, whatever the busy timeout; BEGIN IMMEDIATE waits its turn instead.
-        if not raw.in_transaction:
-            statement = "BEGIN IMMEDIATE"
-            raw.execute(statement)
-        statement = _SQLITE_EVENT
-        event_id = raw.execute(statement, values).lastrowid
-        statement = _SQLITE_COUNTER
-        raw.execute(statement, counter)
-        return event_id
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(statement, values, exc, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from exc
+def scan_hooks_of(owner_id, code_id, slug, title):
+    """What `scan_writes` needs to write the scan's webhook events, or None (most codes)."""
+    endpoints = scan_hooks.endpoints_for(owner_id, code_id)
+    return {"endpoints": endpoints, "slug": slug, "title": title} if endpoints else None
+
+
+def record_scan(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
+    """Writes one scan in the session's transaction and returns its (transient)
+    ScanEvent with its id. The caller commits; a rollback undoes the scan."""
+    row = scan_row(code_id, user_agent=user_agent, referrer=referrer, ip=ip, country=country, at=at)
+    code = db.session.get(QrCode, code_id)
+    hooks = code and scan_hooks_of(code.owner_id, code.id, code.slug, code.title)
+    [event_id] = write_scans(db.session.connection(), [dict(row, hooks=hooks)], signals.after_commit)
+    return ScanEvent(id=event_id, **row)
 
 
 def referrer_origin(referrer):
@@ -120,7 +89,7 @@ def referrer_origin(referrer):
         host = parts.hostname or ""
     except ValueError:
         return ""
-    if parts.scheme not in ("http", "https") or not host:
+    if parts.scheme not in ("http", "https") or not host or not host.isprintable():
         return ""
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address

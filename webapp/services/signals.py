@@ -21,7 +21,9 @@ _signals = Namespace()
 code_created = _signals.signal("code-created")
 code_updated = _signals.signal("code-updated")
 code_deleted = _signals.signal("code-deleted")
-# sender: the ScanEvent just added to the session (its code is `scan.qr_code_id`).
+# sender: a transient ScanEvent already written (its code is `scan.qr_code_id`); receivers get
+# `connection` (the scan's transaction: write what must commit with the scan through it, not
+# through db.session) and `after_commit(callback, *args)`. See services/scan_writes.py.
 scan_recorded = _signals.signal("scan-recorded")
 # sender: the BackgroundJob row that reached completed or failed.
 job_finished = _signals.signal("job-finished")
@@ -31,7 +33,11 @@ _AFTER_COMMIT = "scanlink_after_commit"
 
 def after_commit(callback, *args, **kwargs):
     """Run `callback` once the current session commits; dropped on rollback."""
-    session = db.session()
+    after_commit_in(db.session(), callback, *args, **kwargs)
+
+
+def after_commit_in(session, callback, *args, **kwargs):
+    """`after_commit` for a given session (from inside a session event, say)."""
     session.info.setdefault(_AFTER_COMMIT, []).append((callback, args, kwargs))
 
 

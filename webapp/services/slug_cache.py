@@ -40,6 +40,8 @@ class ScanTarget:
     active: bool
     expires_at: float | None  # POSIX seconds
     title: str
+    owner_id: int  # whose webhooks hear of the scan (scan_hooks)
+    slug: str
 
     def expired(self, now=None):
         if self.expires_at is None:
@@ -59,20 +61,22 @@ def plausible_slug(slug):
 
 
 def cache_key(slug):
-    return "slug:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+    # "v2": the cached tuple gained the owner; older entries must not be read as new ones.
+    return "slug:v2:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
 def load_slug(slug):
-    """(id, kind, location, active, expires_at, title) from the database, or None."""
+    """(id, kind, location, active, expires_at, title, owner_id, slug) from the database, or None."""
     row = db.session.execute(
         select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
-               QrCode.title).where(QrCode.slug == slug)
+               QrCode.title, QrCode.owner_id, QrCode.slug).where(QrCode.slug == slug)
     ).first()
     if row is None:
         return None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    return (row.id, row.kind, location, bool(row.active), expires, row.title or "")
+    return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.owner_id,
+            row.slug)
 
 
 def resolve_slug(slug):

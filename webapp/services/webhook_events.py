@@ -1,10 +1,14 @@
 """The outbox writer: domain signals become outbox rows in the same transaction.
 
-A receiver of `code_created`, `scan_recorded`, … writes one row per enabled
+A receiver of `code_created`, `code_updated`, … writes one row per enabled
 endpoint of the owner that subscribed to the event (and whose code filter, if
 any, matches). The rows commit or roll back with the change that caused them;
 only after the commit is a delivery job requested, so the worker never looks for
 a row that is not there yet, and a lost request is found again by the sweep.
+
+Scans are written differently, for speed: `scan_writes` inserts their outbox rows
+(`scan_outbox_rows`) in the scan's own transaction, for the endpoints `scan_hooks`
+knows without a query.
 """
 import json
 
@@ -12,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import QrCode, WebhookEndpoint, WebhookOutbox
+from ..models import WebhookEndpoint, WebhookOutbox
 from ..models.base import new_id, utcnow
 from . import signals
 from .webhook_dispatch import request_drain
@@ -93,25 +97,23 @@ def on_code_event(event_type):
     return receiver
 
 
-def on_scan_recorded(scan, **_extra):
-    code = db.session.get(QrCode, scan.qr_code_id)
-    if code is None:
-        return
-    endpoints = subscribed_endpoints(code.owner_id, "qr.scanned", code.id)
-    if not endpoints:
-        return
-    if scan.id is None:
-        db.session.flush()  # the event carries the scan's id
-
-    def data():
-        return {
-            "qr_code": {"id": code.id, "slug": code.slug, "title": code.title},
-            "scan": {"id": str(scan.id), "scanned_at": iso(scan.scanned_at),
-                     "device_type": scan.device_type, "os": scan.os, "browser": scan.browser,
-                     "user_agent": scan.user_agent, "referrer": scan.referrer,
-                     "country": scan.country or None, "is_bot": bool(scan.is_bot)},
-        }
-    write_event(code.owner_id, "qr.scanned", data, qr_code_id=code.id, endpoints=endpoints)
+def scan_outbox_rows(event_id, row, hooks, now=None):
+    """The outbox rows of one scan (`row`: the ScanEvent columns, `event_id` its id) for
+    `hooks` = {"endpoints": [ids], "slug", "title"}; `scan_writes` inserts them with the
+    scan, in its transaction, and requests the delivery after the commit."""
+    now = now or utcnow()
+    webhook_event_id = "evt_" + new_id()
+    body = event_body(webhook_event_id, "qr.scanned", now, {
+        "qr_code": {"id": row["qr_code_id"], "slug": hooks["slug"], "title": hooks["title"]},
+        "scan": {"id": str(event_id), "scanned_at": iso(row["scanned_at"]),
+                 "device_type": row["device_type"], "os": row["os"], "browser": row["browser"],
+                 "user_agent": row["user_agent"], "referrer": row["referrer"],
+                 "country": row["country"] or None, "is_bot": bool(row["is_bot"])},
+    })
+    return [dict(id=new_id(), event_id=webhook_event_id, endpoint_id=endpoint_id,
+                 event_type="qr.scanned", payload=body, status="pending", attempts=0,
+                 next_attempt_at=now, created_at=now, updated_at=now)
+            for endpoint_id in hooks["endpoints"]]
 
 
 def on_job_finished(job, **_extra):
@@ -141,7 +143,6 @@ _RECEIVERS = [
     (signals.code_created, on_code_event("qr.created")),
     (signals.code_updated, on_code_event("qr.updated")),
     (signals.code_deleted, on_code_event("qr.deleted")),
-    (signals.scan_recorded, on_scan_recorded),
     (signals.job_finished, on_job_finished),
 ]
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import WebhookEndpoint
+from . import scan_hooks
 
 E = WebhookEndpoint
 
@@ -49,6 +50,10 @@ def disable(endpoint_id, reason, now, only_if=()):
         update(E).where(E.id == endpoint_id, E.enabled.is_(True), *only_if)
         .values(enabled=False, disabled_at=now, disabled_reason=reason[:255])
         .execution_options(synchronize_session=False))
+    if result.rowcount:
+        # A Core update is invisible to the ORM's flush: drop the owner's scan hooks here.
+        owner_id = db.session.scalar(select(E.owner_id).where(E.id == endpoint_id))
+        scan_hooks.invalidate_after_commit(owner_id)
     return result.rowcount
 
 

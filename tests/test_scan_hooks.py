@@ -1,0 +1,92 @@
+"""A scan's webhook rows come from the owner's cached subscriptions, which follow every change."""
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import User, WebhookEndpoint, WebhookOutbox
+from webapp.services import scan_hooks, webhook_health, webhooks
+
+from .support.webhooks import make_code, make_endpoint, make_user, webhook_app
+
+URL = "http://127.0.0.1:9/hook"
+
+
+@pytest.fixture
+def app(app_factory):
+    return webhook_app(app_factory)
+
+
+def scan(client, slug="shopwindow"):
+    assert client.get(f"/s/{slug}").status_code == 302
+
+
+def outbox_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(WebhookOutbox))
+
+
+def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, client):
+    with app.app_context():
+        owner = make_user()
+        make_code(owner)
+        db.session.commit()
+        owner_id = owner.id
+    scan(client)
+    with app.app_context():
+        assert scan_hooks.subscriptions(owner_id) == []  # cached: no endpoint
+        endpoint = make_endpoint(db.session.get(User, owner_id), URL, events=["qr.scanned"])
+        db.session.commit()
+        endpoint_id = endpoint.id
+    scan(client)
+    with app.app_context():
+        rows = db.session.scalars(select(WebhookOutbox)).all()
+        assert [(r.endpoint_id, r.event_type) for r in rows] == [(endpoint_id, "qr.scanned")]
+
+
+def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events(app, client):
+    with app.app_context():
+        owner = make_user()
+        make_code(owner)
+        by_owner = make_endpoint(owner, URL, events=["qr.scanned"])
+        by_failures = make_endpoint(owner, URL, events=["qr.scanned"])
+        db.session.commit()
+        by_owner_id, by_failures_id = by_owner.id, by_failures.id
+    scan(client)
+    assert outbox_count(app) == 2
+    with app.app_context():
+        webhooks.set_enabled(db.session.get(WebhookEndpoint, by_owner_id), False)
+        db.session.commit()
+    scan(client)
+    assert outbox_count(app) == 3
+    with app.app_context():
+        assert webhook_health.disable(by_failures_id, "Gone (410).", datetime.now(timezone.utc)) == 1
+        db.session.commit()
+    scan(client)
+    assert outbox_count(app) == 3
+
+
+def test_a_code_filter_decides_which_scans_an_endpoint_hears(app, client):
+    with app.app_context():
+        owner = make_user()
+        window, poster = make_code(owner, "window"), make_code(owner, "poster")
+        make_endpoint(owner, URL, events=["qr.scanned"], qr_code_id=poster.slug)
+        db.session.commit()
+    scan(client, "window")
+    assert outbox_count(app) == 0
+    scan(client, "poster")
+    assert outbox_count(app) == 1
+
+
+def test_without_redis_the_database_answers(app_factory):
+    app = webhook_app(app_factory)
+    with app.app_context():
+        owner = make_user()
+        code = make_code(owner)
+        endpoint = make_endpoint(owner, URL, events=["qr.scanned"])
+        db.session.commit()
+        owner_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
+    down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
+    with down.app_context():
+        assert scan_hooks.endpoints_for(owner_id, code_id) == [endpoint_id]
