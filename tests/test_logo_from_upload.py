@@ -19,7 +19,7 @@ def centre_spread(image):
     image = image.convert("RGB")
     w, h = image.size
     box = image.crop((w * 9 // 20, h * 9 // 20, w * 11 // 20, h * 11 // 20))
-    return len({pixel for pixel in box.getdata()})
+    return len(box.getcolors(box.width * box.height))
 
 
 def upload_logo(client, auth, run_jobs):

@@ -2,12 +2,11 @@
 import io
 import struct
 import zlib
-from pathlib import Path
 
-import pytest
 from PIL import ExifTags, Image
 
-PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos"
+from .photos import photo_path
+
 GPS_XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
            b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
            b'exif:GPSLatitude="51,30.2083N" exif:GPSLongitude="0,7.6500W"/></rdf:RDF></x:xmpmeta>')
@@ -15,18 +14,12 @@ GPS_XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.
 
 def photo(name):
     """A real photograph from ../shared/data/photos, as an RGB image."""
-    path = PHOTOS / name
-    if not path.exists():
-        pytest.skip(f"the real photographs are not beside the checkout ({PHOTOS})")
-    with Image.open(path) as img:
+    with Image.open(photo_path(name)) as img:
         return img.convert("RGB")
 
 
 def photo_bytes(name):
-    path = PHOTOS / name
-    if not path.exists():
-        pytest.skip(f"the real photographs are not beside the checkout ({PHOTOS})")
-    return path.read_bytes()
+    return photo_path(name).read_bytes()
 
 
 def encode(img, fmt="PNG", **options):

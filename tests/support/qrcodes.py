@@ -1,8 +1,6 @@
 """Helpers for QR code tests: users with API keys, logo images in storage, decoding."""
 import io
-from pathlib import Path
 
-import pytest
 import resvg_py
 import zxingcpp
 from PIL import Image
@@ -12,14 +10,8 @@ from webapp.models import ImageAsset
 from webapp.services import accounts
 from webapp.storage import get_storage
 
-PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos"
+from .photos import photo_path  # noqa: F401  (re-exported for tests)
 
-
-def photo_path(name="coffee.png"):
-    path = PHOTOS / name
-    if not path.exists():
-        pytest.skip(f"the shared test photos are not beside the checkout ({PHOTOS} is missing)")
-    return path
 
 
 def make_user(email):
