@@ -43,6 +43,7 @@ def register_extensions(app):
     from . import database
     from .auth import init_login
     from .extensions import cache, csrf, db, htmx, limiter, migrate
+    from .redis_client import client_retry
 
     database.init_app(app)
     from .sessions import LazyCookieSessionInterface
@@ -56,7 +57,8 @@ def register_extensions(app):
         "CACHE_KEY_PREFIX": "scanlink-cache:",
         "CACHE_DEFAULT_TIMEOUT": 300,
         "CACHE_OPTIONS": {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
-                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
+                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+                          "retry": client_retry(app.config)},
     })
     csrf.init_app(app)
     limiter.init_app(app)
