@@ -136,7 +136,7 @@ class FaultProxy:
                     if self._mode == "slow":
                         time.sleep(self.delay)
                     peers[sock].sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a socket closed by a cut, under select
             return
         finally:
             with self._lock:
