@@ -67,7 +67,12 @@ def database_error(exc):
         return True
     if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated
+    # a driver's own error that reached us without SQLAlchemy wrapping it
+    kind = type(exc)
+    return (kind.__module__.split(".")[0] in ("psycopg", "sqlite3")
+            and kind.__name__ in ("OperationalError", "InterfaceError"))
 
 
 def redis_error(exc):
