@@ -100,7 +100,7 @@ def retrying(config=None, **overrides):
     options = dict(
         retry=tenacity.retry_if_exception(transient),
         stop=tenacity.stop_after_attempt(config["RETRY_ATTEMPTS"]),
-        wait=tenacity.wait_exponential_jitter(initial=config["RETRY_WAIT_INITIAL"],
+        wait=tenacity.wait_exponential_jitter(multiplier=config["RETRY_WAIT_INITIAL"],
                                               max=config["RETRY_WAIT_MAX"]),
         reraise=True,
         before_sleep=lambda state: log.info("retrying %s after %r (attempt %d)",
