@@ -77,11 +77,11 @@ def register_static(app):
 
 def register_blueprints(app):
     from .views import (account, admin_rq, admin_status, analytics, api, auth, bulk,
-                        code_exports, dashboard, health, images, jobs, public, public_image,
-                        qrcodes, webhooks)
+                        code_exports, dashboard, health, images, jobs, metrics, public,
+                        public_image, qrcodes, webhooks)
 
     for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes, bulk,
-                   code_exports, analytics, images, webhooks, admin_status, api):
+                   code_exports, analytics, images, webhooks, admin_status, api, metrics):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 
