@@ -177,3 +177,24 @@ def test_a_slow_statement_trips_the_statement_timeout_and_the_scan_is_buffered(
     with app.app_context():
         assert scan_buffer.flush() == {"buffered": 1, "written": 1}
     assert scans_in_db(direct) == (2, 2)
+
+
+def test_pages_that_need_the_database_say_it_is_unavailable(app, client, auth, proxy):
+    auth.signup()
+    assert client.get("/").status_code == 200
+    proxy.cut()
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "Temporarily unavailable" in response.get_data(as_text=True)
+    api = client.get("/api/me", headers={"Authorization": "Bearer sk_nothing"})
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "unavailable"
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    body = ready.get_json()
+    assert body["checks"]["database"]["ok"] is False and body["checks"]["redis"]["ok"] is True
+    assert body["breakers"]["database"]["failures"] >= 1 or (
+        body["breakers"]["database"]["state"] == "open")
+    proxy.restore()

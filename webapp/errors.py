@@ -54,8 +54,9 @@ def unavailable_response(message, service):
     if wants_json():
         response = jsonify({"error": {"code": "unavailable", "message": message}})
     else:
-        response = make_response(render_template("errors/unavailable.html", message=message,
-                                                 service=service))
+        # Not render_template: its context processors load the logged-in user from the database.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = make_response(page.render(message=message, service=service))
     response.status_code = 503
     response.headers["Retry-After"] = retry_after
     response.headers["Cache-Control"] = "no-store"

@@ -16,7 +16,8 @@ def healthz():
 
 def check_database():
     try:
-        db.session.execute(text("SELECT 1"))
+        # through the breaker: a probe that fails counts, and an open breaker is reported
+        resilience.guard(resilience.database_breaker(), db.session.execute, text("SELECT 1"))
         return {"ok": True}
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         db.session.rollback()
