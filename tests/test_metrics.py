@@ -9,9 +9,8 @@ import requests
 from webapp import resilience
 
 from .support.codes import make_code
-from .support.processes import ROOT, process_env
+from .support.processes import ROOT, process_env, wait_for
 from .support.servers import free_port
-from .support.processes import wait_for  # noqa: F811
 from .test_scan_processes import target_of
 
 TOKEN = "metrics-test-token"
