@@ -1,10 +1,19 @@
-"""gunicorn settings the Procfile's web process reads (the rest is on its command line).
+"""gunicorn settings, read by the Procfile's web process (gunicorn's default config file is
+./gunicorn.conf.py; the rest of the settings are on the Procfile's command line).
 
 With PROMETHEUS_MULTIPROC_DIR set, each worker keeps its metrics in files there and
-/metrics adds them up; a dead worker's live gauges must be dropped from the sum.
-The directory must exist and be emptied before gunicorn starts (the Procfile does).
+/metrics adds them up: the directory is emptied when gunicorn starts (a previous
+run's counters must not be added in), and a dead worker's files are marked dead.
 """
 import os
+import shutil
+
+
+def on_starting(server):
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, exist_ok=True)
 
 
 def child_exit(server, worker):

@@ -60,7 +60,7 @@ def test_gunicorn_workers_add_up_in_multiprocess_mode(app, tmp_path):
     env = process_env(app, PROMETHEUS_MULTIPROC_DIR=metrics_dir, METRICS_TOKEN=TOKEN)
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app",
+        [sys.executable, "-m", "gunicorn", "wsgi:app",  # ./gunicorn.conf.py by default
          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
