@@ -43,6 +43,7 @@ def register_extensions(app):
     from . import database
     from .auth import init_login
     from .extensions import cache, csrf, db, htmx, limiter, migrate
+    from .redis_client import client_retry
 
     database.init_app(app)
     from .sessions import LazyCookieSessionInterface
@@ -56,7 +57,8 @@ def register_extensions(app):
         "CACHE_KEY_PREFIX": "scanlink-cache:",
         "CACHE_DEFAULT_TIMEOUT": 300,
         "CACHE_OPTIONS": {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
-                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"]},
+                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+                          "retry": client_retry(app.config)},
     })
     csrf.init_app(app)
     limiter.init_app(app)
@@ -75,11 +77,11 @@ def register_static(app):
 
 def register_blueprints(app):
     from .views import (account, admin_rq, admin_status, analytics, api, auth, bulk,
-                        code_exports, dashboard, health, images, jobs, public, public_image,
-                        qrcodes, webhooks)
+                        code_exports, dashboard, health, images, jobs, metrics, public,
+                        public_image, qrcodes, webhooks)
 
     for module in (public, public_image, auth, account, dashboard, health, jobs, qrcodes, bulk,
-                   code_exports, analytics, images, webhooks, admin_status, api):
+                   code_exports, analytics, images, webhooks, admin_status, api, metrics):
         app.register_blueprint(module.bp)
     admin_rq.init_app(app)
 

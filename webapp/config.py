@@ -71,6 +71,21 @@ class Config:
             f"redis://127.0.0.1:{env_int('EMBEDDED_REDIS_PORT', 6380)}/0"
         )
         self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
+        self.REDIS_RETRIES = env_int("REDIS_RETRIES", 1)
+
+        # Resilience (webapp/resilience.py): breakers, retries, what a scan does in an outage.
+        self.DB_BREAKER_FAIL_MAX = env_int("DB_BREAKER_FAIL_MAX", 5)
+        self.DB_BREAKER_RESET_SECONDS = env_float("DB_BREAKER_RESET_SECONDS", 30)
+        self.REDIS_BREAKER_FAIL_MAX = env_int("REDIS_BREAKER_FAIL_MAX", 3)
+        self.REDIS_BREAKER_RESET_SECONDS = env_float("REDIS_BREAKER_RESET_SECONDS", 10)
+        self.RETRY_ATTEMPTS = env_int("RETRY_ATTEMPTS", 3)
+        self.RETRY_WAIT_INITIAL = env_float("RETRY_WAIT_INITIAL", 0.2)
+        self.RETRY_WAIT_MAX = env_float("RETRY_WAIT_MAX", 5.0)
+        self.UNAVAILABLE_RETRY_AFTER = env_int("UNAVAILABLE_RETRY_AFTER", 30)
+        self.SCAN_BUFFER_FLUSH_INTERVAL = env_float("SCAN_BUFFER_FLUSH_INTERVAL", 15.0)
+        self.SCAN_BUFFER_BATCH = env_int("SCAN_BUFFER_BATCH", 1000)
+        # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset: no /metrics.
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None

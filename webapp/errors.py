@@ -1,10 +1,13 @@
 """Error answers: small HTML pages for people, the API.md shape under /api."""
 import logging
 
-from flask import jsonify, make_response, render_template, request
+import pybreaker
+from flask import current_app, jsonify, make_response, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import resilience
 from .services import ServiceError
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,21 @@ def error_response(status, message, code=None, fields=None, headers=None):
     return response
 
 
+def unavailable_response(message, service):
+    """503 with Retry-After, from a page that needs neither the database nor Redis."""
+    retry_after = str(current_app.config["UNAVAILABLE_RETRY_AFTER"])
+    if wants_json():
+        response = jsonify({"error": {"code": "unavailable", "message": message}})
+    else:
+        # Not render_template: its context processors load the logged-in user from the database.
+        page = current_app.jinja_env.get_template("errors/unavailable.html")
+        response = make_response(page.render(message=message, service=service))
+    response.status_code = 503
+    response.headers["Retry-After"] = retry_after
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register_errorhandlers(app):
     @app.errorhandler(HTTPException)
     def http_error(exc):
@@ -65,6 +83,23 @@ def register_errorhandlers(app):
     def unhandled(exc):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Something went wrong on our side; it has been logged.")
+
+    @app.errorhandler(SQLAlchemyError)
+    @app.errorhandler(pybreaker.CircuitBreakerError)
+    @app.errorhandler(resilience.ServiceUnavailable)
+    def dependency_down(exc):
+        # Only an outage is a 503; any other database error is a bug and stays a 500.
+        if not (isinstance(exc, resilience.ServiceUnavailable) or resilience.database_error(exc)):
+            return unhandled(exc)
+        log.warning("%s %s: the database is unavailable (%s)", request.method, request.path,
+                    type(exc).__name__)
+        from .extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is dropped at teardown
+            pass
+        return unavailable_response("The database is not answering right now.", "database")
 
     # The 429 page comes from the limiter; give it words a person understands.
     @app.errorhandler(429)

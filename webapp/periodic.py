@@ -46,6 +46,9 @@ PERIODIC = {
                                    every="WEBHOOK_SWEEP_INTERVAL"),
     "webhooks.prune": PeriodicTask("webapp.services.webhook_delivery.prune_delivered",
                                    every=24 * 3600, queue="low", timeout=3600),
+    # Scans buffered in Redis while the database was down (scan_buffer).
+    "scans.flush_buffer": PeriodicTask("webapp.services.scan_buffer.flush",
+                                       every="SCAN_BUFFER_FLUSH_INTERVAL"),
     "scans.rollup": PeriodicTask("webapp.services.rollups.rollup_due_days",
                                  every="SCAN_ROLLUP_INTERVAL", queue="low", timeout=3600),
 }

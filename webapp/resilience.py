@@ -19,24 +19,96 @@ against pybreaker 1.4 and redis-py 8:
   writes still go to Redis at once, so a breaker opened by one process is seen by
   the others within that interval.
 
-Issue 8 adds the database and Redis breakers and tenacity policies here.
+The named service breakers: `database` (shared through Redis like the webhook hosts'
+breakers) and `redis`, which cannot keep its state in the service it guards and so
+lives in each process's memory. Both are used through `guard`, not `breaker.call`:
+pybreaker's `call` holds a per-breaker lock for the whole call, which would let one
+thread of a web process talk to the database at a time.
 """
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pybreaker
+import redis.exceptions
+import requests
+import tenacity
 from flask import current_app
+from sqlalchemy import exc as sa_exc
 
 from .redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
 BREAKER_READ_SECONDS = 0.5
+LOCAL_STAND_IN_SECONDS = 5.0
 REGISTRY_KEY = "scanlink:breakers"
 STATS_KEY = "scanlink:breaker-stats:{name}"
 LAST_STATE_KEY = "scanlink:breaker-last-state:{name}"
 STORAGE_NAMESPACE = "scanlink:breaker:{name}"
+
+
+DATABASE = "database"
+REDIS = "redis"
+
+
+class ServiceUnavailable(Exception):
+    """Neither the primary nor the fallback could answer; shown as a 503."""
+
+    def __init__(self, message, retry_after=30):
+        super().__init__(message)
+        self.message, self.retry_after = message, retry_after
+
+
+def database_error(exc):
+    """True for a failure of the database itself (gone, unreachable, too slow), not of a
+    statement it refused (integrity, data): only those count against its breaker."""
+    if isinstance(exc, pybreaker.CircuitBreakerError):
+        return True
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated
+    # a driver's own error that reached us without SQLAlchemy wrapping it
+    kind = type(exc)
+    return (kind.__module__.split(".")[0] in ("psycopg", "sqlite3")
+            and kind.__name__ in ("OperationalError", "InterfaceError"))
+
+
+def redis_error(exc):
+    return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                            pybreaker.CircuitBreakerError))
+
+
+def transient(exc):
+    """Worth another try: the service may answer in a moment. Never an open breaker (it
+    says "not now" on purpose) and never a 4xx (the same request gets the same answer)."""
+    if isinstance(exc, pybreaker.CircuitBreakerError):
+        return False
+    if isinstance(exc, requests.HTTPError):
+        status = exc.response.status_code if exc.response is not None else None
+        return status is None or status >= 500 or status == 429
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return True
+    return database_error(exc) or redis_error(exc)
+
+
+def retrying(config=None, **overrides):
+    """The one tenacity policy: exponential backoff with jitter, transient errors only,
+    a few attempts, then the last error is raised as itself."""
+    config = config or current_app.config
+    options = dict(
+        retry=tenacity.retry_if_exception(transient),
+        stop=tenacity.stop_after_attempt(config["RETRY_ATTEMPTS"]),
+        wait=tenacity.wait_exponential_jitter(multiplier=config["RETRY_WAIT_INITIAL"],
+                                              max=config["RETRY_WAIT_MAX"]),
+        reraise=True,
+        before_sleep=lambda state: log.info("retrying %s after %r (attempt %d)",
+                                            getattr(state.fn, "__name__", state.fn),
+                                            state.outcome.exception(), state.attempt_number),
+    )
+    options.update(overrides)
+    return tenacity.Retrying(**options)
 
 
 def http_timeouts(config=None):
@@ -67,6 +139,7 @@ class TransitionListener(pybreaker.CircuitBreakerListener):
                                         "previous": old or ""})
                 pipe.hincrby(key, f"to_{new}", 1)
                 pipe.execute()
+            _count_transition(cb.name, new)
         except Exception:  # counting is a nicety; a breaker must work without it
             log.warning("breaker %s: could not record its state change", cb.name, exc_info=True)
         if new == pybreaker.STATE_OPEN:
@@ -174,7 +247,9 @@ def get_breaker(name, *, fail_max, reset_timeout, app=None):
     breaker = registry.get(name)
     if breaker is not None:
         breaker.fail_max, breaker.reset_timeout = fail_max, reset_timeout
-        return breaker
+        retry_at = getattr(breaker, "_scanlink_retry_at", None)
+        if retry_at is None or retry_at > time.monotonic():
+            return breaker  # the shared one, or a local stand-in until Redis is asked again
     redis = get_redis(app)
     if redis.connection_pool.connection_kwargs.get("decode_responses"):
         raise RuntimeError("pybreaker's Redis storage needs a client without decode_responses")
@@ -186,8 +261,12 @@ def get_breaker(name, *, fail_max, reset_timeout, app=None):
     except Exception:
         log.warning("breaker %s: Redis unavailable, using a local breaker for now", name,
                     exc_info=True)
-        return pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, name=name,
-                                        listeners=[listener], throw_new_error_on_trip=False)
+        local = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout, name=name,
+                                         listeners=[LogListener()], throw_new_error_on_trip=False)
+        # kept a few seconds, so a dead Redis is not asked again on every call
+        local._scanlink_retry_at = time.monotonic() + LOCAL_STAND_IN_SECONDS
+        registry[name] = local
+        return local
     breaker = pybreaker.CircuitBreaker(
         fail_max=fail_max, reset_timeout=reset_timeout, name=name, state_storage=storage,
         listeners=[listener],
@@ -195,6 +274,80 @@ def get_breaker(name, *, fail_max, reset_timeout, app=None):
         throw_new_error_on_trip=False)
     registry[name] = breaker
     return breaker
+
+
+def database_breaker(app=None):
+    """The `database` breaker: its state is shared by every process through Redis."""
+    app = app or current_app._get_current_object()
+    breaker = get_breaker(DATABASE, fail_max=app.config["DB_BREAKER_FAIL_MAX"],
+                          reset_timeout=app.config["DB_BREAKER_RESET_SECONDS"], app=app)
+    if not breaker.excluded_exceptions:
+        breaker.add_excluded_exception(lambda exc: not database_error(exc))
+    return breaker
+
+
+def redis_breaker(app=None):
+    """The `redis` breaker, in this process's memory: Redis cannot hold the state of the
+    breaker that guards Redis. Each process finds out on its own, after a few failures."""
+    app = app or current_app._get_current_object()
+    local = app.extensions.setdefault("scanlink_local_breakers", {})
+    breaker = local.get(REDIS)
+    if breaker is None:
+        breaker = local[REDIS] = pybreaker.CircuitBreaker(
+            fail_max=app.config["REDIS_BREAKER_FAIL_MAX"],
+            reset_timeout=app.config["REDIS_BREAKER_RESET_SECONDS"], name=REDIS,
+            exclude=[lambda exc: not redis_error(exc)],
+            listeners=[LogListener()], throw_new_error_on_trip=False)
+    return breaker
+
+
+def local_breakers(app=None):
+    app = app or current_app._get_current_object()
+    return dict(app.extensions.get("scanlink_local_breakers", {}))
+
+
+class LogListener(pybreaker.CircuitBreakerListener):
+    """Logs (and, with metrics on, counts) the state changes of a process-local breaker."""
+
+    def state_change(self, cb, old_state, new_state):
+        level = logging.WARNING if new_state.name == pybreaker.STATE_OPEN else logging.INFO
+        log.log(level, "breaker %s (this process) is %s (was %s)", cb.name, new_state.name,
+                old_state.name if old_state else None)
+        _count_transition(cb.name, new_state.name)
+
+
+def _count_transition(name, state):
+    from . import metrics
+
+    metrics.breaker_transition(name, state)
+
+
+def guard(breaker, func, *args, **kwargs):
+    """`breaker.call(func, ...)` without pybreaker's lock around the call.
+
+    Raises CircuitBreakerError at once while the breaker is open; after its reset time
+    lets calls through as trials (half-open): a success closes it, a failure opens it
+    again. Failures that the breaker excludes count as successes, as in pybreaker.
+    """
+    state = breaker.state  # refreshed from the storage (Redis: at most every half second)
+    if state.name == pybreaker.STATE_OPEN:
+        opened_at = breaker._state_storage.opened_at
+        if opened_at and datetime.now(timezone.utc) < opened_at + timedelta(
+                seconds=breaker.reset_timeout):
+            raise pybreaker.CircuitBreakerError(f"the {breaker.name} circuit is open")
+        with breaker._lock:
+            if breaker.state.name == pybreaker.STATE_OPEN:
+                breaker.half_open()
+    try:
+        result = func(*args, **kwargs)
+    except BaseException as exc:
+        try:
+            breaker.state._handle_error(exc, reraise=False)
+        except BaseException:  # pybreaker re-raises the failure that trips it; ours follows
+            pass
+        raise
+    breaker.state._handle_success()
+    return result
 
 
 def open_until(breaker):

@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -13,6 +13,10 @@ class ScanEvent(db.Model):
         # order, so on PostgreSQL a BRIN index (a few pages, nearly free to keep up on
         # every scan) serves that as well as a B-tree would.
         Index("ix_scan_events_scanned_at", "scanned_at", postgresql_using="brin"),
+        # Only scans that went through the Redis buffer have a key (see scan_buffer).
+        Index("uq_scan_events_buffer_key", "buffer_key", unique=True,
+              postgresql_where=text("buffer_key IS NOT NULL"),
+              sqlite_where=text("buffer_key IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -27,6 +31,7 @@ class ScanEvent(db.Model):
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)
+    buffer_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ScanCounter(db.Model):

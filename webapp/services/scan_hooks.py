@@ -10,10 +10,12 @@ database answers.
 """
 import logging
 
+import pybreaker
 from sqlalchemy import event, select
 
 from flask_sqlalchemy.session import Session
 
+from .. import resilience
 from ..extensions import cache, db
 from ..models import WebhookEndpoint
 from . import signals
@@ -39,15 +41,17 @@ def load_subscriptions(owner_id):
 
 def subscriptions(owner_id):
     key = cache_key(owner_id)
+    breaker = resilience.redis_breaker()
     try:
-        value = cache.get(key)
-    except Exception:
-        log.warning("scan-hooks cache unavailable; asking the database", exc_info=True)
+        value = resilience.guard(breaker, cache.get, key)
+    except Exception as exc:
+        if not isinstance(exc, pybreaker.CircuitBreakerError):
+            log.warning("scan-hooks cache unavailable; asking the database", exc_info=True)
         return load_subscriptions(owner_id)
     if value is None:
         value = load_subscriptions(owner_id)
         try:
-            cache.set(key, value, timeout=TTL)
+            resilience.guard(breaker, cache.set, key, value, timeout=TTL)
         except Exception:
             log.warning("could not cache the scan hooks of owner %s", owner_id, exc_info=True)
     return value

@@ -137,7 +137,12 @@ def commit_scans(engine, rows):
             try:
                 return write_scans(connection, rows, None)
             finally:
-                raw.autocommit = False
+                try:
+                    raw.autocommit = False
+                except connection.dialect.loaded_dbapi.Error:
+                    # The connection broke (its own error, if any, is on its way up):
+                    # it must not go back to the pool in autocommit.
+                    connection.invalidate()
         with connection.begin():
             before = _session_changes()
             ids = write_scans(connection, rows,

@@ -19,16 +19,20 @@ shards (`scan_counts`). Counting raw events instead would make the list page's
 counts cost a scan of every event. `refresh_scan_counts` copies the sums into
 `QrCode.scan_count` (the daily rollup calls it) so sorting by it stays meaningful.
 """
+import logging
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from .. import resilience
 from ..extensions import db
 from ..models import QrCode, ScanCounter, ScanEvent
-from . import scan_commits, scan_hooks, signals, useragents, visitors
+from . import scan_buffer, scan_commits, scan_hooks, signals, useragents, visitors
 from .scan_writes import SHARDS, write_scans  # noqa: F401  (SHARDS: re-exported)
+
+log = logging.getLogger(__name__)
 
 
 def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
@@ -54,9 +58,26 @@ def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=N
 def count_scan(target, **request_facts):
     """Records one scan of the code (a slug_cache.ScanTarget) durably, with its webhook
     outbox rows, and returns its event id once it is committed (in a group commit with
-    concurrent scans); raises when it could not be."""
+    concurrent scans). When the database is down (or its breaker open) the scan is
+    buffered in Redis instead (`scan_buffer`) and None is returned; raises when it
+    could be neither committed nor buffered."""
     row = scan_row(target.code_id, **request_facts)
-    row["hooks"] = scan_hooks_of(target.owner_id, target.code_id, target.slug, target.title)
+    try:
+        return resilience.guard(resilience.database_breaker(), _commit, target, row)
+    except Exception as exc:
+        if not resilience.database_error(exc):
+            raise
+        if db.session.registry.has():
+            db.session.rollback()
+        key = scan_buffer.push(target, row)
+        log.warning("database unavailable (%s); scan of %s buffered as %s",
+                    type(exc).__name__, target.code_id, key)
+        return None
+
+
+def _commit(target, row):
+    row = dict(row, hooks=scan_hooks_of(target.owner_id, target.code_id, target.slug,
+                                        target.title))
     if db.session.registry.has():
         # A look-up that went to the database (a cache miss) holds a pooled connection;
         # give it back before waiting for the commit, which needs one too.

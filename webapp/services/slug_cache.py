@@ -17,9 +17,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import pybreaker
 from sqlalchemy import select
 from werkzeug.urls import iri_to_uri
 
+from .. import resilience
 from ..extensions import cache, db
 from ..models import QrCode
 from . import signals
@@ -80,24 +82,43 @@ def load_slug(slug):
 
 
 def resolve_slug(slug):
-    """`load_slug`, memoised in Redis; without Redis it asks the database."""
+    """`load_slug`, memoised in Redis; without Redis it asks the database. Raises
+    resilience.ServiceUnavailable when the answer needed the database and it is down."""
     key = cache_key(slug)
+    redis_breaker = resilience.redis_breaker()
     try:
-        value = cache.get(key)
-    except Exception:
-        log.warning("slug cache unavailable; asking the database", exc_info=True)
-        return load_slug(slug)
+        value = resilience.guard(redis_breaker, cache.get, key)
+    except Exception as exc:
+        _cache_trouble(exc, "slug cache unavailable; asking the database")
+        return _load(slug)
     if value is not None:
         return None if value == MISSING else value
-    value = load_slug(slug)
+    value = _load(slug)
     try:
-        if value is None:
-            cache.set(key, MISSING, timeout=MISS_TTL)
-        else:
-            cache.set(key, value, timeout=FOUND_TTL)
-    except Exception:
-        log.warning("could not cache slug %r", slug, exc_info=True)
+        resilience.guard(redis_breaker, cache.set, key, MISSING if value is None else value,
+                         timeout=MISS_TTL if value is None else FOUND_TTL)
+    except Exception as exc:
+        _cache_trouble(exc, f"could not cache slug {slug!r}")
     return value
+
+
+def _load(slug):
+    try:
+        return resilience.guard(resilience.database_breaker(), load_slug, slug)
+    except Exception as exc:
+        if not resilience.database_error(exc):
+            raise
+        db.session.rollback()
+        raise resilience.ServiceUnavailable(
+            "The code could not be looked up: the database is not answering.") from exc
+
+
+def _cache_trouble(exc, message):
+    # While the breaker is open every scan would say the same: once per opening is enough.
+    if isinstance(exc, pybreaker.CircuitBreakerError):
+        log.debug(message)
+    else:
+        log.warning(message, exc_info=True)
 
 
 def lookup(slug):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, case, delete, insert, literal, select, text, update
 
+from .. import metrics
 from ..extensions import db
 from ..models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from ..models.base import utcnow
@@ -162,6 +163,7 @@ def record_outcomes(outcomes, now=None):
     config = current_app.config
     attempts, finished, skipped = [], [], []
     for o in outcomes:
+        metrics.delivery(o.kind)
         c = o.claim
         if o.kind == "skipped":
             skipped.append(dict(_id=c.id, _token=c.token, status="pending", attempts=c.attempts - 1,

@@ -1,14 +1,12 @@
-"""/admin/status for administrators: the shared state of every circuit breaker.
-
-Issue 8 extends this page (queues, outbox backlog, success rates per endpoint).
-"""
+"""/admin/status for administrators: breakers, queues, backlogs, webhook success rates."""
 from datetime import datetime, timezone
 
 from flask import Blueprint
 
 from ..auth import admin_required
 from ..rendering import render
-from ..resilience import breaker_snapshots
+from ..resilience import breaker_snapshots, local_breakers
+from ..services import ops_status
 
 bp = Blueprint("admin_status", __name__, url_prefix="/admin/status")
 
@@ -20,7 +18,15 @@ def _when(epoch):
 @bp.get("/")
 @admin_required
 def index():
-    breakers = breaker_snapshots()
-    for row in breakers:
+    try:
+        breakers = breaker_snapshots()
+    except Exception:  # Redis down: the shared breakers cannot be read, the rest still can
+        breakers = None
+    for row in breakers or []:
         row["opened_at"], row["changed_at"] = _when(row["opened_at"]), _when(row["changed_at"])
-    return render("admin/status.html", breakers=breakers)
+    local = [{"name": name, "state": breaker.current_state, "failures": breaker.fail_counter}
+             for name, breaker in sorted(local_breakers().items())]
+    return render("admin/status.html", breakers=breakers, local_breakers=local,
+                  queues=ops_status.queue_lengths(), outbox=ops_status.outbox_backlog(),
+                  scan_backlog=ops_status.scan_backlog(),
+                  deliveries=ops_status.delivery_success())

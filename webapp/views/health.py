@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from .. import resilience
 from ..extensions import db
 from ..redis_client import get_redis
 
@@ -15,7 +16,8 @@ def healthz():
 
 def check_database():
     try:
-        db.session.execute(text("SELECT 1"))
+        # through the breaker: a probe that fails counts, and an open breaker is reported
+        resilience.guard(resilience.database_breaker(), db.session.execute, text("SELECT 1"))
         return {"ok": True}
     except Exception as exc:  # any failure means "not ready"; the reason is reported
         db.session.rollback()
@@ -30,8 +32,27 @@ def check_redis():
         return {"ok": False, "error": type(exc).__name__}
 
 
+def breakers():
+    """Every shared breaker (from Redis) and this process's own ones (the redis breaker)."""
+    found = {}
+    try:
+        for row in resilience.breaker_snapshots():
+            found[row["name"]] = {"state": row["state"], "failures": row["failures"],
+                                  "shared": True}
+    except Exception as exc:
+        found["_shared"] = {"error": f"unreadable without Redis ({type(exc).__name__})"}
+    for name, breaker in resilience.local_breakers().items():
+        found[name] = {"state": breaker.current_state, "failures": breaker.fail_counter,
+                       "shared": False}
+    return found
+
+
 @bp.get("/readyz")
 def readyz():
+    """Ready when the database and Redis answer; the breakers are reported, not judged
+    (one receiver's open breaker does not make the app unready)."""
     checks = {"database": check_database(), "redis": check_redis()}
     ready = all(check["ok"] for check in checks.values())
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+    return (jsonify(status="ready" if ready else "unavailable", checks=checks,
+                    breakers=breakers()),
+            200 if ready else 503)

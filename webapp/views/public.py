@@ -14,11 +14,14 @@ Two entry points share the same look-up and counting:
   turned live between the two look-ups.
 """
 import logging
+import time
 
 from flask import Blueprint, current_app, make_response, render_template, request
 from werkzeug.routing import BaseConverter
 
+from .. import metrics
 from ..extensions import limiter
+from ..resilience import ServiceUnavailable
 from ..services import scans, slug_cache
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,12 @@ def live_target(slug):
 
 
 def count(target, environ):
-    """Records the scan durably (returns once committed); a failure is logged, never shown:
-    the person in front of the poster still goes where the code promises."""
+    """Records the scan durably (returns once committed, or once buffered in Redis while
+    the database is down); a failure is logged, never shown: the person in front of the
+    poster still goes where the code promises. Returns what became of the scan."""
     header = current_app.config["TRUSTED_COUNTRY_HEADER"]
     try:
-        scans.count_scan(
+        event_id = scans.count_scan(
             target,
             user_agent=environ.get("HTTP_USER_AGENT", ""),
             referrer=environ.get("HTTP_REFERER", ""),
@@ -71,6 +75,8 @@ def count(target, environ):
         )
     except Exception:
         log.exception("could not record a scan of %s", target.code_id)
+        return "lost"
+    return "buffered" if event_id is None else "recorded"
 
 
 def redirect_headers(target):
@@ -82,12 +88,33 @@ def redirect_headers(target):
 @bp.get("/s/<scan_slug:slug>")
 def scan(slug):
     """302 to the target and count the scan; HEAD redirects without counting."""
-    target, status = live_target(slug)
+    try:
+        target, status = live_target(slug)
+    except ServiceUnavailable:
+        return current_app.response_class(UNAVAILABLE_PAGE, status=503,
+                                           headers=unavailable_headers(current_app.config))
     if target is None:
         return unavailable(status)
     if request.method == "GET":
         count(target, request.environ)
     return current_app.response_class(status=302, headers=redirect_headers(target))
+
+
+# Static, so that answering it needs neither the database nor Redis nor a template.
+UNAVAILABLE_PAGE = (
+    b'<!doctype html><html lang="en"><meta charset="utf-8">'
+    b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+    b"<title>Temporarily unavailable</title>"
+    b'<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+    b"<h1>Temporarily unavailable</h1><p>This code cannot be followed right now. "
+    b"Please scan it again in a minute.</p></body></html>")
+
+
+def unavailable_headers(config):
+    return [("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(UNAVAILABLE_PAGE))),
+            ("Retry-After", str(config["UNAVAILABLE_RETRY_AFTER"])),
+            ("Cache-Control", "no-store")]
 
 
 def unavailable(status):
@@ -113,10 +140,16 @@ class ScanRedirects:
             slug = path[len(PREFIX):].encode("latin-1").decode("utf-8", "replace")
         except UnicodeEncodeError:  # not a WSGI path; let Flask say what it makes of it
             return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
         with self.app.app_context():
-            target, _status = live_target(slug)
+            try:
+                target, _status = live_target(slug)
+            except ServiceUnavailable:  # neither Redis nor the database could say where to
+                metrics.UNAVAILABLE.inc()
+                start_response("503 SERVICE UNAVAILABLE", unavailable_headers(self.app.config))
+                return [UNAVAILABLE_PAGE]
             if target is not None and method == "GET":
-                count(target, environ)
+                metrics.scan(count(target, environ), started)
         if target is None:
             return self.wsgi_app(environ, start_response)  # the small 404/410 page
         start_response("302 FOUND", redirect_headers(target))
