@@ -68,6 +68,28 @@ def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, proxy,
     assert count_rows(app, ScanEvent) == 8
 
 
+def test_a_redis_that_hangs_costs_scans_a_timeout_only_until_its_breaker_opens(app, client, proxy):
+    """A partition: Redis accepts connections and never answers. Every guarded call,
+    including reading the shared database breaker from Redis, must stop waiting on it."""
+    with app.app_context():
+        make_code(slug="cached", target_url="https://shop.example/a")
+    assert client.get("/s/cached").status_code == 302
+    proxy.slow(30)
+    timings = []
+    for _ in range(6):
+        time.sleep(0.6)  # past the breakers' half-second read cache, each time
+        started = time.monotonic()
+        assert client.get("/s/cached").status_code == 302
+        timings.append(time.monotonic() - started)
+    assert count_rows(app, ScanEvent) == 7
+    # Once the redis breaker has opened (the first scan's timeouts), a scan waits for
+    # Redis only as the breaker's trial after each reset period, for one timeout at
+    # most, and the others not at all.
+    timeout = FAST_FAILURE["REDIS_SOCKET_TIMEOUT"]
+    assert max(timings[1:]) < 1.5 * timeout, timings
+    assert sum(t < timeout / 2 for t in timings[1:]) >= 2, timings
+
+
 def test_a_job_submitted_while_redis_is_down_stays_pending_and_the_sweep_enqueues_it(
         app, proxy, run_jobs):
     proxy.cut()

@@ -90,3 +90,26 @@ def test_without_redis_the_database_answers(app_factory):
     down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
     with down.app_context():
         assert scan_hooks.endpoints_for(owner_id, code_id) == [endpoint_id]
+
+
+def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
+    """A scan that read the endpoints just before one was deleted can write its answer
+    back into the cache after the delete dropped it: scans meanwhile must still count."""
+    from webapp.extensions import cache
+    from webapp.models import ScanEvent
+
+    with app.app_context():
+        owner = make_user()
+        make_code(owner)
+        gone = make_endpoint(owner, URL, events=["qr.scanned"])
+        kept = make_endpoint(owner, URL + "2", events=["qr.scanned"])
+        db.session.commit()
+        owner_id, gone_id, kept_id = owner.id, gone.id, kept.id
+        stale = scan_hooks.load_subscriptions(owner_id)
+        webhooks.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))
+        db.session.commit()
+        cache.set(scan_hooks.cache_key(owner_id), stale, timeout=300)
+    scan(client)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 1
+        assert db.session.scalars(select(WebhookOutbox.endpoint_id)).all() == [kept_id]

@@ -18,7 +18,6 @@ from .support.processes import ROOT, process_env, wait_for
 from .support.receiver import Receiver, always
 from .support.webhooks import SETTINGS, make_code, make_endpoint, make_user, webhook_app
 
-# pybreaker keeps the opening time in whole seconds: a 3 s reset lasts 2 to 3 s.
 BREAKER = dict(WEBHOOK_BREAKER_FAIL_MAX=3, WEBHOOK_BREAKER_RESET_SECONDS=3,
                WEBHOOK_RETRY_SCHEDULE=(0,) + (0.1,) * 10)
 

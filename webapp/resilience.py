@@ -8,8 +8,11 @@ against pybreaker 1.4 and redis-py 8:
   `decode_responses=True` (`get_redis()` does not);
 - its constructor writes to Redis, so building a breaker while Redis is down raises:
   `get_breaker` then hands out an in-memory breaker and tries Redis again next time;
-- `opened_at` is stored in whole seconds, so a reset timeout is honoured to within a
-  second (tests use reset timeouts of a second or more);
+- `opened_at` is stored in whole seconds, so a reset timeout is honoured only to
+  within a second: `CachedRedisStorage` stores milliseconds;
+- it calls Redis directly, so a Redis that hangs makes every guarded call wait out a
+  socket timeout: `CachedRedisStorage` talks to Redis through the `redis` breaker
+  (`GatedRedis`) and carries on alone while Redis is away;
 - a process that merely *notices* a change made elsewhere also calls the listeners'
   `state_change`, so transitions are counted once, in Redis, by comparing states;
 - it reads the state from Redis on every call and resets the failure counter on
@@ -148,8 +151,36 @@ class TransitionListener(pybreaker.CircuitBreakerListener):
             log.info("breaker %s is %s (was %s)", cb.name, new, old)
 
 
+class GatedRedis:
+    """A Redis client whose calls go through the `redis` breaker: while it is open they
+    fail at once, as a redis ConnectionError (which pybreaker's storage and our callers
+    handle), instead of each waiting out a socket timeout on a Redis that hangs."""
+
+    def __init__(self, redis, gate):
+        self._redis, self._gate = redis, gate
+
+    def __getattr__(self, name):
+        attr = getattr(self._redis, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return guard(self._gate, attr, *args, **kwargs)
+            except pybreaker.CircuitBreakerError as exc:
+                raise redis.exceptions.ConnectionError("the redis circuit is open") from exc
+        return call
+
+
 class CachedRedisStorage(pybreaker.CircuitRedisStorage):
-    """pybreaker's Redis storage, read in one round trip at most every `max_age` seconds."""
+    """pybreaker's Redis storage, read in one round trip at most every `max_age` seconds.
+
+    While Redis cannot be reached the breaker carries on with what this process knows
+    (its last reading plus its own failures and transitions since), asking Redis again
+    every LOCAL_STAND_IN_SECONDS: a database outage during a Redis outage still opens
+    the database breaker, in each process on its own. The opening time is kept to the
+    millisecond (pybreaker keeps whole seconds), so a reset timeout of a second means one.
+    """
 
     def __init__(self, state, redis, namespace, max_age=BREAKER_READ_SECONDS):
         self._max_age = max_age
@@ -164,24 +195,30 @@ class CachedRedisStorage(pybreaker.CircuitRedisStorage):
         try:
             state, fails, successes, opened_at = self._redis.mget(keys)
         except Exception:
-            log.warning("breaker storage: Redis unavailable, assuming closed", exc_info=True)
-            # remembered like a read, so a dead Redis costs one timeout per interval, not per call
+            log.warning("breaker storage: Redis unavailable; this process carries on alone",
+                        exc_info=not isinstance(self._redis, GatedRedis))
             self._cached = {"state": self._fallback_circuit_state, "fail_counter": 0,
-                            "success_counter": 0, "opened_at": None}
-            self._read_at = time.monotonic()
+                            "success_counter": 0, "opened_at": None, **self._cached}
+            # remembered like a read, so a dead Redis costs one timeout per interval, not per call
+            self._read_at = time.monotonic() + LOCAL_STAND_IN_SECONDS - self._max_age
             return self._cached
         if state is None:
             self._initialize_redis_state(self._fallback_circuit_state)
         self._cached = {
             "state": state.decode() if state else self._fallback_circuit_state,
             "fail_counter": int(fails or 0), "success_counter": int(successes or 0),
-            "opened_at": int(opened_at) if opened_at else None,
+            "opened_at": float(opened_at) if opened_at else None,
         }
         self._read_at = time.monotonic()
         return self._cached
 
-    def _forget(self):
-        self._read_at = float("-inf")
+    def _write(self, key, value):
+        try:
+            self._redis.set(self._namespace(key), value)
+        except Exception:
+            log.warning("breaker storage: could not write %s; kept in this process", key,
+                        exc_info=not isinstance(self._redis, GatedRedis))
+        self._fresh()[key] = value
 
     @property
     def state(self):
@@ -189,8 +226,7 @@ class CachedRedisStorage(pybreaker.CircuitRedisStorage):
 
     @state.setter
     def state(self, state):
-        pybreaker.CircuitRedisStorage.state.fset(self, state)
-        self._forget()
+        self._write("state", str(state))
 
     @property
     def counter(self):
@@ -207,8 +243,7 @@ class CachedRedisStorage(pybreaker.CircuitRedisStorage):
 
     @opened_at.setter
     def opened_at(self, now):
-        pybreaker.CircuitRedisStorage.opened_at.fset(self, now)
-        self._forget()
+        self._write("opened_at", round(now.timestamp(), 3))
 
     def increment_counter(self):
         self._count("fail_counter")
@@ -217,23 +252,21 @@ class CachedRedisStorage(pybreaker.CircuitRedisStorage):
         self._count("success_counter")
 
     def _count(self, name):
+        cached = self._fresh()
         try:
-            value = self._redis.incr(self._namespace(name))
+            cached[name] = int(self._redis.incr(self._namespace(name)))
         except Exception:
-            log.warning("breaker storage: could not count", exc_info=True)
-            return
-        if self._read_at > float("-inf"):
-            self._cached[name] = int(value)
+            log.warning("breaker storage: could not count; counted in this process",
+                        exc_info=not isinstance(self._redis, GatedRedis))
+            cached[name] = cached.get(name, 0) + 1
 
     def reset_counter(self):
         if self._fresh().get("fail_counter"):
-            super().reset_counter()
-            self._cached["fail_counter"] = 0
+            self._write("fail_counter", 0)
 
     def reset_success_counter(self):
         if self._fresh().get("success_counter"):
-            super().reset_success_counter()
-            self._cached["success_counter"] = 0
+            self._write("success_counter", 0)
 
 
 def _registry(app):
@@ -253,6 +286,7 @@ def get_breaker(name, *, fail_max, reset_timeout, app=None):
     redis = get_redis(app)
     if redis.connection_pool.connection_kwargs.get("decode_responses"):
         raise RuntimeError("pybreaker's Redis storage needs a client without decode_responses")
+    redis = GatedRedis(redis, redis_breaker(app))
     listener = TransitionListener(redis)
     try:
         storage = CachedRedisStorage(pybreaker.STATE_CLOSED, redis,

@@ -43,6 +43,9 @@ BUFFER_KEY = "scanlink:scan-buffer"
 PROCESSING_KEY = "scanlink:scan-buffer:processing"
 LEASE_KEY = "scanlink:scan-buffer:lease"
 LEASE_SECONDS = 300
+# Deletes KEYS[2] only while this flusher (ARGV[1]) holds the lease (KEYS[1]).
+_CLEAR_IF_HELD = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+                  "redis.call('del', KEYS[2]) return 1 end return 0")
 
 
 def push(target, row, redis=None):
@@ -89,13 +92,16 @@ def flush(limit=None):
                 break
             written += resilience.retrying()(write, [json.loads(item) for item in items])
             total += len(items)
-            redis.delete(PROCESSING_KEY)
+            if not redis.eval(_CLEAR_IF_HELD, 2, LEASE_KEY, PROCESSING_KEY, token):
+                # Our lease ran out and another flusher may own the processing list now:
+                # what it moved there is its to write and clear (ours are written, keyed).
+                log.warning("scan buffer: the flush lease expired; leaving the rest to another flush")
+                break
             if len(items) < limit:
                 break
     finally:
         # Only our own lease: one that expired and was taken by another flusher stays.
-        if redis.get(LEASE_KEY) == token.encode():
-            redis.delete(LEASE_KEY)
+        redis.eval(_CLEAR_IF_HELD, 2, LEASE_KEY, LEASE_KEY, token)
     return {"buffered": total, "written": written}
 
 

@@ -45,11 +45,11 @@ import json
 import logging
 import random
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
-from ..models import ScanEvent, WebhookOutbox
+from ..models import ScanEvent, WebhookEndpoint, WebhookOutbox
 from . import signals
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,15 @@ def _write_outbox(connection, ids, rows, hooks, after_commit):
     from .webhook_dispatch import request_drain
     from .webhook_events import scan_outbox_rows
 
+    # The hooks come from a cache that can be a moment stale (an endpoint deleted or
+    # disabled since): rows for an endpoint that is gone would fail the foreign key and
+    # take the scans down with them, so only endpoints that still take events get rows.
+    wanted = {endpoint for hook in hooks if hook for endpoint in hook["endpoints"]}
+    live = set(connection.execute(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(wanted),
+                                         WebhookEndpoint.enabled.is_(True))).scalars())
     outbox = [entry for event_id, row, hook in zip(ids, rows, hooks) if hook
-              for entry in scan_outbox_rows(event_id, row, hook)]
+              for entry in scan_outbox_rows(event_id, row, hook, live=live)]
     if outbox:
         connection.execute(insert(WebhookOutbox.__table__), outbox)
         if after_commit is not None:

@@ -5,6 +5,7 @@ them may be lost (a Redis restart, a flush, a crashed enqueue): the sweep looks 
 the database and asks again, so no event waits for ever.
 """
 import logging
+import math
 import time
 from datetime import datetime, timezone
 
@@ -64,7 +65,9 @@ def drain_started():
 def schedule_wakeup(at):
     """One delayed drain job at `at` (aware datetime), unless an earlier one is set."""
     redis = get_redis()
-    when = at.timestamp()
+    # RQ's scheduler keeps whole seconds (it floors): a job for 12.4 s could run at 12 s,
+    # find its row not yet due and, seeing this wake-up still set, schedule none.
+    when = math.ceil(at.timestamp())
     now = time.time()
     if when <= now:
         return request_drain()

@@ -97,10 +97,14 @@ def on_code_event(event_type):
     return receiver
 
 
-def scan_outbox_rows(event_id, row, hooks, now=None):
+def scan_outbox_rows(event_id, row, hooks, now=None, live=None):
     """The outbox rows of one scan (`row`: the ScanEvent columns, `event_id` its id) for
     `hooks` = {"endpoints": [ids], "slug", "title"}; `scan_writes` inserts them with the
-    scan, in its transaction, and requests the delivery after the commit."""
+    scan, in its transaction, and requests the delivery after the commit. With `live`
+    (endpoint ids), endpoints not in it are left out."""
+    endpoints = [e for e in hooks["endpoints"] if live is None or e in live]
+    if not endpoints:
+        return []
     now = now or utcnow()
     webhook_event_id = "evt_" + new_id()
     body = event_body(webhook_event_id, "qr.scanned", now, {
@@ -113,7 +117,7 @@ def scan_outbox_rows(event_id, row, hooks, now=None):
     return [dict(id=new_id(), event_id=webhook_event_id, endpoint_id=endpoint_id,
                  event_type="qr.scanned", payload=body, status="pending", attempts=0,
                  next_attempt_at=now, created_at=now, updated_at=now)
-            for endpoint_id in hooks["endpoints"]]
+            for endpoint_id in endpoints]
 
 
 def on_job_finished(job, **_extra):
