@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
-from webapp.services import scan_hooks, webhook_health, webhooks
+from webapp.services import scan_hooks, slug_cache, webhook_health, webhooks
 
 from .support.webhooks import make_code, make_endpoint, make_user, webhook_app
 
@@ -105,10 +105,11 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
         kept = make_endpoint(owner, URL + "2", events=["qr.scanned"])
         db.session.commit()
         owner_id, gone_id, kept_id = owner.id, gone.id, kept.id
-        stale = scan_hooks.load_subscriptions(owner_id)
+        stale = slug_cache.load_slug("shopwindow")
+        assert {endpoint for endpoint, _ in stale[-1]} == {gone_id, kept_id}
         webhooks.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))
         db.session.commit()
-        cache.set(scan_hooks.cache_key(owner_id), stale, timeout=300)
+        cache.set(slug_cache.cache_key("shopwindow"), stale, timeout=300)
     scan(client)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 1

@@ -4,9 +4,10 @@ A scan's outbox rows are written in the scan's own transaction (`scan_writes`),
 on the redirect's hot path. Asking the database there for the owner's endpoints
 would add a query to every scan of every code, though few owners have any. So
 each owner's `qr.scanned` subscriptions, `[(endpoint id, code filter or None)]`
-(empty for most owners), are cached in Redis next to the slug look-up and dropped
-after any commit that changes one of the owner's endpoints. Without Redis the
-database answers.
+(empty for most owners), are kept in each code's slug look-up (`slug_cache`,
+read by the scan redirect) and in a per-owner entry here (for the other writers
+of scans), and both are dropped after any commit that changes one of the owner's
+endpoints. Without Redis the database answers.
 """
 import logging
 
@@ -64,7 +65,11 @@ def endpoints_for(owner_id, code_id):
 
 
 def invalidate(*owner_ids):
+    from .slug_cache import invalidate_owner  # slug_cache loads subscriptions from here
+
     cache.delete_many(*(cache_key(owner_id) for owner_id in owner_ids))
+    for owner_id in owner_ids:
+        invalidate_owner(owner_id)
 
 
 def invalidate_after_commit(*owner_ids):

@@ -76,8 +76,9 @@ def count_scan(target, **request_facts):
 
 
 def _commit(target, row):
-    row = dict(row, hooks=scan_hooks_of(target.owner_id, target.code_id, target.slug,
-                                        target.title))
+    endpoints = target.endpoints()
+    row = dict(row, hooks={"endpoints": endpoints, "slug": target.slug, "title": target.title}
+               if endpoints else None)
     if db.session.registry.has():
         # A look-up that went to the database (a cache miss) holds a pooled connection;
         # give it back before waiting for the commit, which needs one too.
