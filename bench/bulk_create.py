@@ -16,7 +16,8 @@ What runs:
 - The plain loop, in this process, on the same rows: read the CSV, segno.make the
   same scan URL, save it as PNG (segno's writer) into a ZIP, and INSERT the rows,
   batched and committed per chunk as the job does. It does NOT validate URLs,
-  check slugs, run the scannability gate (render + two zxing-cpp decodes), write
+  check slugs, run the scannability gate (zxing-cpp reads every PNG scale from 3 to
+  12 pixels per module, 16, and a camera-sized view: 13 decodes per code), write
   the result CSV, or track progress: that is what the ratio prices.
   The job makes each code with webapp/qr/masks.py (segno's mask rule computed on
   one int: the same codes, about 3.5x faster to make); so a second plain loop
