@@ -120,11 +120,11 @@ def proc_status(pid):
 def run_job(app, env, data, fmt):
     from webapp.extensions import db
     from webapp.models import BackgroundJob
-    from webapp.services import accounts
+    from webapp.services.accounts import api_keys, users
 
     with app.app_context():
-        user = accounts.create_user("bench@example.com", "correct horse battery", min_length=10)
-        _, key = accounts.create_api_key(user, "bench")
+        user = users.create_user("bench@example.com", "correct horse battery", min_length=10)
+        _, key = api_keys.create_api_key(user, "bench")
         db.session.commit()
     client = app.test_client()
     response = client.post("/api/bulk/qr-codes", headers={"Authorization": f"Bearer {key}"},
@@ -219,8 +219,8 @@ def main():
                                                "STORAGE_DIR")})
         from flask_migrate import upgrade
 
-        from webapp import create_app
-        from webapp.redis_client import get_redis
+        from webapp.app import create_app
+        from webapp.infra.redis_client import get_redis
 
         app = create_app()
         with app.app_context():

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from webapp.services.image_optimise import Options, optimise  # noqa: E402
+from webapp.services.images.optimise import Options, optimise  # noqa: E402
 
 PHOTOS = Path(os.environ.get("SCANLINK_PHOTOS") or ROOT.parent / "shared/data/photos")
 FORMATS = ("webp", "avif", "jpeg", "png")

@@ -82,16 +82,16 @@ def seed(db_url, count):
 
 def warm_slug_cache(env, slugs_file):
     """Looks every slug up through the app's own memoised function."""
-    from webapp import create_app
-    from webapp.services import slug_cache
+    from webapp.app import create_app
+    from webapp.services.scans import targets
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
     with app.app_context():
         slugs = slugs_file.read_text().split()
-        slug_cache.invalidate(*slugs)  # so that each entry gets its full time to live again
+        targets.invalidate(*slugs)  # so that each entry gets its full time to live again
         for slug in slugs:
-            slug_cache.resolve_slug(slug)
+            targets.resolve_slug(slug)
         from webapp.extensions import db
         db.session.remove()
         db.engine.dispose()

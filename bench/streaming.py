@@ -166,15 +166,15 @@ def log_in(port, email):
 
 def make_user(env, email):
     """A user (to log in) and an API key, made by the app itself: (id, key)."""
-    from webapp import create_app
+    from webapp.app import create_app
     from webapp.extensions import db
-    from webapp.services import accounts
+    from webapp.services.accounts import api_keys, users
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
     with app.app_context():
-        user = accounts.create_user(email, PASSWORD, min_length=10)
-        _, key = accounts.create_api_key(user, "bench")
+        user = users.create_user(email, PASSWORD, min_length=10)
+        _, key = api_keys.create_api_key(user, "bench")
         db.session.commit()
         user_id = user.id
         db.session.remove()
@@ -246,10 +246,10 @@ def plans(env, owner_id):
     """EXPLAIN ANALYZE of the list's own queries (built by the app) at the current size."""
     from sqlalchemy.dialects import postgresql
 
-    from webapp import create_app
+    from webapp.app import create_app
     from webapp.extensions import db
-    from webapp.services.code_filters import filters_from_args
-    from webapp.services.code_listing import codes_query, decode_cursor, encode_cursor
+    from webapp.services.codes.filters import filters_from_args
+    from webapp.services.codes.listing import codes_query, decode_cursor, encode_cursor
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
@@ -316,11 +316,11 @@ def sqlite_times(env, workdir, sizes, runs):
     user per size, in one database, measured in turn."""
     from datetime import datetime, timezone
 
-    from webapp import create_app
+    from webapp.app import create_app
     from webapp.extensions import db
     from webapp.models import QrCode, ScanCounter, User
-    from webapp.services.code_filters import filters_from_args
-    from webapp.services.code_listing import list_page
+    from webapp.services.codes.filters import filters_from_args
+    from webapp.services.codes.listing import list_page
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,

@@ -127,7 +127,7 @@ def create_database():
 def create_endpoint(app, url):
     from webapp.extensions import db
     from webapp.models import User, WebhookEndpoint
-    from webapp.services.webhooks import new_secret
+    from webapp.services.webhooks.endpoints import new_secret
 
     with app.app_context():
         user = User(email="bench@example.com", password_hash="x")
@@ -147,7 +147,7 @@ def fresh_events(app, endpoint_id, n):
     from webapp.extensions import db
     from webapp.models import WebhookAttempt, WebhookOutbox
     from webapp.models.base import new_id, utcnow
-    from webapp.services.webhook_events import event_body
+    from webapp.services.webhooks.events import event_body
 
     with app.app_context():
         db.session.execute(delete(WebhookAttempt))
@@ -183,8 +183,8 @@ def delivered(app):
 def drain_with_workers(app, env, count, n, logdir):
     from rq import Worker
 
-    from webapp.redis_client import get_redis
-    from webapp.services.webhook_dispatch import REQUESTED_KEY, request_drain
+    from webapp.infra.redis_client import get_redis
+    from webapp.services.webhooks.dispatch import REQUESTED_KEY, request_drain
 
     redis = get_redis(app)
     procs = [subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
@@ -227,7 +227,7 @@ def main(n, rounds=3):
     from flask_migrate import upgrade
 
     from scripts.run_tests import start_redis
-    from webapp import create_app
+    from webapp.app import create_app
 
     redis_proc, redis_url, redis_dir = start_redis()
     database, drop = create_database()

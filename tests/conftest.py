@@ -12,7 +12,7 @@ from flask import request_finished
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.config import TestConfig, database_url
 from webapp.extensions import db
 
@@ -134,7 +134,7 @@ def app_overrides():
 def app(app_factory, app_overrides):
     app = app_factory(**app_overrides)
     clean(app)
-    from webapp.redis_client import get_redis
+    from webapp.infra.redis_client import get_redis
 
     get_redis(app).flushdb()
     from workers.context import set_app
@@ -155,7 +155,7 @@ def runner(app):
 
 @pytest.fixture
 def redis(app):
-    from webapp.redis_client import get_redis
+    from webapp.infra.redis_client import get_redis
 
     return get_redis(app)
 

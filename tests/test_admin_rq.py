@@ -3,9 +3,9 @@ import pytest
 from playwright.sync_api import expect
 from rq.job import Job
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
-from webapp.services import accounts
+from webapp.services.accounts import users
 
 from .support.auth import PASSWORD
 from .support.processes import wait_for
@@ -14,7 +14,7 @@ from .support.processes import wait_for
 @pytest.fixture
 def admin(app, auth):
     with app.app_context():
-        accounts.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
         db.session.commit()
         db.session.remove()
     auth.login("root@example.com")
@@ -23,9 +23,9 @@ def admin(app, auth):
 @pytest.fixture
 def failed_job(app, redis, run_jobs):
     """A job RQ holds as failed (its function cannot be imported)."""
-    jobqueue.register("test.unimportable", jobqueue.JobSpec("tests.nowhere.nothing", queue="high"))
+    queues.register("test.unimportable", queues.JobSpec("tests.nowhere.nothing", queue="high"))
     with app.app_context():
-        job_id = jobqueue.submit("test.unimportable").id
+        job_id = queues.submit("test.unimportable").id
     run_jobs()
     assert redis.zscore("rq:failed:high", job_id) is not None
     return job_id
@@ -92,7 +92,7 @@ def test_unexpected_dashboard_urls_are_404_not_500(client, admin):
 @pytest.mark.browser
 def test_the_dashboards_own_requeue_button_works_with_our_token(page, app, redis, failed_job):
     with app.app_context():
-        accounts.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
         db.session.commit()
         db.session.remove()
     page.goto("/login")

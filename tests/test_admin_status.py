@@ -1,10 +1,10 @@
 """/admin/status: breakers, queue lengths, the outbox backlog and success rates per endpoint."""
 import re
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import User
-from webapp.services import accounts
+from webapp.services.accounts import users
 
 from workers.webhooks import drain_deliveries
 
@@ -21,14 +21,14 @@ def test_status_page_shows_queues_backlog_and_success_rates(app_factory):
         with app.app_context():
             code = make_code(slug="hooked")
             make_endpoint(db.session.get(User, code.owner_id), receiver.url())
-            accounts.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+            users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
             db.session.commit()
         assert client.get("/s/hooked").status_code == 302
         with app.app_context():
             drain_deliveries()  # the first attempt fails (500)
         receiver.wait_for(1)
         with app.app_context():
-            jobqueue.submit("worker.check")  # waits on the high queue: nobody runs it
+            queues.submit("worker.check")  # waits on the high queue: nobody runs it
         AuthActions(client).login("root@example.com")
         page = client.get("/admin/status/").get_data(as_text=True)
     assert re.search(r"<code>high</code></td><td>1</td><td>0</td>", page)

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
-from webapp.services import ServiceError, analytics, rollups, scans
+from webapp.services import ServiceError
+from webapp.services.analytics import rollups, reports
+from webapp.services.scans import recording
 
 from .support.codes import make_code, make_user
 
@@ -29,7 +31,7 @@ def at(minutes):
 
 def seed_around_midnight(code_id):
     """Scans on both sides of midnight; returns nothing, the expectations are below."""
-    scan = scans.record_scan
+    scan = recording.record_scan
     scan(code_id, user_agent=IPHONE, ip="198.51.100.1", at=at(-30), referrer="https://news.example/a",
          country="FR")
     scan(code_id, user_agent=IPHONE, ip="198.51.100.1", at=at(-10), country="FR")  # same visitor, same day
@@ -47,12 +49,12 @@ def test_analytics_match_the_scans_across_midnight_utc(app):
         code = make_code()
         other = make_code()
         seed_around_midnight(code.id)
-        scans.record_scan(other.id, user_agent=IPHONE, ip="198.51.100.1", at=at(1))  # another code
+        recording.record_scan(other.id, user_agent=IPHONE, ip="198.51.100.1", at=at(1))  # another code
         db.session.commit()
         now = MIDNIGHT + timedelta(days=5)
 
-        start, end = analytics.parse_range("2026-03-14", "2026-03-15", now=now)
-        summary = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-14", "2026-03-15", now=now)
+        summary = reports.scan_summary(code, start, end, now=now)
         assert (summary["total"], summary["unique"], summary["bots"]) == (5, 4, 2)
         assert summary["by_day"] == [
             {"date": "2026-03-14", "scans": 3, "unique": 2, "bots": 1},
@@ -65,15 +67,15 @@ def test_analytics_match_the_scans_across_midnight_utc(app):
                                         {"name": "DE", "scans": 1}]
 
         # an hour either side of midnight, as times
-        start, end = analytics.parse_range("2026-03-14T23:00:00Z", "2026-03-15T01:00:00+00:00", now=now)
-        summary = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-14T23:00:00Z", "2026-03-15T01:00:00+00:00", now=now)
+        summary = reports.scan_summary(code, start, end, now=now)
         assert (summary["total"], summary["bots"]) == (5, 2)
         # the start is included, the end is not
-        start, end = analytics.parse_range("2026-03-14T23:55:00Z", "2026-03-15T00:00:00Z", now=now)
-        summary = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-14T23:55:00Z", "2026-03-15T00:00:00Z", now=now)
+        summary = reports.scan_summary(code, start, end, now=now)
         assert (summary["total"], summary["bots"]) == (1, 1)
-        start, end = analytics.parse_range("2026-03-14T23:56:00Z", "2026-03-15T00:00:01Z", now=now)
-        summary = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-14T23:56:00Z", "2026-03-15T00:00:01Z", now=now)
+        summary = reports.scan_summary(code, start, end, now=now)
         assert (summary["total"], summary["bots"]) == (1, 1)
 
 
@@ -83,8 +85,8 @@ def test_rollups_are_idempotent_and_equal_the_raw_numbers(app):
         seed_around_midnight(code.id)
         db.session.commit()
         now = MIDNIGHT + timedelta(days=5)
-        start, end = analytics.parse_range("2026-03-10", "2026-03-20", now=now)
-        raw = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-10", "2026-03-20", now=now)
+        raw = reports.scan_summary(code, start, end, now=now)
 
         for day in (date(2026, 3, 13), date(2026, 3, 14), date(2026, 3, 15), date(2026, 3, 16)):
             rollups.rollup_scans(day, now=now)
@@ -95,18 +97,18 @@ def test_rollups_are_idempotent_and_equal_the_raw_numbers(app):
         db.session.commit()
         assert _rollup_rows() == first
         assert len(first) == 4
-        assert analytics.scan_summary(code, start, end, now=now) == raw
+        assert reports.scan_summary(code, start, end, now=now) == raw
 
         # the rollup is what is read: change it and the analytics follow
         row = db.session.get(ScanDailyRollup, (code.id, date(2026, 3, 14)))
         row.scans = 1000
         db.session.commit()
-        assert analytics.scan_summary(code, start, end, now=now)["total"] == raw["total"] - 3 + 1000
+        assert reports.scan_summary(code, start, end, now=now)["total"] == raw["total"] - 3 + 1000
         # a rerun repairs it, and late events are included
-        scans.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.7", at=at(-2))
+        recording.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.7", at=at(-2))
         rollups.rollup_scans(date(2026, 3, 14), now=now)
         db.session.commit()
-        assert analytics.scan_summary(code, start, end, now=now)["total"] == raw["total"] + 1
+        assert reports.scan_summary(code, start, end, now=now)["total"] == raw["total"] + 1
 
 
 def _rollup_rows():
@@ -124,11 +126,11 @@ def test_partial_days_and_today_come_from_raw_events(app):
             rollups.rollup_scans(day, now=now)
         db.session.commit()
         # a range that starts inside the 14th must not take the whole day's rollup
-        start, end = analytics.parse_range("2026-03-14T23:52:00Z", "2026-03-15", now=now)
-        summary = analytics.scan_summary(code, start, end, now=now)
+        start, end = reports.parse_range("2026-03-14T23:52:00Z", "2026-03-15", now=now)
+        summary = reports.scan_summary(code, start, end, now=now)
         assert (summary["total"], summary["bots"]) == (3, 2)
         # "today" is never read from a rollup, even if one exists
-        assert analytics.scan_summary(code, start, end, now=MIDNIGHT + timedelta(hours=1))["total"] == 3
+        assert reports.scan_summary(code, start, end, now=MIDNIGHT + timedelta(hours=1))["total"] == 3
 
 
 def test_rollup_refuses_a_day_that_is_not_over(app):
@@ -141,14 +143,14 @@ def test_rollup_refuses_a_day_that_is_not_over(app):
 
 
 def test_rollup_job_runs_in_a_real_worker(app, run_jobs):
-    from webapp import jobqueue
+    from webapp.services.jobs import queues
 
     yesterday = datetime.now(timezone.utc) - timedelta(days=1)
     with app.app_context():
         code_id = make_code().id
-        scans.record_scan(code_id, user_agent=IPHONE, ip="192.0.2.1", at=yesterday)
+        recording.record_scan(code_id, user_agent=IPHONE, ip="192.0.2.1", at=yesterday)
         db.session.commit()
-        job = jobqueue.submit("scans.rollup", payload={"day": yesterday.date().isoformat()})
+        job = queues.submit("scans.rollup", payload={"day": yesterday.date().isoformat()})
         job_id = job.id
     assert run_jobs() == 1
     with app.app_context():
@@ -210,7 +212,7 @@ def test_csv_export_lists_the_scans_and_defuses_formulas(app, client, auth):
         code = make_code(make_user("owner@example.com"))
         code_id = code.id
         for n, agent in enumerate(["=HYPERLINK(\"http://evil\")", "+1+2", "-3", "@SUM(A1)", IPHONE]):
-            scans.record_scan(code_id, user_agent=agent, ip="192.0.2.1", at=at(n))
+            recording.record_scan(code_id, user_agent=agent, ip="192.0.2.1", at=at(n))
         db.session.commit()
     response = client.get(f"/codes/{code_id}/analytics/scans.csv?from=2026-03-15&to=2026-03-15")
     assert response.mimetype == "text/csv"
@@ -230,7 +232,7 @@ def test_analytics_page_shows_the_numbers_and_swaps_the_range_with_htmx(app, cli
         code_id = code.id
         now = datetime.now(timezone.utc)
         for agent, days_ago in ((IPHONE, 0), (ANDROID, 1), (BOT, 1), (IPHONE, 20)):
-            scans.record_scan(code_id, user_agent=agent, ip=f"192.0.2.{days_ago}", at=now - timedelta(days=days_ago))
+            recording.record_scan(code_id, user_agent=agent, ip=f"192.0.2.{days_ago}", at=now - timedelta(days=days_ago))
         db.session.commit()
     page = client.get(f"/codes/{code_id}/analytics").get_data(as_text=True)
     assert "<html" in page and "Spring poster" in page and "<svg" in page

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import User, WebhookOutbox
-from webapp.services import accounts, signals
+from webapp.services import signals
+from webapp.services.accounts import api_keys, users
 
 from .support.receiver import Receiver, always
 from .support.webhooks import make_code, webhook_app
@@ -21,8 +22,8 @@ def app(app_factory):
 def api(app, client):
     """A client with the bearer key of a fresh user."""
     with app.app_context():
-        user = accounts.create_user("api@example.com", "correct horse battery", min_length=10)
-        _, raw = accounts.create_api_key(user)
+        user = users.create_user("api@example.com", "correct horse battery", min_length=10)
+        _, raw = api_keys.create_api_key(user)
         db.session.commit()
     return Api(client, raw)
 
@@ -101,8 +102,8 @@ def test_patch_changes_rotates_disables_and_clears_the_filter(api, app):
 def test_another_users_endpoint_is_404_everywhere(api, app, client):
     created = api.post("/api/webhooks", json={"url": "http://127.0.0.1:8123/a", "events": ["qr.scanned"]}).json
     with app.app_context():
-        eve = accounts.create_user("eve@example.com", "correct horse battery", min_length=10)
-        _, raw = accounts.create_api_key(eve)
+        eve = users.create_user("eve@example.com", "correct horse battery", min_length=10)
+        _, raw = api_keys.create_api_key(eve)
         db.session.commit()
     eve_api = Api(client, raw)
     path = f"/api/webhooks/{created['id']}"

@@ -8,7 +8,8 @@ import time
 import pybreaker
 import pytest
 
-from webapp import resilience
+from webapp.infra.resilience import breaker_storage, breakers, retries
+from webapp.infra.resilience.guard import guard
 
 from .conftest import redis_url
 from .support.faults import redis_proxy
@@ -20,15 +21,17 @@ FAIL_MAX, RESET = 3, 2
 # answers one line per request, so its import time does not eat into the reset period.
 OTHER_PROCESS = """
 import json, pybreaker, sys
-from webapp import create_app, resilience
+from webapp.app import create_app
+from webapp.infra.resilience import breakers
+from webapp.infra.resilience.guard import guard
 app = create_app({"SCANLINK_ENV": "testing"})
 print("ready", flush=True)
 for _ in sys.stdin:
     with app.app_context():
-        breaker = resilience.get_breaker("probe", fail_max=%d, reset_timeout=%d)
+        breaker = breakers.get_breaker("probe", fail_max=%d, reset_timeout=%d)
         calls = []
         try:
-            resilience.guard(breaker, calls.append, 1)
+            guard(breaker, calls.append, 1)
             outcome = "called"
         except pybreaker.CircuitBreakerError:
             outcome = "short-circuited"
@@ -45,7 +48,7 @@ class OtherProcess:
         assert self.proc.stdout.readline().strip() == "ready"
 
     def ask(self):
-        time.sleep(resilience.BREAKER_READ_SECONDS)  # its cached read of the state expires
+        time.sleep(breaker_storage.BREAKER_READ_SECONDS)  # its cached read of the state expires
         self.proc.stdin.write("\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
@@ -82,49 +85,49 @@ def other(app):
 def test_breaker_opens_short_circuits_half_opens_and_closes_in_every_process(app, proxy, other):
     calls = []
     with app.app_context():
-        breaker = resilience.get_breaker("probe", fail_max=FAIL_MAX, reset_timeout=RESET)
-        resilience.guard(breaker, ping, proxy.port, calls)
+        breaker = breakers.get_breaker("probe", fail_max=FAIL_MAX, reset_timeout=RESET)
+        guard(breaker, ping, proxy.port, calls)
         assert breaker.current_state == "closed"
 
         proxy.reset()  # connections are accepted, then aborted with a RST
         for attempt in range(FAIL_MAX):
             with pytest.raises(OSError):
-                resilience.guard(breaker, ping, proxy.port, calls)
+                guard(breaker, ping, proxy.port, calls)
             expected = "open" if attempt == FAIL_MAX - 1 else "closed"
             assert breaker.current_state == expected
         assert len(calls) == 1 + FAIL_MAX
 
         # Open: refused at once, the service is not called.
         with pytest.raises(pybreaker.CircuitBreakerError):
-            resilience.guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, proxy.port, calls)
         assert len(calls) == 1 + FAIL_MAX
         assert other.ask() == {"state": "open", "outcome": "short-circuited", "calls": 0}
 
         proxy.restore()
         time.sleep(RESET + 0.3)
-        resilience.guard(breaker, ping, proxy.port, calls)  # the trial call (half-open)
+        guard(breaker, ping, proxy.port, calls)  # the trial call (half-open)
         assert len(calls) == 2 + FAIL_MAX
         assert breaker.current_state == "closed"
         assert other.ask() == {"state": "closed", "outcome": "called", "calls": 1}
 
-        [snapshot] = [row for row in resilience.breaker_snapshots() if row["name"] == "probe"]
+        [snapshot] = [row for row in breakers.breaker_snapshots() if row["name"] == "probe"]
         assert (snapshot["opened"], snapshot["half_opened"], snapshot["closed"]) == (1, 1, 1)
 
 
 def test_a_failed_trial_opens_the_breaker_again(app, proxy):
     calls = []
     with app.app_context():
-        breaker = resilience.get_breaker("probe", fail_max=1, reset_timeout=2)
+        breaker = breakers.get_breaker("probe", fail_max=1, reset_timeout=2)
         proxy.reset()
         with pytest.raises(OSError):
-            resilience.guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, proxy.port, calls)
         assert breaker.current_state == "open"
         time.sleep(2 + 0.3)
         with pytest.raises(OSError):  # the trial, still failing
-            resilience.guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, proxy.port, calls)
         assert breaker.current_state == "open"
         with pytest.raises(pybreaker.CircuitBreakerError):
-            resilience.guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, proxy.port, calls)
         assert len(calls) == 2
 
 
@@ -139,7 +142,7 @@ def test_retry_policy_retries_transient_errors_only():
         raise requests.ConnectionError("refused")
 
     with pytest.raises(requests.ConnectionError):
-        resilience.retrying(config)(flaky)
+        retries.retrying(config)(flaky)
     assert len(attempts) == 3
 
     for error in (pybreaker.CircuitBreakerError("open"), client_error(404), ValueError("bug")):
@@ -150,7 +153,7 @@ def test_retry_policy_retries_transient_errors_only():
             raise error
 
         with pytest.raises(type(error)):
-            resilience.retrying(config)(failing)
+            retries.retrying(config)(failing)
         assert len(attempts) == 1, error
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from webapp.extensions import db
-from webapp.services import scans
+from webapp.services.scans import recording
 
 from .support.codes import make_code, make_user
 
@@ -46,7 +46,7 @@ def test_analytics_page_draws_the_chart_and_switches_range(app, auth, page):
                 at = now - timedelta(days=days_ago, minutes=rng.randint(0, 600))
                 # "7 days" is today and the six UTC days before it
                 total_week += (now.date() - at.date()).days < 7 and "Googlebot" not in agent
-                scans.record_scan(code_id, user_agent=agent, ip=f"192.0.2.{rng.randint(1, 40)}",
+                recording.record_scan(code_id, user_agent=agent, ip=f"192.0.2.{rng.randint(1, 40)}",
                                   country=rng.choice(["FR", "DE", "US", ""]),
                                   referrer=rng.choice(["", "", "https://instagram.com/x"]), at=at)
         db.session.commit()

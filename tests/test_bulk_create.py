@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob, QrCode, User
-from webapp.services import slugs, styles
-from webapp.storage import get_storage
+from webapp.services.codes import slugs, styles
+from webapp.infra.storage import get_storage
 
 from .support import jobs as test_jobs
 from .support.bulk import (code_count, csv_file, dynamic_rows, read_csv, result_files, upload,
@@ -151,10 +151,10 @@ def test_a_rerun_that_lost_its_checkpoint_finds_its_codes_instead_of_making_them
         get_storage().put(row.payload["upload_key"], csv_file(dynamic_rows(7)))
         db.session.commit()
         db.session.remove()
-    from webapp import jobqueue
+    from webapp.services.jobs import queues
 
     with app.app_context():
-        jobqueue.enqueue(job["id"], "bulk.create")
+        queues.enqueue(job["id"], "bulk.create")
     run_jobs()
 
     again = client.get(f"/api/jobs/{job['id']}", headers=headers).json

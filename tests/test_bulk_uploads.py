@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob
-from webapp.storage import get_storage
+from webapp.infra.storage import get_storage
 
 from .support import jobs as test_jobs
 from .support.bulk import csv_file, read_csv, result_files, upload

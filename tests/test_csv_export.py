@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from webapp.services.csv_export import BOM, encode_rows, header, safe_cell
+from webapp.services.csvfiles.writer import BOM, encode_rows, header, safe_cell
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import create_engine, text
 
-from webapp import database
+from webapp.infra import database
 from webapp.extensions import db
 
 

@@ -6,9 +6,10 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent
-from webapp.services import csv_export, job_files
-from webapp.services.exports import _codes_after, code_row
-from webapp.storage import get_storage
+from webapp.services.csvfiles import writer
+from webapp.services.jobs import files
+from webapp.services.exports.export_jobs import _codes_after, code_row
+from webapp.infra.storage import get_storage
 
 from .support import jobs as test_jobs
 from .support.jobs import api_key, job_row, make_codes
@@ -31,8 +32,8 @@ def start(client, headers, **body):
 
 def read_csv(response):
     raw = response.get_data()
-    assert raw.startswith(csv_export.BOM)
-    return list(csv.DictReader(io.StringIO(raw[len(csv_export.BOM):].decode("utf-8"))))
+    assert raw.startswith(writer.BOM)
+    return list(csv.DictReader(io.StringIO(raw[len(writer.BOM):].decode("utf-8"))))
 
 
 def test_codes_export_runs_on_low_and_downloads_every_code_once(app, client, owner, redis, run_jobs):
@@ -62,7 +63,7 @@ def test_codes_export_runs_on_low_and_downloads_every_code_once(app, client, own
     # Four chunks of at most three were joined; the parts are gone.
     storage = get_storage(app)
     assert job_row(app, job_id).checkpoint["parts"] == 4
-    assert not any(storage.exists(job_files.part_key(job_id, "codes", n)) for n in range(4))
+    assert not any(storage.exists(files.part_key(job_id, "codes", n)) for n in range(4))
 
 
 def test_cells_that_would_run_as_formulas_are_escaped(app, client, owner, run_jobs):
@@ -104,7 +105,7 @@ def test_export_resumes_after_its_last_committed_chunk(app, client, owner, redis
     with app.app_context():
         row = db.session.get(BackgroundJob, job_id)
         chunk = _codes_after(owner, None, 3)
-        job_files.put_part(job_id, "codes", 0, csv_export.encode_rows(
+        files.put_part(job_id, "codes", 0, writer.encode_rows(
             [code_row(code, "http://resumed.example", 0) for code in chunk]))
         row.checkpoint = {"parts": 1, "done": 3,
                           "after": [chunk[-1].created_at.isoformat(), chunk[-1].id]}

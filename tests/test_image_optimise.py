@@ -4,7 +4,7 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageDraw
 
-from webapp.services.image_optimise import Options, encode, optimise
+from webapp.services.images.optimise import Options, encode, optimise
 
 from .support import images as samples
 

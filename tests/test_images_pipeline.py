@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ImageAsset
 
@@ -146,7 +146,7 @@ def test_running_the_job_twice_changes_nothing(api, app, run_jobs):
     image = upload_and_optimise(api, run_jobs, samples.photo_bytes("chelsea.png"))
     files = stored_files(app)
     with app.app_context():
-        jobqueue.submit("images.optimise", payload={"image_id": image["id"]})
+        queues.submit("images.optimise", payload={"image_id": image["id"]})
     assert run_jobs() == 1
     assert api.get(image["id"]).json == image
     assert stored_files(app) == files

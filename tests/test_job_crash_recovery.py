@@ -5,7 +5,7 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import ScanEvent
 
@@ -29,7 +29,7 @@ def chunked_job(app, auth):
     owner = test_jobs.user_id(app)
     code_id = make_codes(app, owner, 1)[0]
     with app.app_context():
-        row = jobqueue.submit("test.chunks", owner_id=owner,
+        row = queues.submit("test.chunks", owner_id=owner,
                               payload={"code_id": code_id, "items": ITEMS, "chunk": CHUNK, "pause": 0.1})
         return row.id
 

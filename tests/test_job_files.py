@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from webapp import periodic
+from webapp.services.jobs import periodic
 from webapp.extensions import db
 from webapp.models import BackgroundJob
 from webapp.models.base import utcnow
-from webapp.services import job_files
-from webapp.storage import get_storage
+from webapp.services.jobs import files
+from webapp.infra.storage import get_storage
 
 from .support import jobs as test_jobs
 from .support.jobs import api_key, job_row
@@ -26,12 +26,12 @@ def part_zip(entries):
 
 def test_part_zips_join_into_one_zip_with_every_entry(app):
     with app.app_context():
-        job_files.put_part("J1", "codes", 0, part_zip({"a.png": b"A" * 1000, "b.png": b"B"}))
-        job_files.put_part("J1", "codes", 1, part_zip({"c.png": b"C" * 5000}))
-        entry = job_files.join_zip_parts("J1", "codes", 2, "codes.zip")
+        files.put_part("J1", "codes", 0, part_zip({"a.png": b"A" * 1000, "b.png": b"B"}))
+        files.put_part("J1", "codes", 1, part_zip({"c.png": b"C" * 5000}))
+        entry = files.join_zip_parts("J1", "codes", 2, "codes.zip")
         db.session.commit()  # the parts are deleted once the row recording the file commits
         data = get_storage().get(entry["key"])
-        assert not get_storage().exists(job_files.part_key("J1", "codes", 0))
+        assert not get_storage().exists(files.part_key("J1", "codes", 0))
     with zipfile.ZipFile(io.BytesIO(data)) as joined:
         assert sorted(joined.namelist()) == ["a.png", "b.png", "c.png"]
         assert joined.read("c.png") == b"C" * 5000
@@ -66,7 +66,7 @@ def test_files_of_old_jobs_are_purged_and_the_page_says_so(app, client, owner, r
 
 
 def test_row_errors_survive_a_resume_and_list_each_refused_row_once(app):
-    from webapp.services.row_errors import RowErrors
+    from webapp.services.bulk.row_errors import RowErrors
 
     columns = ["target_url", "title"]
     with app.app_context():
@@ -91,7 +91,7 @@ def test_row_errors_survive_a_resume_and_list_each_refused_row_once(app):
 
 
 def test_the_errors_file_is_linked_from_the_page_and_the_api(app, client, owner):
-    from webapp.services.row_errors import RowErrors
+    from webapp.services.bulk.row_errors import RowErrors
 
     with app.app_context():
         row = finished_job_row(owner)

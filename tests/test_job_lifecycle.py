@@ -3,11 +3,11 @@ from datetime import timedelta
 
 import pytest
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent
 from webapp.models.base import utcnow
-from webapp.services import job_lifecycle
+from webapp.services.jobs import lifecycle
 from workers.runs import JobRun, LeaseLost
 
 from .support import jobs as test_jobs
@@ -22,14 +22,14 @@ def app_overrides():
 @pytest.fixture
 def job_id(app, redis):
     with app.app_context():
-        row_id = jobqueue.submit("exports.codes").id
+        row_id = queues.submit("exports.codes").id
     redis.flushdb()
     return row_id
 
 
 def claim(app, job_id, lease):
     with app.app_context():
-        won = job_lifecycle.claim(job_id, lease, "test-host:1")
+        won = lifecycle.claim(job_id, lease, "test-host:1")
         db.session.commit()
         db.session.remove()
     return won
@@ -57,7 +57,7 @@ def test_a_run_that_lost_its_row_commits_none_of_its_work(app, auth, job_id):
         with app.app_context():
             db.session.get(BackgroundJob, job_id).heartbeat_at = utcnow() - timedelta(minutes=1)
             db.session.commit()
-            assert job_lifecycle.claim(job_id, "b" * 32, "other-host:2")
+            assert lifecycle.claim(job_id, "b" * 32, "other-host:2")
             db.session.commit()
         db.session.add(ScanEvent(qr_code_id=code_id, referrer="from the stale run"))
         with pytest.raises(LeaseLost):
@@ -70,12 +70,12 @@ def test_a_run_that_lost_its_row_commits_none_of_its_work(app, auth, job_id):
 
 def test_a_second_delivery_of_a_finished_job_does_not_run_it_again(app, redis, run_jobs):
     with app.app_context():
-        job_id = jobqueue.submit("worker.check").id
+        job_id = queues.submit("worker.check").id
     assert run_jobs() == 1
     first = job_row(app, job_id)
 
     with app.app_context():
-        jobqueue.enqueue(job_id, "worker.check")
+        queues.enqueue(job_id, "worker.check")
     assert run_jobs() == 1
 
     again = job_row(app, job_id)

@@ -1,7 +1,7 @@
 """Retries go through RQ's scheduled registry with the backoff of the job type."""
 import pytest
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.models.base import utcnow
 
 from .support import jobs as test_jobs
@@ -17,7 +17,7 @@ def app_overrides():
 
 def submit(app, job_type, owner_id=None, **payload):
     with app.app_context():
-        return jobqueue.submit(job_type, owner_id=owner_id, payload=payload).id
+        return queues.submit(job_type, owner_id=owner_id, payload=payload).id
 
 
 def attempt_times(redis, job_id):

@@ -1,7 +1,7 @@
 """The jobs page: cards that poll until the job ends, cancel, retry, downloads."""
 import pytest
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 
 from .support import jobs as test_jobs
 from .support.jobs import WORKER_ENV, job_row, make_codes, wait_for_status
@@ -27,7 +27,7 @@ def post(client, auth, path, **headers):
 
 def submit(app, job_type, owner, **payload):
     with app.app_context():
-        return jobqueue.submit(job_type, owner_id=owner, payload=payload).id
+        return queues.submit(job_type, owner_id=owner, payload=payload).id
 
 
 def test_export_from_the_page_polls_until_done_then_stops(app, client, auth, owner, run_jobs):

@@ -6,7 +6,7 @@ import sys
 import pytest
 import requests
 
-from webapp import resilience
+from webapp.infra.resilience import breakers
 
 from .support.codes import make_code
 from .support.processes import ROOT, process_env, wait_for
@@ -33,7 +33,7 @@ def test_metrics_need_the_bearer_token(app, client):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     with app.app_context():
         make_code(slug="counted")
-        resilience.get_breaker("webhook:example.com:443", fail_max=5, reset_timeout=60)
+        breakers.get_breaker("webhook:example.com:443", fail_max=5, reset_timeout=60)
     before = sample(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text,
                     "scanlink_scans_total", outcome="recorded") or 0
     for _ in range(3):

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import inspect
 
-from webapp import create_app
+from webapp.app import create_app
 from webapp.extensions import db
 
 from .conftest import create_database, make_config

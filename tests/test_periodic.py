@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from webapp import jobqueue, periodic
+from webapp.services.jobs import periodic, queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob
 from webapp.models.base import utcnow
-from webapp.periodic import PeriodicTask
+from webapp.services.jobs.periodic import PeriodicTask
 from workers.scheduler import build_scheduler
 
 from .support import jobs as test_jobs
@@ -32,7 +32,7 @@ def cron(client, secret=SECRET):
 
 def submit(app, job_type="worker.check", **fields):
     with app.app_context():
-        return jobqueue.submit(job_type, **fields).id
+        return queues.submit(job_type, **fields).id
 
 
 def set_row(app, job_id, **values):
@@ -45,7 +45,7 @@ def set_row(app, job_id, **values):
 
 
 def test_a_task_is_enqueued_once_per_period_however_many_schedulers_run(app, redis):
-    tasks = {"test.hourly": PeriodicTask("webapp.services.job_lifecycle.reap_stale_jobs", every=3600)}
+    tasks = {"test.hourly": PeriodicTask("webapp.services.jobs.owned.lifecycle.reap_stale_jobs", every=3600)}
     schedulers = [build_scheduler(redis, app.config, tasks) for _ in range(3)]
 
     for scheduler in schedulers * 2:
@@ -86,7 +86,7 @@ def test_cron_endpoint_sweeps_up_a_job_whose_enqueue_was_lost(app, client, redis
 def test_job_submitted_while_redis_was_down_is_enqueued_by_the_sweep(app, app_factory, redis, run_jobs):
     down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.3)
     with down.app_context():
-        row = jobqueue.submit("worker.check")
+        row = queues.submit("worker.check")
         job_id = row.id
     assert job_row(app, job_id).status == "pending"
     assert redis.llen("rq:queue:high") == 0
@@ -134,7 +134,7 @@ def test_reaper_hands_on_a_stale_row_and_fails_one_out_of_attempts(app, redis):
 
 
 def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs):
-    jobqueue.register("test.missing", jobqueue.JobSpec("tests.support.jobs.no_such_function", queue="high"))
+    queues.register("test.missing", queues.JobSpec("tests.support.jobs.no_such_function", queue="high"))
     job_id = submit(app, "test.missing")
     run_jobs()  # RQ cannot import the function: it fails the job before our code runs
     assert job_row(app, job_id).status == "pending"

@@ -1,7 +1,7 @@
 """The public, cacheable endpoints: code metadata and content-hashed static files."""
 from datetime import timedelta
 
-from webapp import static_assets
+from webapp.web import static_assets
 from webapp.models.base import utcnow
 
 from .support.codes import make_code, update_code

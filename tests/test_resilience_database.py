@@ -13,9 +13,9 @@ from sqlalchemy import create_engine, func, select, text
 
 from webapp.extensions import db
 from webapp.models import ScanCounter, ScanEvent, User, WebhookOutbox
-from webapp.redis_client import get_redis
-from webapp.resilience import database_breaker
-from webapp.services import scan_buffer
+from webapp.infra.redis_client import get_redis
+from webapp.infra.resilience.breakers import database_breaker
+from webapp.services.scans import buffer
 
 from .support.codes import make_code
 from .support.faults import FAST_FAILURE, database_proxy, through_database_proxy
@@ -73,21 +73,21 @@ def test_cached_codes_redirect_and_their_scans_reach_the_database_exactly_once(
         assert response.status_code == 302
         assert response.headers["Location"] == "https://shop.example/a"
     redis = get_redis(app)
-    assert redis.llen(scan_buffer.BUFFER_KEY) == 5
+    assert redis.llen(buffer.BUFFER_KEY) == 5
     with app.app_context():
         assert database_breaker().current_state == "open"
         # the database is still down: a flush leaves everything in Redis
         with pytest.raises(Exception):
-            scan_buffer.flush()
-    assert sum(scan_buffer.backlog(redis)) == 5
+            buffer.flush()
+    assert sum(buffer.backlog(redis)) == 5
     assert scans_in_db(direct) == (1, 1)
 
     proxy.restore()
     with app.app_context():
-        assert scan_buffer.flush() == {"buffered": 5, "written": 5}
-        assert scan_buffer.flush() == {"buffered": 0, "written": 0}
+        assert buffer.flush() == {"buffered": 5, "written": 5}
+        assert buffer.flush() == {"buffered": 0, "written": 0}
     assert scans_in_db(direct) == (6, 6)
-    assert scan_buffer.backlog(redis) == (0, 0)
+    assert buffer.backlog(redis) == (0, 0)
 
 
 def test_a_flusher_that_crashed_after_its_commit_writes_nothing_twice(app, client, proxy, direct):
@@ -99,15 +99,15 @@ def test_a_flusher_that_crashed_after_its_commit_writes_nothing_twice(app, clien
         assert client.get("/s/cached").status_code == 302
     proxy.restore()
     redis = get_redis(app)
-    items = redis.lrange(scan_buffer.BUFFER_KEY, 0, -1)
+    items = redis.lrange(buffer.BUFFER_KEY, 0, -1)
     with app.app_context():
         # A flusher moved the items, committed them and died before emptying its list.
-        redis.lmove(scan_buffer.BUFFER_KEY, scan_buffer.PROCESSING_KEY, "LEFT", "RIGHT")
-        redis.lmove(scan_buffer.BUFFER_KEY, scan_buffer.PROCESSING_KEY, "LEFT", "RIGHT")
-        assert scan_buffer.write([json.loads(item) for item in items[:2]]) == 2
+        redis.lmove(buffer.BUFFER_KEY, buffer.PROCESSING_KEY, "LEFT", "RIGHT")
+        redis.lmove(buffer.BUFFER_KEY, buffer.PROCESSING_KEY, "LEFT", "RIGHT")
+        assert buffer.write([json.loads(item) for item in items[:2]]) == 2
         assert scans_in_db(direct) == (3, 3)
         # The next flush takes the leftovers first: written already, so only the third is new.
-        assert scan_buffer.flush() == {"buffered": 3, "written": 1}
+        assert buffer.flush() == {"buffered": 3, "written": 1}
     assert scans_in_db(direct) == (4, 4)
 
 
@@ -121,8 +121,8 @@ def test_buffered_scans_of_a_code_with_webhooks_get_their_outbox_rows_once(
         proxy.cut()
         client.get("/s/hooked")
         proxy.restore()
-        scan_buffer.flush()
-        scan_buffer.flush()
+        buffer.flush()
+        buffer.flush()
     with direct.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(WebhookOutbox)) == 2
 
@@ -173,9 +173,9 @@ def test_a_slow_statement_trips_the_statement_timeout_and_the_scan_is_buffered(
     assert response.status_code == 302
     timeout = FAST_FAILURE["DB_STATEMENT_TIMEOUT_MS"] / 1000
     assert timeout <= elapsed < timeout + 1.5
-    assert get_redis(app).llen(scan_buffer.BUFFER_KEY) == 1
+    assert get_redis(app).llen(buffer.BUFFER_KEY) == 1
     with app.app_context():
-        assert scan_buffer.flush() == {"buffered": 1, "written": 1}
+        assert buffer.flush() == {"buffered": 1, "written": 1}
     assert scans_in_db(direct) == (2, 2)
 
 

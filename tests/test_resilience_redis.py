@@ -5,10 +5,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent, User, WebhookOutbox
-from webapp.services import job_lifecycle, webhook_dispatch
+from webapp.services.jobs import lifecycle
+from webapp.services.webhooks import dispatch
 
 from .conftest import redis_url
 from .support.codes import make_code
@@ -56,7 +57,7 @@ def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, proxy,
     assert max(timings) < 2 * FAST_FAILURE["REDIS_SOCKET_TIMEOUT"] + 1
     assert timings[-1] < FAST_FAILURE["REDIS_SOCKET_TIMEOUT"]
     with app.app_context():
-        from webapp.resilience import redis_breaker
+        from webapp.infra.resilience.breakers import redis_breaker
 
         assert redis_breaker().current_state == "open"
 
@@ -94,14 +95,14 @@ def test_a_job_submitted_while_redis_is_down_stays_pending_and_the_sweep_enqueue
         app, proxy, run_jobs):
     proxy.cut()
     with app.app_context():
-        row = jobqueue.submit("worker.check")
+        row = queues.submit("worker.check")
         job_id = row.id
         assert db.session.get(BackgroundJob, job_id).status == "pending"
     proxy.restore()
     run_jobs()  # nothing was enqueued: nothing runs
     with app.app_context():
         assert db.session.get(BackgroundJob, job_id).status == "pending"
-        assert job_lifecycle.enqueue_lost_jobs() == {"enqueued": 1, "failed": 0}
+        assert lifecycle.enqueue_lost_jobs() == {"enqueued": 1, "failed": 0}
         db.session.commit()
     run_jobs()
     with app.app_context():
@@ -124,7 +125,7 @@ def test_webhook_deliveries_of_scans_taken_while_redis_was_down_catch_up(app, cl
 
         proxy.restore()
         with app.app_context():
-            webhook_dispatch.sweep_due_deliveries()
+            dispatch.sweep_due_deliveries()
             db.session.commit()
         run_jobs()
         receiver.wait_for(3)

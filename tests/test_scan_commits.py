@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent, WebhookEndpoint, WebhookOutbox
-from webapp.services import scan_commits, scans, signals
+from webapp.services import signals
+from webapp.services.scans import counters, group_commit, recording, rows
 
 from .support.codes import make_code, make_user, scan_target
 from .support.processes import wait_for
@@ -28,14 +29,14 @@ def visible_scans(app):
 
 
 def scan_row(code_id, n):
-    return scans.scan_row(code_id, user_agent=IPHONE, referrer=f"https://r{n}.example/",
+    return rows.scan_row(code_id, user_agent=IPHONE, referrer=f"https://r{n}.example/",
                           ip="192.0.2.1")
 
 
 def test_queued_scans_wait_for_their_commit_and_share_the_next_batch(app):
     with app.app_context():
         code_id = make_code().id
-        committer = scan_commits.GroupCommit(db.engine, lanes=1)
+        committer = group_commit.GroupCommit(db.engine, lanes=1)
     done = {}
 
     def scan(n):
@@ -59,7 +60,7 @@ def test_queued_scans_wait_for_their_commit_and_share_the_next_batch(app):
     assert (committer.batches, committer.scans) == (2, 8)  # one alone, then the seven together
     assert visible_scans(app) == (8, 8)
     with app.app_context():
-        assert scans.scan_counts([code_id])[code_id] == {"scans": 8, "bots": 0}
+        assert counters.scan_counts([code_id])[code_id] == {"scans": 8, "bots": 0}
         by_id = dict(db.session.execute(select(ScanEvent.id, ScanEvent.referrer)).all())
     # each caller got the id of its own row
     assert {n: by_id[event_id] for n, event_id in done.items()} == {
@@ -71,7 +72,7 @@ def test_a_scan_whose_code_was_deleted_fails_alone_and_its_batch_is_recorded_onc
         kept = make_code().id
         doomed = make_code()
         doomed_id = doomed.id
-        committer = scan_commits.GroupCommit(db.engine, lanes=1)
+        committer = group_commit.GroupCommit(db.engine, lanes=1)
         doomed_row = scan_row(doomed_id, "doomed")  # looked up while the code still existed
         signals.code_deleted.send(doomed)
         db.session.delete(doomed)
@@ -102,7 +103,7 @@ def test_a_scan_whose_code_was_deleted_fails_alone_and_its_batch_is_recorded_onc
     assert all(isinstance(event_id, int) for event_id in outcomes.values()), outcomes
     assert visible_scans(app) == (7, 7)  # the others: recorded, each once
     with app.app_context():
-        assert scans.scan_counts([kept, doomed_id]) == {
+        assert counters.scan_counts([kept, doomed_id]) == {
             kept: {"scans": 7, "bots": 0}, doomed_id: {"scans": 0, "bots": 0}}
 
 
@@ -113,7 +114,7 @@ def test_many_threads_scanning_at_once_are_each_recorded_exactly_once(app):
 
     def scan(n):
         with app.app_context():
-            return scans.count_scan(scan_target(codes[n % 3]), user_agent=IPHONE,
+            return recording.count_scan(scan_target(codes[n % 3]), user_agent=IPHONE,
                                     referrer=f"https://r{n}.example/", ip="192.0.2.7")
 
     with ThreadPoolExecutor(16) as pool:
@@ -121,8 +122,8 @@ def test_many_threads_scanning_at_once_are_each_recorded_exactly_once(app):
     assert len(set(ids)) == total
     assert visible_scans(app) == (total, total)
     with app.app_context():
-        counts = scans.scan_counts(codes)
-        committer = scan_commits.for_app(app, db.engine)
+        counts = counters.scan_counts(codes)
+        committer = group_commit.for_app(app, db.engine)
     assert [counts[c]["scans"] for c in codes] == [67, 67, 66]
     assert committer.scans == total
 
@@ -132,7 +133,7 @@ def test_the_redirect_is_sent_only_once_the_scan_is_committed(app, live_server):
 
     with app.app_context():
         make_code(slug="durable")
-        committer = scan_commits.for_app(app, db.engine)
+        committer = group_commit.for_app(app, db.engine)
 
     def get():
         conn = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=20)
@@ -182,9 +183,9 @@ def test_rows_written_by_scan_recorded_receivers_commit_with_the_scan(app, write
     try:
         with app.app_context():
             if writer == "count_scan":
-                event_id = scans.count_scan(scan_target(code_id), user_agent=IPHONE)
+                event_id = recording.count_scan(scan_target(code_id), user_agent=IPHONE)
             else:
-                event_id = scans.record_scan(code_id, user_agent=IPHONE).id
+                event_id = recording.record_scan(code_id, user_agent=IPHONE).id
                 assert seen == []  # after the commit only
                 db.session.commit()
     finally:
@@ -210,9 +211,9 @@ def test_a_failing_receiver_or_a_rollback_undoes_the_scan_and_its_rows(app, writ
         with app.app_context():
             if writer == "count_scan":
                 with pytest.raises(RuntimeError):
-                    scans.count_scan(scan_target(code_id), user_agent=IPHONE)
+                    recording.count_scan(scan_target(code_id), user_agent=IPHONE)
             else:
-                scans.record_scan(code_id, user_agent=IPHONE)
+                recording.record_scan(code_id, user_agent=IPHONE)
                 db.session.rollback()
     finally:
         signals.scan_recorded.disconnect(receiver)
@@ -220,7 +221,7 @@ def test_a_failing_receiver_or_a_rollback_undoes_the_scan_and_its_rows(app, writ
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 0
         assert db.session.scalar(select(func.count()).select_from(WebhookOutbox)) == 0
-        assert scans.scan_counts([code_id])[code_id] == {"scans": 0, "bots": 0}
+        assert counters.scan_counts([code_id])[code_id] == {"scans": 0, "bots": 0}
         assert db.session.get(QrCode, code_id) is not None
 
 
@@ -237,7 +238,7 @@ def test_a_receiver_writing_through_the_session_is_refused_not_silently_dropped(
     try:
         with app.app_context():
             with pytest.raises(RuntimeError, match="connection"):
-                scans.count_scan(scan_target(code_id), user_agent=IPHONE)
+                recording.count_scan(scan_target(code_id), user_agent=IPHONE)
             db.session.rollback()
     finally:
         signals.scan_recorded.disconnect(careless)
@@ -247,9 +248,9 @@ def test_a_receiver_writing_through_the_session_is_refused_not_silently_dropped(
 def test_control_characters_in_what_a_scanner_sends_are_recorded_not_refused(app):
     with app.app_context():
         code_id = make_code().id
-        event_id = scans.count_scan(scan_target(code_id), user_agent="Mozilla/5.0\x00 (evil)\x07",
+        event_id = recording.count_scan(scan_target(code_id), user_agent="Mozilla/5.0\x00 (evil)\x07",
                                     referrer="https://a\x00b.example/", ip="192.0.2.1")
         event = db.session.get(ScanEvent, event_id)
         assert (event.user_agent, event.referrer) == ("Mozilla/5.0 (evil)\x07", "")
-        assert scans.scan_counts([code_id])[code_id]["scans"] + \
-            scans.scan_counts([code_id])[code_id]["bots"] == 1
+        assert counters.scan_counts([code_id])[code_id]["scans"] + \
+            counters.scan_counts([code_id])[code_id]["bots"] == 1

@@ -6,8 +6,8 @@ from werkzeug.test import Client
 
 from webapp.extensions import db
 from webapp.models import ScanEvent
-from webapp.services import visitors
-from webapp.views.public import ScanRedirects
+from webapp.services.scans import visitors
+from webapp.views.public.scan import ScanRedirects
 
 from .support.codes import make_code
 

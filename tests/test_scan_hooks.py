@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
-from webapp.services import scan_hooks, slug_cache, webhook_health, webhooks
+from webapp.services.scans import subscriptions, targets
+from webapp.services.webhooks import endpoints, health
 
 from .support.webhooks import make_code, make_endpoint, make_user, webhook_app
 
@@ -35,7 +36,7 @@ def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, c
         owner_id = owner.id
     scan(client)
     with app.app_context():
-        assert scan_hooks.subscriptions(owner_id) == []  # cached: no endpoint
+        assert subscriptions.subscriptions(owner_id) == []  # cached: no endpoint
         endpoint = make_endpoint(db.session.get(User, owner_id), URL, events=["qr.scanned"])
         db.session.commit()
         endpoint_id = endpoint.id
@@ -56,12 +57,12 @@ def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events
     scan(client)
     assert outbox_count(app) == 2
     with app.app_context():
-        webhooks.set_enabled(db.session.get(WebhookEndpoint, by_owner_id), False)
+        endpoints.set_enabled(db.session.get(WebhookEndpoint, by_owner_id), False)
         db.session.commit()
     scan(client)
     assert outbox_count(app) == 3
     with app.app_context():
-        assert webhook_health.disable(by_failures_id, "Gone (410).", datetime.now(timezone.utc)) == 1
+        assert health.disable(by_failures_id, "Gone (410).", datetime.now(timezone.utc)) == 1
         db.session.commit()
     scan(client)
     assert outbox_count(app) == 3
@@ -89,7 +90,7 @@ def test_without_redis_the_database_answers(app_factory):
         owner_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
     down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
     with down.app_context():
-        assert scan_hooks.endpoints_for(owner_id, code_id) == [endpoint_id]
+        assert subscriptions.endpoints_for(owner_id, code_id) == [endpoint_id]
 
 
 def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
@@ -105,11 +106,11 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
         kept = make_endpoint(owner, URL + "2", events=["qr.scanned"])
         db.session.commit()
         owner_id, gone_id, kept_id = owner.id, gone.id, kept.id
-        stale = slug_cache.load_slug("shopwindow")
+        stale = targets.load_slug("shopwindow")
         assert {endpoint for endpoint, _ in stale[-1]} == {gone_id, kept_id}
-        webhooks.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))
+        endpoints.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))
         db.session.commit()
-        cache.set(slug_cache.cache_key("shopwindow"), stale, timeout=300)
+        cache.set(targets.cache_key("shopwindow"), stale, timeout=300)
     scan(client)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 1

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from webapp.extensions import cache, db
-from webapp.services import slug_cache
+from webapp.services.scans import targets
 
 from .support.codes import make_code, update_code
 from .support.processes import ROOT, process_env, wait_for
@@ -54,7 +54,7 @@ def test_edited_target_takes_effect_on_next_scan_across_processes(app, gunicorn)
         # warm the shared cache through both workers
         for _ in range(8):
             assert target_of(gunicorn, "door") == (302, "https://example.com/v1")
-        assert cache.get(slug_cache.cache_key("door")) is not None  # the edit must beat a warm cache
+        assert cache.get(targets.cache_key("door")) is not None  # the edit must beat a warm cache
         for version in ("v2", "v3"):
             update_code(code, target_url=f"https://example.com/{version}")
             for _ in range(8):

@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select
 from webapp.extensions import db
 from webapp.models import ScanEvent
 from webapp.models.base import utcnow
-from webapp.services import scans
+from webapp.services.scans import counters
 
 from .support.codes import make_code, update_code
 
@@ -34,7 +34,7 @@ def test_scan_redirects_uncached_and_is_counted_once(app, client):
         assert len(events) == 1
         assert (events[0].qr_code_id, events[0].device_type, events[0].os, events[0].browser) == (
             code_id, "mobile", "iOS", "Mobile Safari")
-        assert scans.scan_counts([code_id]) == {code_id: {"scans": 1, "bots": 0}}
+        assert counters.scan_counts([code_id]) == {code_id: {"scans": 1, "bots": 0}}
 
 
 def test_head_redirects_but_is_not_counted(app, client):

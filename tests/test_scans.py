@@ -7,7 +7,8 @@ from sqlalchemy import JSON, String, Text, cast, func, select, text
 
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
-from webapp.services import rollups, scans, useragents
+from webapp.services.analytics import rollups
+from webapp.services.scans import counters, recording, useragents
 
 from .support.codes import make_code
 
@@ -36,10 +37,10 @@ def test_bots_are_counted_apart(app, client):
     for agent in (IPHONE, GOOGLEBOT, DESKTOP, "curl/8.5.0"):
         assert client.get("/s/shelf", headers={"User-Agent": agent}).status_code == 302
     with app.app_context():
-        assert scans.scan_counts([code_id]) == {code_id: {"scans": 2, "bots": 2}}
+        assert counters.scan_counts([code_id]) == {code_id: {"scans": 2, "bots": 2}}
         flags = db.session.scalars(select(ScanEvent.is_bot).order_by(ScanEvent.id)).all()
         assert flags == [False, True, False, True]
-        scans.refresh_scan_counts()
+        counters.refresh_scan_counts()
         db.session.commit()
         assert db.session.get(QrCode, code_id).scan_count == 2
 
@@ -53,7 +54,7 @@ def test_the_raw_ip_appears_nowhere_in_the_database(app, client):
     with app.app_context():
         code_id = db.session.scalar(select(QrCode.id))
         yesterday = datetime.now(timezone.utc) - timedelta(days=1)
-        scans.record_scan(code_id, user_agent=IPHONE, ip=addresses[0], at=yesterday)
+        recording.record_scan(code_id, user_agent=IPHONE, ip=addresses[0], at=yesterday)
         rollups.rollup_scans(yesterday.date())
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 3
@@ -78,10 +79,10 @@ def test_one_visitor_is_one_hash_per_day_and_another_the_next_day(app):
     with app.app_context():
         code = make_code()
         day = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
-        first = scans.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day)
-        again = scans.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day + timedelta(hours=3))
-        other = scans.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.2", at=day)
-        next_day = scans.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day + timedelta(days=1))
+        first = recording.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day)
+        again = recording.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day + timedelta(hours=3))
+        other = recording.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.2", at=day)
+        next_day = recording.record_scan(code.id, user_agent=IPHONE, ip="198.51.100.1", at=day + timedelta(days=1))
         db.session.commit()
         assert first.ip_hash == again.ip_hash
         assert other.ip_hash != first.ip_hash
@@ -103,7 +104,7 @@ def test_scan_recorded_is_sent_inside_the_scan_transaction(app):
     try:
         with app.app_context():
             code_id = make_code().id
-            event = scans.record_scan(code_id, user_agent=IPHONE, ip="192.0.2.1")
+            event = recording.record_scan(code_id, user_agent=IPHONE, ip="192.0.2.1")
             db.session.rollback()
             assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == 0
     finally:
@@ -130,10 +131,10 @@ def test_concurrent_scans_of_one_hot_code_are_all_counted(app, live_server):
     assert statuses == [302] * total
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ScanEvent)) == total
-        assert scans.scan_counts([code_id])[code_id]["scans"] == total
+        assert counters.scan_counts([code_id])[code_id]["scans"] == total
         shards = db.session.execute(text(
             "SELECT count(*) FROM scan_counters WHERE qr_code_id = :id"), {"id": code_id}).scalar()
-        assert 1 < shards <= scans.SHARDS
+        assert 1 < shards <= counters.SHARDS
 
 
 def test_scan_counts_cover_a_set_of_codes(app):
@@ -141,10 +142,10 @@ def test_scan_counts_cover_a_set_of_codes(app):
         codes = [make_code() for _ in range(3)]
         for n, code in enumerate(codes[:2]):
             for _ in range(n + 1):
-                scans.record_scan(code.id, user_agent=IPHONE, ip="192.0.2.9")
-        scans.record_scan(codes[1].id, user_agent=GOOGLEBOT, ip="192.0.2.9")
+                recording.record_scan(code.id, user_agent=IPHONE, ip="192.0.2.9")
+        recording.record_scan(codes[1].id, user_agent=GOOGLEBOT, ip="192.0.2.9")
         db.session.commit()
-        counts = scans.scan_counts([c.id for c in codes])
+        counts = counters.scan_counts([c.id for c in codes])
     assert counts == {codes[0].id: {"scans": 1, "bots": 0}, codes[1].id: {"scans": 2, "bots": 1},
                       codes[2].id: {"scans": 0, "bots": 0}}
 

@@ -7,7 +7,7 @@ import brotli
 import pytest
 
 from scripts.copy_assets import compress_static
-from webapp import static_assets
+from webapp.web import static_assets
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 

@@ -1,6 +1,6 @@
 import pytest
 
-from webapp.storage import LocalStorage
+from webapp.infra.storage import LocalStorage
 
 
 def test_put_get_delete_round_trip(tmp_path):

@@ -6,10 +6,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from webapp import resilience
+from webapp.infra.resilience import breakers
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookOutbox
-from webapp.redis_client import get_redis
+from webapp.infra.redis_client import get_redis
 from webapp.services import signals
 from workers.context import set_app
 from workers.webhooks import drain_deliveries
@@ -44,16 +44,16 @@ def create_events(app, url, n):
 
 def breaker_state(app, receiver):
     with app.app_context():
-        breaker = resilience.get_breaker(f"webhook:127.0.0.1:{receiver.port}", fail_max=3,
+        breaker = breakers.get_breaker(f"webhook:127.0.0.1:{receiver.port}", fail_max=3,
                                          reset_timeout=3)
         return breaker.current_state
 
 
 def state_in_another_process(app, receiver):
     """What a separate Python process (another worker, say) reads for this breaker."""
-    code = ("from webapp import create_app; from webapp import resilience; app = create_app();"
+    code = ("from webapp.app import create_app; from webapp import resilience; app = create_app();"
             "ctx = app.app_context(); ctx.push();"
-            f"print(resilience.get_breaker('webhook:127.0.0.1:{receiver.port}', fail_max=3,"
+            f"print(breakers.get_breaker('webhook:127.0.0.1:{receiver.port}', fail_max=3,"
             " reset_timeout=3).current_state)")
     env = process_env(app)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
@@ -96,7 +96,7 @@ def test_breaker_opens_stops_attempts_and_closes_after_a_success_everywhere(app,
     assert state_in_another_process(app, receiver) == "closed"
 
     with app.app_context():
-        [snapshot] = resilience.breaker_snapshots(get_redis(app))
+        [snapshot] = breakers.breaker_snapshots(get_redis(app))
     assert snapshot["name"] == f"webhook:127.0.0.1:{receiver.port}"
     assert (snapshot["opened"], snapshot["half_opened"], snapshot["closed"]) == (1, 1, 1)
     assert snapshot["state"] == "closed" and snapshot["failures"] == 0

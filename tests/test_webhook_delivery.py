@@ -10,7 +10,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
-from webapp.services import signals, webhooks
+from webapp.services import signals
+from webapp.services.webhooks import endpoints
 from workers.webhooks import drain_deliveries
 
 from .support.processes import wait_for
@@ -79,7 +80,7 @@ def test_every_delivery_verifies_with_the_endpoint_secret(app, receiver, run_job
         assert event["id"] == request.event_id and event["type"] == "qr.created"
         assert request.headers["content-type"] == "application/json"
         with pytest.raises(WebhookVerificationError):
-            Webhook(webhooks.new_secret()).verify(request.body, request.headers)
+            Webhook(endpoints.new_secret()).verify(request.body, request.headers)
     assert {r.status for r in rows(app)} == {"delivered"}
     assert [a.outcome for a in attempts(app)] == ["delivered"] * 3
     assert attempts(app)[0].status_code == 200 and attempts(app)[0].response_excerpt == "thanks"
@@ -90,7 +91,7 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
     with app.app_context():
         row = db.session.get(WebhookEndpoint, endpoint_id)
         old = row.secret
-        new = webhooks.rotate_secret(row)
+        new = endpoints.rotate_secret(row)
         owner_id = row.owner_id
         db.session.commit()
         signals.code_created.send(make_code(type("Owner", (), {"id": owner_id}), "rotating"))
@@ -137,7 +138,7 @@ def test_attempts_run_out_into_a_dead_letter_that_can_be_redelivered(app, receiv
     receiver.behaviour = always(204)
     with app.app_context():
         owner = type("Owner", (), {"id": endpoint(app, endpoint_id).owner_id})
-        webhooks.redeliver(owner, row.id)
+        endpoints.redeliver(owner, row.id)
         db.session.commit()
     drain_until(app, lambda: rows(app)[0].status == "delivered")
     assert receiver.event_ids()[-1] == row.event_id
@@ -242,7 +243,7 @@ def test_the_body_is_the_documented_event(app, receiver):
 def test_a_failed_attempt_schedules_its_own_wake_up(app, receiver, redis, run_jobs):
     from rq.registry import ScheduledJobRegistry
 
-    from webapp.jobqueue import queue
+    from webapp.services.jobs.queues import queue
 
     receiver.behaviour = failing_first(1)
     create_events(app, receiver.url())
@@ -274,7 +275,7 @@ def test_an_unsendable_row_fails_alone_and_the_batch_goes_on(app, receiver):
     with app.app_context():
         owner = make_user()
         make_endpoint(owner, receiver.url(), events=["qr.created"])
-        broken = WebhookEndpoint(owner_id=owner.id, url="http://[::1/hook", secret=webhooks.new_secret(),
+        broken = WebhookEndpoint(owner_id=owner.id, url="http://[::1/hook", secret=endpoints.new_secret(),
                                  events=["qr.created"], enabled=True, failure_streak=0)
         db.session.add(broken)  # stored as is, as if saved before a rule existed
         for slug in ("a", "b"):

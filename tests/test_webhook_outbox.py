@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob, WebhookOutbox
-from webapp.services import scans as scan_service
-from webapp.services import signals, webhooks
-from webapp.services.webhook_dispatch import REQUESTED_KEY, sweep_due_deliveries
+from webapp.services.scans import recording
+from webapp.services import signals
+from webapp.services.webhooks import endpoints
+from webapp.services.webhooks.dispatch import REQUESTED_KEY, sweep_due_deliveries
 
 from .support.webhooks import make_code, make_endpoint, make_user, webhook_app
 
@@ -31,12 +32,12 @@ def test_a_scan_writes_one_row_per_subscribed_enabled_endpoint_of_the_owner(app,
         scans = make_endpoint(owner, URL, events=["qr.scanned"])
         make_endpoint(owner, URL, events=["qr.created"])  # not subscribed to scans
         disabled = make_endpoint(owner, URL, events=["qr.scanned"])
-        webhooks.set_enabled(disabled, False)
+        endpoints.set_enabled(disabled, False)
         make_endpoint(other, URL, events=["qr.scanned"])  # someone else's
         db.session.commit()
         redis.delete(REQUESTED_KEY)
 
-        scan = scan_service.record_scan(code.id, user_agent="Mozilla/5.0 (iPhone)")
+        scan = recording.record_scan(code.id, user_agent="Mozilla/5.0 (iPhone)")
         assert redis.llen("rq:queue:default") == 0  # nothing is enqueued before the commit
         db.session.commit()
 

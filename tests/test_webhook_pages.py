@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import WebhookEndpoint, WebhookOutbox
-from webapp.services import accounts
+from webapp.services.accounts import users
 from workers.webhooks import drain_deliveries
 
 from .support.auth import PASSWORD
@@ -181,7 +181,7 @@ def test_the_status_page_shows_breakers_to_admins_only(client, auth, app, receiv
     assert client.get("/admin/status/").status_code == 403
     auth.logout()
     with app.app_context():
-        accounts.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
         db.session.commit()
     auth.login("root@example.com")
     page = client.get("/admin/status/").get_data(as_text=True)

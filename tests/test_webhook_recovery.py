@@ -6,8 +6,8 @@ from standardwebhooks import Webhook
 from webapp.extensions import db
 
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
-from webapp.services import scans as scan_service
-from webapp.services.webhook_dispatch import sweep_due_deliveries
+from webapp.services.scans import recording
+from webapp.services.webhooks.dispatch import sweep_due_deliveries
 from workers.webhooks import drain_deliveries
 
 from .support.processes import wait_for
@@ -32,7 +32,7 @@ def scans(app, url, n):
         code = make_code(owner)
         db.session.commit()
         for _ in range(n):
-            scan_service.record_scan(code.id, user_agent="Mozilla/5.0")
+            recording.record_scan(code.id, user_agent="Mozilla/5.0")
         db.session.commit()
 
 

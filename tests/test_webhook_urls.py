@@ -7,7 +7,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services import signals
-from webapp.services.webhook_urls import UrlRefused, validate_url
+from webapp.services.webhooks.urls import UrlRefused, validate_url
 from workers.webhooks import drain_deliveries
 
 from .support.receiver import Receiver

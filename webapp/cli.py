@@ -5,21 +5,22 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .extensions import db
-from .services import ServiceError, accounts
+from webapp.extensions import db
+from webapp.services import ServiceError
+from webapp.services.accounts import api_keys, users
 
-users = AppGroup("users", help="Manage user accounts.")
-api_keys = AppGroup("api-keys", help="Manage API keys.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+api_keys_cli = AppGroup("api-keys", help="Manage API keys.")
 
 
-@users.command("create")
+@users_cli.command("create")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--admin", is_flag=True, help="Give the user access to the admin pages.")
 def create_user(email, password, admin):
     """Create a user; exits non-zero if it exists."""
     try:
-        user = accounts.create_user(email, password, is_admin=admin,
+        user = users.create_user(email, password, is_admin=admin,
                                     min_length=current_app.config["PASSWORD_MIN_LENGTH"])
     except ServiceError as exc:
         db.session.rollback()
@@ -28,14 +29,14 @@ def create_user(email, password, admin):
     click.echo(f"Created {'admin ' if admin else ''}user {user.email}")
 
 
-@users.command("ensure-demo")
+@users_cli.command("ensure-demo")
 @click.option("--email", default="admin@example.com", show_default=True)
 def ensure_demo(email):
     """Create a demo admin when there is no user at all; print its password once."""
-    if accounts.count_users():
+    if users.count_users():
         return
     password = secrets.token_urlsafe(12)
-    accounts.create_user(email, password, is_admin=True,
+    users.create_user(email, password, is_admin=True,
                          min_length=current_app.config["PASSWORD_MIN_LENGTH"])
     db.session.commit()
     click.echo("")
@@ -45,19 +46,19 @@ def ensure_demo(email):
     click.echo("")
 
 
-@api_keys.command("create")
+@api_keys_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="A label to recognise the key by.")
 def create_api_key(email, name):
     """Print a new API key once; only its hash is stored."""
-    user = accounts.find_user_by_email(email)
+    user = users.find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email}")
-    _, raw = accounts.create_api_key(user, name)
+    _, raw = api_keys.create_api_key(user, name)
     db.session.commit()
     click.echo(raw)
 
 
 def register(app):
-    app.cli.add_command(users)
-    app.cli.add_command(api_keys)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(api_keys_cli)

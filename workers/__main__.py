@@ -10,11 +10,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from webapp import create_app
-from webapp.jobqueue import QUEUES, queue
+from webapp.app import create_app
+from webapp.services.jobs.queues import QUEUES, queue
 
-from . import scheduler
-from .context import on_horse_killed, set_app
+from workers import scheduler
+from workers.context import on_horse_killed, set_app
 
 log = logging.getLogger("workers")
 

@@ -1,9 +1,9 @@
 """Daily scan rollups. Safe to run twice: each run recomputes its days from the events."""
-from .context import in_app_context, tracked
+from workers.context import in_app_context, tracked
 
 
 def _roll(day=None):
-    from webapp.services import rollups
+    from webapp.services.analytics import rollups
 
     if day is None:
         return rollups.rollup_due_days()

@@ -9,7 +9,7 @@ import uuid
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from .runs import Heartbeat, JobCancelled, JobRun, LeaseLost
+from workers.runs import Heartbeat, JobCancelled, JobRun, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def set_app(app):
 def get_app():
     global _app
     if _app is None:
-        from webapp import create_app
+        from webapp.app import create_app
 
         set_app(create_app())
     return _app
@@ -94,10 +94,10 @@ def tracked(func):
 def _run_attempt(app, func, job_id):
     from webapp.extensions import db
     from webapp.models import BackgroundJob
-    from webapp.services import job_lifecycle
+    from webapp.services.jobs import lifecycle
 
     lease = uuid.uuid4().hex
-    if not job_lifecycle.claim(job_id, lease, process_identity()):
+    if not lifecycle.claim(job_id, lease, process_identity()):
         db.session.rollback()
         row = db.session.get(BackgroundJob, job_id)
         log.info("job %s not claimed (%s); this delivery does nothing",
@@ -112,7 +112,7 @@ def _run_attempt(app, func, job_id):
     except JobCancelled:
         heartbeat.stop()
         db.session.rollback()
-        job_lifecycle.stop_cancelled(job_id, lease, f"Cancelled after {run.saved:,} done.")
+        lifecycle.stop_cancelled(job_id, lease, f"Cancelled after {run.saved:,} done.")
         db.session.commit()
         _no_rq_retry()
         return None
@@ -128,7 +128,7 @@ def _run_attempt(app, func, job_id):
         raise
     heartbeat.stop()
     try:
-        completed = job_lifecycle.complete(job_id, lease, result, row_errors=run.final_row_errors)
+        completed = lifecycle.complete(job_id, lease, result, row_errors=run.final_row_errors)
         db.session.commit()
     except Exception as exc:  # e.g. a result that is not JSON: the attempt failed after all
         db.session.rollback()
@@ -161,10 +161,10 @@ def _no_rq_retry():
 
 def _record_failure(job_id, lease, exc):
     from webapp.extensions import db
-    from webapp.services import job_lifecycle
+    from webapp.services.jobs import lifecycle
 
     try:
-        status = job_lifecycle.end_attempt(job_id, describe(exc), _rq_will_retry(), lease=lease)
+        status = lifecycle.end_attempt(job_id, describe(exc), _rq_will_retry(), lease=lease)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -181,7 +181,7 @@ def on_horse_killed(rq_job, retpid, ret_val, rusage):
     stay `processing` until the reaper noticed. Mirror it now.
     """
     from webapp.extensions import db
-    from webapp.services import job_lifecycle
+    from webapp.services.jobs import lifecycle
 
     app = get_app()
     signal_no = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
@@ -189,7 +189,7 @@ def on_horse_killed(rq_job, retpid, ret_val, rusage):
               if signal_no else f"The process running this job exited unexpectedly ({ret_val}).")
     with app.app_context():
         try:
-            status = job_lifecycle.end_attempt(rq_job.id, reason, bool(rq_job.retries_left),
+            status = lifecycle.end_attempt(rq_job.id, reason, bool(rq_job.retries_left),
                                                claimed_by=process_identity(retpid))
             db.session.commit()
         except Exception:

@@ -1,19 +1,19 @@
 """Export jobs: thin wrappers; the work is in webapp/services/exports.py."""
-from webapp.services import exports
+from webapp.services.exports import export_jobs
 
-from .context import tracked
+from workers.context import tracked
 
 
 @tracked
 def export_codes(run):
-    return exports.export_codes(run)
+    return export_jobs.export_codes(run)
 
 
 @tracked
 def export_scans(run):
-    return exports.export_scans(run)
+    return export_jobs.export_scans(run)
 
 
 @tracked
 def export_images(run):
-    return exports.export_images(run)
+    return export_jobs.export_images(run)

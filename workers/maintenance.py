@@ -5,7 +5,7 @@ import time
 
 from rq import get_current_job
 
-from .context import tracked
+from workers.context import tracked
 
 
 @tracked

@@ -1,7 +1,7 @@
 """The RQ side of periodic work: run one registered task in its own app context."""
-from webapp import periodic
+from webapp.services.jobs import periodic
 
-from .context import in_app_context
+from workers.context import in_app_context
 
 
 @in_app_context

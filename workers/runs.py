@@ -4,7 +4,7 @@ import threading
 import time
 
 from webapp.extensions import db
-from webapp.services import job_lifecycle
+from webapp.services.jobs import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class JobRun:
             raise JobCancelled(f"job {self.id} was cancelled")
 
     def _write(self, done, total, checkpoint, row_errors):
-        ours, cancel = job_lifecycle.record_progress(self.id, self.lease, done, total,
+        ours, cancel = lifecycle.record_progress(self.id, self.lease, done, total,
                                                      checkpoint, row_errors)
         if not ours:
             db.session.rollback()
@@ -109,7 +109,7 @@ class Heartbeat(threading.Thread):
         while not self.stopping.wait(self.interval):
             try:
                 with engine.begin() as connection:
-                    ours, cancel = job_lifecycle.beat(connection, self.run_.id, self.run_.lease)
+                    ours, cancel = lifecycle.beat(connection, self.run_.id, self.run_.lease)
             except Exception:  # a busy database: the next beat tries again
                 log.warning("heartbeat of job %s failed", self.run_.id, exc_info=True)
                 continue

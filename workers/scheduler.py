@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.cron import CronJob, CronScheduler
 
-from webapp import periodic
+from webapp.services.jobs import periodic
 
 log = logging.getLogger("workers.scheduler")
 

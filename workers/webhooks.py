@@ -4,7 +4,7 @@ import time
 
 from flask import current_app
 
-from .context import in_app_context
+from workers.context import in_app_context
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +18,9 @@ def drain_deliveries():
     leases of the rows still waiting renewed in the same transaction.
     """
     from webapp.extensions import db
-    from webapp.services import webhook_delivery as delivery
-    from webapp.services import webhook_dispatch as dispatch
-    from webapp.services.webhook_sender import Sender
+    from webapp.services.webhooks import delivery as delivery
+    from webapp.services.webhooks import dispatch as dispatch
+    from webapp.services.webhooks.sender import Sender
 
     config = current_app.config
     dispatch.drain_started()
@@ -52,7 +52,7 @@ def drain_deliveries():
 
 @in_app_context
 def sweep_due_deliveries():
-    from webapp.services.webhook_dispatch import sweep_due_deliveries as sweep
+    from webapp.services.webhooks.dispatch import sweep_due_deliveries as sweep
 
     return sweep()
 
@@ -60,6 +60,6 @@ def sweep_due_deliveries():
 @in_app_context
 def prune_delivered_deliveries():
     """Periodic: delivered events older than WEBHOOK_RETENTION_DAYS go, with their attempts."""
-    from webapp.services.webhook_delivery import prune_delivered
+    from webapp.services.webhooks.delivery import prune_delivered
 
     return prune_delivered()

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from webapp.extensions import db
 from webapp.qr.style import FINDER_SHAPES, MIN_QUIET_ZONE, MODULE_SHAPES
 from webapp.services import ServiceError
-from webapp.services import qrcodes as service
-from webapp.services.codecontent import payload_of
-from webapp.services.slugs import ALPHABET, RANDOM_LENGTH
+from webapp.services.codes import qrcodes as service
+from webapp.services.codes.content import payload_of
+from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH
 
 from ..support.qrcodes import decode_png, decode_svg, make_logo, make_user, photo_path
 

@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.models.base import utcnow
-from webapp.services.code_filters import CodeFilters
-from webapp.services.code_listing import codes_query, decode_cursor, encode_cursor
+from webapp.services.codes.filters import CodeFilters
+from webapp.services.codes.listing import codes_query, decode_cursor, encode_cursor
 
 from ..support.long_lists import code_row, seed_codes
 from ..support.qrcodes import make_user

@@ -1,8 +1,8 @@
 import pytest
 
 from webapp.services import Conflict, ServiceError
-from webapp.services.slugs import ALPHABET, RANDOM_LENGTH, check_custom_slug, random_slug
-from webapp.services.targets import normalise_url
+from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH, check_custom_slug, random_slug
+from webapp.services.codes.target_urls import normalise_url
 
 
 @pytest.mark.parametrize("raw, clean", [

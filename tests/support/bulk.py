@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import QrCode
-from webapp.services import csv_export
+from webapp.services.csvfiles import writer
 
 HEADER = "target_url,kind,title"
 
@@ -64,4 +64,4 @@ def titles_made_more_than_once(app, owner_id):
     return rows
 
 
-assert csv_export.BOM == b"\xef\xbb\xbf"
+assert writer.BOM == b"\xef\xbb\xbf"

@@ -45,6 +45,6 @@ def update_code(code, **fields):
 
 def scan_target(code_id):
     """What the scan redirect knows of a code (its cached look-up), as `count_scan` takes it."""
-    from webapp.services import slug_cache
+    from webapp.services.scans import targets
 
-    return slug_cache.lookup(db.session.get(QrCode, code_id).slug)
+    return targets.lookup(db.session.get(QrCode, code_id).slug)

@@ -4,7 +4,7 @@ import os
 from urllib.parse import urlsplit
 
 from webapp.extensions import db
-from webapp.services import accounts
+from webapp.services.accounts import api_keys, users
 
 from .auth import PASSWORD
 
@@ -13,8 +13,8 @@ class ImageApi:
     def __init__(self, app, client, email="ada@example.com"):
         self.app, self.client = app, client
         with app.app_context():
-            user = accounts.create_user(email, PASSWORD, min_length=10)
-            _, self.key = accounts.create_api_key(user, "tests")
+            user = users.create_user(email, PASSWORD, min_length=10)
+            _, self.key = api_keys.create_api_key(user, "tests")
             db.session.commit()
         self.headers = {"Authorization": f"Bearer {self.key}"}
 

@@ -5,10 +5,10 @@ JOB_PLUGINS=tests.support.jobs, so both sides know the types.
 """
 import time
 
-from webapp import jobqueue
+from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import ScanEvent
-from webapp.redis_client import get_redis
+from webapp.infra.redis_client import get_redis
 from workers.context import tracked
 
 PLUGIN_ENV = {"JOB_PLUGINS": "tests.support.jobs"}
@@ -57,13 +57,13 @@ def chunks(run):
     return {"items": items}
 
 
-jobqueue.register("test.flaky", jobqueue.JobSpec("tests.support.jobs.flaky", queue="high",
-                                                 retries=jobqueue.backoff(2, 2),
+queues.register("test.flaky", queues.JobSpec("tests.support.jobs.flaky", queue="high",
+                                                 retries=queues.backoff(2, 2),
                                                  label="Flaky test job"))
-jobqueue.register("test.always_fails", jobqueue.JobSpec("tests.support.jobs.always_fails",
+queues.register("test.always_fails", queues.JobSpec("tests.support.jobs.always_fails",
                                                         queue="high", retries=(1,),
                                                         label="Failing test job"))
-jobqueue.register("test.chunks", jobqueue.JobSpec("tests.support.jobs.chunks", queue="low",
+queues.register("test.chunks", queues.JobSpec("tests.support.jobs.chunks", queue="low",
                                                   retries=(1,), label="Chunked test job"))
 
 
@@ -130,10 +130,10 @@ def wait_for_status(app, job_id, statuses=("completed", "failed"), timeout=30, w
 
 
 def api_key(app, email="ada@example.com"):
-    from webapp.services import accounts
+    from webapp.services.accounts import api_keys, users
 
     with app.app_context():
-        _, raw = accounts.create_api_key(accounts.find_user_by_email(email), "tests")
+        _, raw = api_keys.create_api_key(users.find_user_by_email(email), "tests")
         db.session.commit()
         db.session.remove()
     return {"Authorization": f"Bearer {raw}"}
@@ -147,7 +147,7 @@ def fails_first(run):
     return {"attempt": run.attempt}
 
 
-jobqueue.register("test.fails_first", jobqueue.JobSpec("tests.support.jobs.fails_first",
+queues.register("test.fails_first", queues.JobSpec("tests.support.jobs.fails_first",
                                                        queue="default", label="Fails once"))
 
 
@@ -162,7 +162,7 @@ def unstorable(run):
     return {"when": object()}  # not JSON: the result cannot be stored
 
 
-jobqueue.register("test.sleepy", jobqueue.JobSpec("tests.support.jobs.sleepy", queue="high",
+queues.register("test.sleepy", queues.JobSpec("tests.support.jobs.sleepy", queue="high",
                                                   timeout=1, label="Sleepy"))
-jobqueue.register("test.unstorable", jobqueue.JobSpec("tests.support.jobs.unstorable",
+queues.register("test.unstorable", queues.JobSpec("tests.support.jobs.unstorable",
                                                       queue="high", label="Unstorable"))

@@ -7,16 +7,16 @@ from PIL import Image
 
 from webapp.extensions import db
 from webapp.models import ImageAsset
-from webapp.services import accounts
-from webapp.storage import get_storage
+from webapp.services.accounts import api_keys, users
+from webapp.infra.storage import get_storage
 
 from .photos import photo_path  # noqa: F401  (re-exported for tests)
 
 
 
 def make_user(email):
-    user = accounts.create_user(email, "correct horse battery", min_length=10)
-    _, raw = accounts.create_api_key(user, "tests")
+    user = users.create_user(email, "correct horse battery", min_length=10)
+    _, raw = api_keys.create_api_key(user, "tests")
     db.session.commit()
     return user, {"Authorization": f"Bearer {raw}"}
 

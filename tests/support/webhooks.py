@@ -1,8 +1,8 @@
 """Webhook test set-up: an app that may reach 127.0.0.1 and retries in tenths of seconds."""
 from webapp.extensions import db
 from webapp.models import QrCode, User
-from webapp.redis_client import get_redis
-from webapp.services import webhooks
+from webapp.infra.redis_client import get_redis
+from webapp.services.webhooks import endpoints
 from workers.context import set_app
 
 # Real settings, short waits: no test sits through a real backoff.
@@ -58,4 +58,4 @@ def make_code(owner, slug="shopwindow", **fields):
 
 def make_endpoint(owner, url, events=("qr.scanned", "qr.created", "qr.updated", "qr.deleted"),
                   qr_code_id=None):
-    return webhooks.create_endpoint(owner, url, list(events), qr_code_id)
+    return endpoints.create_endpoint(owner, url, list(events), qr_code_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from webapp.extensions import db
 from webapp.models.base import utcnow
 from webapp.models import QrCode
-from webapp.services.code_filters import MAX_QUERY, CodeFilters, filter_clauses
+from webapp.services.codes.filters import CodeFilters, MAX_QUERY, filter_clauses
 
 from ..support.long_lists import code_row, give_scans, seed_codes
 from ..support.qrcodes import make_user

@@ -9,8 +9,8 @@ from sqlalchemy import event, select
 from webapp.extensions import db
 from webapp.models import BackgroundJob, QrCode, User
 from webapp.models.base import utcnow
-from webapp.services.code_stream import BATCH
-from webapp.services.scans import record_scan
+from webapp.services.exports.streams import BATCH
+from webapp.services.scans.recording import record_scan
 
 from ..support.long_lists import code_row, give_scans, seed_codes
 from ..support.qrcodes import make_user

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import QrCode, User
-from webapp.views.qrcodes import PAGE_SIZE
+from webapp.views.codes.pages import PAGE_SIZE
 
 from ..support.codes import make_code
 from ..support.qrcodes import decode_svg, make_logo

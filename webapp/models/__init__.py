@@ -1,10 +1,10 @@
 """One module per aggregate; importing the package registers every table."""
-from .images import ImageAsset
-from .jobs import BackgroundJob
-from .qrcodes import QrCode, StylePreset
-from .scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
-from .users import ApiKey, User
-from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
+from webapp.models.images import ImageAsset
+from webapp.models.jobs import BackgroundJob
+from webapp.models.qrcodes import QrCode, StylePreset
+from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
+from webapp.models.users import ApiKey, User
+from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanCounter", "ScanDailyRollup",

@@ -1,8 +1,8 @@
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, new_id, utcnow
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, new_id, utcnow
 
 
 class ImageAsset(db.Model):

@@ -1,8 +1,8 @@
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import JSONType, UTCDateTime, new_id, utcnow
+from webapp.extensions import db
+from webapp.models.base import JSONType, UTCDateTime, new_id, utcnow
 
 JOB_STATUSES = ("pending", "processing", "completed", "failed")
 ACTIVE_STATUSES = ("pending", "processing")

@@ -1,8 +1,8 @@
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import JSONType, UTCDateTime, new_id, utcnow
+from webapp.extensions import db
+from webapp.models.base import JSONType, UTCDateTime, new_id, utcnow
 
 # The columns the code list searches (services/code_filters.py).
 SEARCHED_COLUMNS = ("title", "slug", "target_url", "content")

@@ -1,8 +1,8 @@
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import BigIntPK, JSONType, UTCDateTime, utcnow
+from webapp.extensions import db
+from webapp.models.base import BigIntPK, JSONType, UTCDateTime, utcnow
 
 
 class ScanEvent(db.Model):

@@ -2,8 +2,8 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, new_id, utcnow
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, new_id, utcnow
 
 
 class User(UserMixin, db.Model):

@@ -1,8 +1,8 @@
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import BigIntPK, JSONType, UTCDateTime, new_id, utcnow
+from webapp.extensions import db
+from webapp.models.base import BigIntPK, JSONType, UTCDateTime, new_id, utcnow
 
 OUTBOX_STATUSES = ("pending", "processing", "delivered", "failed")
 # Rows a worker may still have to send; written out (not bound) so that the planner

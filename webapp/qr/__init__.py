@@ -3,12 +3,12 @@
 Nothing here touches the database: callers pass the payload, a parsed Style and
 the logo as a Pillow image (or None).
 """
-from .drawing import build
-from .printfmt import write_eps, write_pdf
-from .raster import write_png
-from .scannability import MIN_PNG_SCALE, check
-from .style import MIN_QUIET_ZONE, Style, StyleInvalid, parse_style, stored_style
-from .svg import write_svg
+from webapp.qr.drawing import build
+from webapp.qr.printfmt import write_eps, write_pdf
+from webapp.qr.raster import write_png
+from webapp.qr.scannability import MIN_PNG_SCALE, check
+from webapp.qr.style import MIN_QUIET_ZONE, Style, StyleInvalid, parse_style, stored_style
+from webapp.qr.svg import write_svg
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
            "eps": "application/postscript"}

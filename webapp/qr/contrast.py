@@ -15,7 +15,7 @@ Three numbers, all needed:
   darker to a camera than their luminance says. For greys on white, 3:1 and 40%
   of luma are the same line.
 """
-from .style import rgb
+from webapp.qr.style import rgb
 
 MIN_RATIO = 3.0
 MIN_DIFFERENCE = 0.40

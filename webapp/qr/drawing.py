@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from segno import consts
 
-from . import masks
+from webapp.qr import masks
 
 FINDER = 7
 LOGO_MARGIN = 0.5  # modules of clear background around a logo

@@ -13,7 +13,7 @@ import zlib
 
 from PIL import Image
 
-from .raster import MAX_SIDE, render_image
+from webapp.qr.raster import MAX_SIDE, render_image
 
 PRINT_PX_PER_MODULE = 16  # scannability.LARGE_SCALES: what prints is what the gate read
 

@@ -13,8 +13,8 @@ import math
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from .drawing import Circle, Ring
-from .style import rgb
+from webapp.qr.drawing import Circle, Ring
+from webapp.qr.style import rgb
 
 SUPERSAMPLE = 4  # for scales above MASTER_UPTO, drawn directly
 # Masters have many divisors, so most scales are an integer reduction (fast, exact area

@@ -21,11 +21,11 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
-from .contrast import check_contrast
-from .drawing import logo_box, logo_cells
-from .logo_budget import LOGO_SHARE, logo_load
-from .raster import from_master, plain_cells, render_image
-from .svg import write_svg
+from webapp.qr.contrast import check_contrast
+from webapp.qr.drawing import logo_box, logo_cells
+from webapp.qr.logo_budget import LOGO_SHARE, logo_load
+from webapp.qr.raster import from_master, plain_cells, render_image
+from webapp.qr.svg import write_svg
 
 MIN_PNG_SCALE = 3  # pixels per module: below it curves and logos cannot be drawn faithfully
 CHECK_SCALES = tuple(range(MIN_PNG_SCALE, 13))

@@ -52,7 +52,7 @@ def _circle(c):
 
 def shape_path(shape):
     """Holes (a Ring's inner shape) open because every layer is filled even-odd."""
-    from .drawing import Circle, Ring
+    from webapp.qr.drawing import Circle, Ring
 
     if isinstance(shape, Ring):
         return shape_path(shape.outer) + shape_path(shape.inner)

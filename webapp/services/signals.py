@@ -11,7 +11,7 @@ from blinker import Namespace
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
-from ..extensions import db
+from webapp.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ..services.code_listing import CodePage
-from ..streaming import stream_page
+from webapp.services.codes.listing import CodePage
+from webapp.web.streaming import stream_page
 
 bp = Blueprint("dashboard", __name__)
 NEWEST = 50

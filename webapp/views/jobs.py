@@ -2,12 +2,13 @@
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from .. import jobqueue
-from ..extensions import db
-from ..rendering import render
-from ..services import Conflict, ServiceError, exports
-from ..services import jobs as job_service
-from ..storage import get_storage
+from webapp.services.jobs import queues
+from webapp.extensions import db
+from webapp.web.rendering import render
+from webapp.services import Conflict, ServiceError
+from webapp.services.exports import export_jobs
+from webapp.services.jobs import owned as job_service
+from webapp.infra.storage import get_storage
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -26,7 +27,7 @@ def card(row, status=200, message=None):
     """One job's card; a finished job's card answers 286 and carries no poll, so polling ends."""
     if status == 200 and not row.is_active and request.args.get("poll"):
         status = STOP_POLLING
-    return render("jobs/_job.html", block="job", job=row, label=jobqueue.label_of(row.type),
+    return render("jobs/_job.html", block="job", job=row, label=queues.label_of(row.type),
                   files=job_service.file_names(row), message=message), status
 
 
@@ -51,7 +52,7 @@ def act_on(job_id, action):
 @login_required
 def index():
     rows = job_service.list_for(current_user.id)
-    return render("jobs/index.html", jobs=rows, label_of=jobqueue.label_of,
+    return render("jobs/index.html", jobs=rows, label_of=queues.label_of,
                   file_names=job_service.file_names)
 
 
@@ -76,7 +77,7 @@ def retry(job_id):
 @bp.post("/exports")
 @login_required
 def start_export():
-    row = exports.start_export(current_user.id, request.form.get("what", ""),
+    row = export_jobs.start_export(current_user.id, request.form.get("what", ""),
                                request.form.get("format") or None)
     if request.headers.get("HX-Request"):
         return card(row, status=202)
@@ -97,7 +98,7 @@ def download(job_id, name):
 @bp.post("/worker-check")
 @login_required
 def worker_check():
-    row = jobqueue.submit("worker.check", owner_id=current_user.id)
+    row = queues.submit("worker.check", owner_id=current_user.id)
     return render("jobs/_worker_check.html", block="worker_check", job=row), 202
 
 

@@ -7,11 +7,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..extensions import db, htmx
-from ..models.base import utcnow
-from ..rendering import render
-from ..services import ServiceError, webhooks
-from ..services.webhook_events import EVENT_TYPES
+from webapp.extensions import db, htmx
+from webapp.models.base import utcnow
+from webapp.web.rendering import render
+from webapp.services import ServiceError
+from webapp.services.webhooks import endpoints
+from webapp.services.webhooks.events import EVENT_TYPES
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -50,9 +51,9 @@ def show_service_error(form, exc):
 
 
 def list_page(form=None, status=200):
-    endpoints = webhooks.list_endpoints(current_user)
-    counts = webhooks.status_counts([e.id for e in endpoints])
-    return render("webhooks/index.html", endpoints=endpoints, counts=counts,
+    mine = endpoints.list_endpoints(current_user)
+    counts = endpoints.status_counts([e.id for e in mine])
+    return render("webhooks/index.html", endpoints=mine, counts=counts,
                   form=form or EndpointForm(formdata=None, events=["qr.scanned"]),
                   labels=EVENT_LABELS), status
 
@@ -69,7 +70,7 @@ def create():
     form = EndpointForm()
     if form.validate_on_submit():
         try:
-            endpoint = webhooks.create_endpoint(current_user, form.url.data, form.events.data,
+            endpoint = endpoints.create_endpoint(current_user, form.url.data, form.events.data,
                                                 form.qr_code.data)
         except ServiceError as exc:
             show_service_error(form, exc)
@@ -82,17 +83,17 @@ def create():
 
 def detail_page(endpoint, form=None, status=200, notice=None):
     status_filter = request.values.get("status") or None
-    if status_filter not in (None, *webhooks.DELIVERY_STATUSES):
+    if status_filter not in (None, *endpoints.DELIVERY_STATUSES):
         abort(400, "Unknown delivery status.")
-    rows, next_cursor = webhooks.list_deliveries(endpoint, status_filter, request.args.get("cursor"))
+    rows, next_cursor = endpoints.list_deliveries(endpoint, status_filter, request.args.get("cursor"))
     if form is None:
         form = EndpointForm(formdata=None, obj=endpoint)
         form.qr_code.data = endpoint.qr_code_id or ""
     return render("webhooks/detail.html", block="deliveries", endpoint=endpoint, form=form,
-                  rows=rows, attempts=webhooks.attempts_of([r.id for r in rows]),
+                  rows=rows, attempts=endpoints.attempts_of([r.id for r in rows]),
                   next_cursor=next_cursor, status_filter=status_filter,
-                  counts=webhooks.status_counts([endpoint.id])[endpoint.id],
-                  statuses=webhooks.DELIVERY_STATUSES, labels=EVENT_LABELS,
+                  counts=endpoints.status_counts([endpoint.id])[endpoint.id],
+                  statuses=endpoints.DELIVERY_STATUSES, labels=EVENT_LABELS,
                   show_secret=request.args.get("secret") == "shown", notice=notice,
                   now=utcnow()), status
 
@@ -100,21 +101,21 @@ def detail_page(endpoint, form=None, status=200, notice=None):
 @bp.get("/<endpoint_id>")
 @login_required
 def detail(endpoint_id):
-    return detail_page(webhooks.get_endpoint(current_user, endpoint_id))
+    return detail_page(endpoints.get_endpoint(current_user, endpoint_id))
 
 
 @bp.post("/<endpoint_id>/edit")
 @login_required
 def edit(endpoint_id):
-    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
     form = EndpointForm()
     if form.validate_on_submit():
         try:
-            webhooks.update_endpoint(current_user, endpoint, url=form.url.data,
+            endpoints.update_endpoint(current_user, endpoint, url=form.url.data,
                                      events=form.events.data, qr_code_id=form.qr_code.data)
         except ServiceError as exc:
             show_service_error(form, exc)
-            endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+            endpoint = endpoints.get_endpoint(current_user, endpoint_id)
         else:
             db.session.commit()
             flash("Endpoint saved.", "success")
@@ -123,7 +124,7 @@ def edit(endpoint_id):
 
 
 def act(endpoint_id, action, message):
-    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
     action(endpoint)
     db.session.commit()
     flash(message, "success")
@@ -133,8 +134,8 @@ def act(endpoint_id, action, message):
 @bp.post("/<endpoint_id>/rotate")
 @login_required
 def rotate(endpoint_id):
-    endpoint = webhooks.get_endpoint(current_user, endpoint_id)
-    webhooks.rotate_secret(endpoint)
+    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
+    endpoints.rotate_secret(endpoint)
     db.session.commit()
     flash("New signing secret made. The old one also signs for the next 24 hours, "
           "so switch your receiver over within that time.", "success")
@@ -144,28 +145,28 @@ def rotate(endpoint_id):
 @bp.post("/<endpoint_id>/test")
 @login_required
 def send_test(endpoint_id):
-    return act(endpoint_id, webhooks.send_test_event,
+    return act(endpoint_id, endpoints.send_test_event,
                "A test event is on its way; it appears in the log below.")
 
 
 @bp.post("/<endpoint_id>/enable")
 @login_required
 def enable(endpoint_id):
-    return act(endpoint_id, lambda e: webhooks.set_enabled(e, True),
+    return act(endpoint_id, lambda e: endpoints.set_enabled(e, True),
                "Endpoint enabled; waiting events are sent now.")
 
 
 @bp.post("/<endpoint_id>/disable")
 @login_required
 def disable(endpoint_id):
-    return act(endpoint_id, lambda e: webhooks.set_enabled(e, False),
+    return act(endpoint_id, lambda e: endpoints.set_enabled(e, False),
                "Endpoint disabled; no new events are written for it.")
 
 
 @bp.post("/<endpoint_id>/delete")
 @login_required
 def delete(endpoint_id):
-    webhooks.delete_endpoint(webhooks.get_endpoint(current_user, endpoint_id))
+    endpoints.delete_endpoint(endpoints.get_endpoint(current_user, endpoint_id))
     db.session.commit()
     flash("Endpoint deleted with its delivery log.", "success")
     return redirect(url_for("webhooks.index"))
@@ -174,18 +175,18 @@ def delete(endpoint_id):
 @bp.post("/deliveries/<delivery_id>/redeliver")
 @login_required
 def redeliver(delivery_id):
-    row = webhooks.get_delivery(current_user, delivery_id)
+    row = endpoints.get_delivery(current_user, delivery_id)
     try:
-        webhooks.redeliver(current_user, delivery_id)
+        endpoints.redeliver(current_user, delivery_id)
     except ServiceError as exc:
         db.session.rollback()
         if htmx:
-            endpoint = webhooks.get_endpoint(current_user, row.endpoint_id)
+            endpoint = endpoints.get_endpoint(current_user, row.endpoint_id)
             return detail_page(endpoint, status=exc.status, notice=exc.message)
         raise
     db.session.commit()
     if htmx:
-        return detail_page(webhooks.get_endpoint(current_user, row.endpoint_id),
+        return detail_page(endpoints.get_endpoint(current_user, row.endpoint_id),
                            notice="Queued to be sent again.")
     flash("The event is queued to be sent again.", "success")
     return redirect(url_for("webhooks.detail", endpoint_id=row.endpoint_id))

@@ -2,9 +2,9 @@
 from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 
-from ...extensions import csrf, db
-from ...services import accounts
-from . import schema
+from webapp.extensions import csrf, db
+from webapp.services.accounts import api_keys
+from webapp.views.api import schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # CSRF only matters for cookie-authenticated calls; the guard below applies it to those.
@@ -29,7 +29,7 @@ def authenticate():
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
-        user = accounts.user_for_api_key(token.strip()) if scheme.lower() == "bearer" else None
+        user = api_keys.user_for_api_key(token.strip()) if scheme.lower() == "bearer" else None
         if user is None:
             abort(401, "That API key is missing, malformed or revoked.")
         if db.session.dirty:
@@ -57,4 +57,4 @@ def me():
 
 
 # Resource modules register their routes on `bp` when imported.
-from . import resources  # noqa: E402,F401
+from webapp.views.api import resources  # noqa: E402,F401

@@ -4,11 +4,11 @@ from typing import Literal
 from flask import g, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
-from ...services import bulk_uploads
-from ..csv_upload import uploaded_csv
-from . import bp
-from .exports import JobAccepted
-from .schema import operation
+from webapp.services.bulk import uploads
+from webapp.views.bulk.csv_upload import uploaded_csv
+from webapp.views.api import bp
+from webapp.views.api.exports import JobAccepted
+from webapp.views.api.schema import operation
 
 Encoding = Literal["utf-8", "windows-1252", "latin-1"]
 
@@ -43,7 +43,7 @@ def accepted(row):
            body=BulkCreateUpload, content_type="multipart/form-data", response=JobAccepted,
            status=202, tag="jobs")
 def bulk_create():
-    row = bulk_uploads.start_bulk_create(g.api_user.id, uploaded_csv(),
+    row = uploads.start_bulk_create(g.api_user.id, uploaded_csv(),
                                          request.form.get("encoding"), request.form.get("format"))
     return accepted(row)
 
@@ -54,5 +54,5 @@ def bulk_create():
            body=BulkUpdateUpload, content_type="multipart/form-data", response=JobAccepted,
            status=202, tag="jobs")
 def bulk_update():
-    row = bulk_uploads.start_bulk_update(g.api_user.id, uploaded_csv(), request.form.get("encoding"))
+    row = uploads.start_bulk_update(g.api_user.id, uploaded_csv(), request.form.get("encoding"))
     return accepted(row)

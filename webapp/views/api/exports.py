@@ -4,9 +4,9 @@ from typing import Literal
 from flask import g, jsonify
 from pydantic import BaseModel, ConfigDict
 
-from ...services import exports
-from . import bp
-from .schema import operation, parse_body
+from webapp.services.exports import export_jobs
+from webapp.views.api import bp
+from webapp.views.api.schema import operation, parse_body
 
 
 class ExportRequest(BaseModel):
@@ -25,5 +25,5 @@ class JobAccepted(BaseModel):
            body=ExportRequest, response=JobAccepted, status=202, tag="jobs")
 def start_export():
     body = parse_body(ExportRequest)
-    row = exports.start_export(g.api_user.id, body.what, body.format)
+    row = export_jobs.start_export(g.api_user.id, body.what, body.format)
     return jsonify(job_id=row.id), 202

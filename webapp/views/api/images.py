@@ -4,13 +4,13 @@ from typing import Literal
 from flask import current_app, g, jsonify, url_for
 from pydantic import BaseModel, Field
 
-from ...services import images
-from ..image_upload import upload_and_queue
-from . import bp
-from .schema import operation
+from webapp.services.images import assets
+from webapp.views.images.upload import upload_and_queue
+from webapp.views.api import bp
+from webapp.views.api.schema import operation
 
 
-class ImageUpload(images.ImageOptions):
+class ImageUpload(assets.ImageOptions):
     file: bytes = Field(json_schema_extra={"format": "binary"},
                         description="the image: PNG, JPEG, WebP, AVIF, GIF, BMP or TIFF")
 
@@ -28,7 +28,7 @@ class ImageOut(BaseModel):
 
 
 def image_response(asset, status=200):
-    response = jsonify(images.as_json(asset, current_app.config["PUBLIC_BASE_URL"]))
+    response = jsonify(assets.as_json(asset, current_app.config["PUBLIC_BASE_URL"]))
     response.status_code = status
     if asset.status in ("pending", "processing"):
         # Where to poll, and how soon: optimisation takes about a second.
@@ -51,4 +51,4 @@ def upload_image():
 @operation("GET", "/api/images/{image_id}", "An image and its optimisation status",
            response=ImageOut, tag="images")
 def get_image(image_id):
-    return image_response(images.get_image(g.api_user, image_id))
+    return image_response(assets.get_image(g.api_user, image_id))

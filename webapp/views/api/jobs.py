@@ -4,10 +4,11 @@ import hmac
 from flask import abort, current_app, g, jsonify, request, url_for
 from redis.exceptions import RedisError
 
-from ... import periodic
-from ...services import ServiceError, jobs
-from . import bp, public
-from .schema import operation
+from webapp.services.jobs import periodic
+from webapp.services import ServiceError
+from webapp.services.jobs import owned
+from webapp.views.api import bp, public
+from webapp.views.api.schema import operation
 
 
 def file_url(row, name):
@@ -18,7 +19,7 @@ def file_url(row, name):
 @operation("GET", "/api/jobs/{job_id}", "A background job: status, progress, result, errors",
            tag="jobs")
 def get_job(job_id):
-    return jsonify(jobs.to_dict(jobs.get_owned(g.api_user.id, job_id), file_url))
+    return jsonify(owned.to_dict(owned.get_owned(g.api_user.id, job_id), file_url))
 
 
 def cron_secret_matches():

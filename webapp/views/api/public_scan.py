@@ -7,8 +7,9 @@ caches for a minute, stale for five more while they revalidate.
 from flask import jsonify
 from pydantic import BaseModel
 
-from ...services import NotFound, slug_cache
-from . import bp, public, schema
+from webapp.services import NotFound
+from webapp.services.scans import targets
+from webapp.views.api import bp, public, schema
 
 CACHE_CONTROL = "public, s-maxage=60, stale-while-revalidate=300"
 
@@ -24,7 +25,7 @@ class PublicCode(BaseModel):
 @schema.operation("GET", "/api/qr-codes/{slug}/scan", "Public metadata of a code (no auth, cacheable)",
                   response=PublicCode, public=True, tag="public")
 def public_scan(slug):
-    target = slug_cache.lookup(slug)
+    target = targets.lookup(slug)
     if target is None:
         raise NotFound("No such QR code.")
     response = jsonify(slug=slug, title=target.title, active=target.live)

@@ -4,16 +4,16 @@ from typing import Any, Literal
 from flask import Response, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...extensions import db
-from ...qr import FORMATS, MIN_PNG_SCALE, MIN_QUIET_ZONE
-from ...services import ServiceError
-from ...services import code_stream
-from ...services import qrcodes as service
-from ...services.code_filters import MAX_QUERY, check_filters
-from ...services.code_listing import list_page
-from ...streaming import stream_body
-from . import bp
-from .schema import operation, parse_body, parse_query
+from webapp.extensions import db
+from webapp.qr import FORMATS, MIN_PNG_SCALE, MIN_QUIET_ZONE
+from webapp.services import ServiceError
+from webapp.services.exports import streams
+from webapp.services.codes import qrcodes as service
+from webapp.services.codes.filters import MAX_QUERY, check_filters
+from webapp.services.codes.listing import list_page
+from webapp.web.streaming import stream_body
+from webapp.views.api import bp
+from webapp.views.api.schema import operation, parse_body, parse_query
 
 IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
 
@@ -97,7 +97,7 @@ def list_codes():
            response={"application/x-ndjson": {}})
 def stream_codes():
     filters = parse_query(CodeFilterQuery).filters()
-    return stream_body(code_stream.codes_ndjson(g.api_user.id, filters), "application/x-ndjson")
+    return stream_body(streams.codes_ndjson(g.api_user.id, filters), "application/x-ndjson")
 
 
 @bp.get("/qr-codes/<code_id>")

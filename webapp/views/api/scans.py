@@ -4,8 +4,8 @@ from typing import Optional
 from flask import g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...services import analytics
-from . import bp, schema
+from webapp.services.analytics import reports
+from webapp.views.api import bp, schema
 
 
 class ScansQuery(BaseModel):
@@ -51,7 +51,7 @@ class ScanSummary(BaseModel):
                   "by day, devices, OS, browsers, referrers, countries", query=ScansQuery,
                   response=ScanSummary, tag="analytics")
 def code_scans(code_id):
-    code = analytics.code_for_owner(g.api_user.id, code_id)
+    code = reports.code_for_owner(g.api_user.id, code_id)
     query = schema.parse_query(ScansQuery)
-    start, end = analytics.parse_range(query.from_, query.to)
-    return jsonify(analytics.scan_summary(code, start, end))
+    start, end = reports.parse_range(query.from_, query.to)
+    return jsonify(reports.scan_summary(code, start, end))

@@ -8,7 +8,7 @@ import re
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from ...services import ServiceError
+from webapp.services import ServiceError
 
 OPERATIONS = []
 REF = "#/components/schemas/{model}"

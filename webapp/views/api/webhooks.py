@@ -4,11 +4,11 @@ from typing import Literal
 from flask import g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...extensions import db
-from ...services import webhooks
-from ...services.webhook_events import iso
-from . import bp
-from .schema import operation, parse_body, parse_query
+from webapp.extensions import db
+from webapp.services.webhooks import endpoints
+from webapp.services.webhooks.events import iso
+from webapp.views.api import bp
+from webapp.views.api.schema import operation, parse_body, parse_query
 
 EventType = Literal["qr.scanned", "qr.created", "qr.updated", "qr.deleted", "job.completed", "job.failed"]
 Status = Literal["pending", "processing", "delivered", "failed"]
@@ -90,7 +90,7 @@ def delivery_json(row, attempts):
            body=WebhookCreate, response=WebhookOut, status=201, tag="webhooks")
 def create_webhook():
     body = parse_body(WebhookCreate)
-    endpoint = webhooks.create_endpoint(g.api_user, body.url, body.events, body.qr_code_id)
+    endpoint = endpoints.create_endpoint(g.api_user, body.url, body.events, body.qr_code_id)
     db.session.commit()
     return jsonify(endpoint_json(endpoint, secret=True)), 201
 
@@ -98,30 +98,30 @@ def create_webhook():
 @bp.get("/webhooks")
 @operation("GET", "/api/webhooks", "Your webhook endpoints", tag="webhooks")
 def list_webhooks():
-    return jsonify(items=[endpoint_json(e) for e in webhooks.list_endpoints(g.api_user)])
+    return jsonify(items=[endpoint_json(e) for e in endpoints.list_endpoints(g.api_user)])
 
 
 @bp.get("/webhooks/<endpoint_id>")
 @operation("GET", "/api/webhooks/{endpoint_id}", "A webhook endpoint", response=WebhookOut,
            tag="webhooks")
 def get_webhook(endpoint_id):
-    return jsonify(endpoint_json(webhooks.get_endpoint(g.api_user, endpoint_id)))
+    return jsonify(endpoint_json(endpoints.get_endpoint(g.api_user, endpoint_id)))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
 @operation("PATCH", "/api/webhooks/{endpoint_id}", "Change, enable, disable or rotate the secret",
            body=WebhookPatch, response=WebhookOut, tag="webhooks")
 def patch_webhook(endpoint_id):
-    endpoint = webhooks.get_endpoint(g.api_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.api_user, endpoint_id)
     body = parse_body(WebhookPatch)
     given = body.model_fields_set
     changes = {name: getattr(body, name) for name in ("url", "events", "enabled")
                if name in given and getattr(body, name) is not None}
     if "qr_code_id" in given:
         changes["qr_code_id"] = body.qr_code_id
-    webhooks.update_endpoint(g.api_user, endpoint, **changes)
+    endpoints.update_endpoint(g.api_user, endpoint, **changes)
     if body.rotate_secret:
-        webhooks.rotate_secret(endpoint)
+        endpoints.rotate_secret(endpoint)
     db.session.commit()
     return jsonify(endpoint_json(endpoint, secret=body.rotate_secret))
 
@@ -130,7 +130,7 @@ def patch_webhook(endpoint_id):
 @operation("DELETE", "/api/webhooks/{endpoint_id}", "Delete an endpoint and its deliveries",
            status=204, tag="webhooks")
 def delete_webhook(endpoint_id):
-    webhooks.delete_endpoint(webhooks.get_endpoint(g.api_user, endpoint_id))
+    endpoints.delete_endpoint(endpoints.get_endpoint(g.api_user, endpoint_id))
     db.session.commit()
     return "", 204
 
@@ -140,10 +140,10 @@ def delete_webhook(endpoint_id):
            "The endpoint's outbox rows, newest first, with their attempts", query=DeliveriesQuery,
            tag="webhooks")
 def list_webhook_deliveries(endpoint_id):
-    endpoint = webhooks.get_endpoint(g.api_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.api_user, endpoint_id)
     query = parse_query(DeliveriesQuery)
-    rows, next_cursor = webhooks.list_deliveries(endpoint, query.status, query.cursor, query.limit)
-    attempts = webhooks.attempts_of([r.id for r in rows])
+    rows, next_cursor = endpoints.list_deliveries(endpoint, query.status, query.cursor, query.limit)
+    attempts = endpoints.attempts_of([r.id for r in rows])
     return jsonify(items=[delivery_json(r, attempts[r.id]) for r in rows], next_cursor=next_cursor)
 
 
@@ -151,6 +151,6 @@ def list_webhook_deliveries(endpoint_id):
 @operation("POST", "/api/webhooks/deliveries/{delivery_id}/redeliver",
            "Send a delivered or failed event again (same event id)", status=202, tag="webhooks")
 def redeliver_webhook(delivery_id):
-    row = webhooks.redeliver(g.api_user, delivery_id)
+    row = endpoints.redeliver(g.api_user, delivery_id)
     db.session.commit()
-    return jsonify(delivery_json(row, webhooks.attempts_of([row.id])[row.id])), 202
+    return jsonify(delivery_json(row, endpoints.attempts_of([row.id])[row.id])), 202

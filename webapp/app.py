@@ -1,0 +1,120 @@
+"""The application factory: `create_app` reads as a table of contents."""
+import importlib
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp import cli
+from webapp.config import ROOT, Config
+from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
+from webapp.infra import database
+from webapp.infra.redis_client import client_retry
+from webapp.services.scans import targets
+from webapp.services.webhooks import events
+from webapp.views import api, dashboard, jobs, webhooks
+from webapp.views.accounts import account, auth
+from webapp.views.bulk import pages as bulk_pages
+from webapp.views.codes import analytics, exports
+from webapp.views.codes import pages as code_pages
+from webapp.views.images import pages as image_pages
+from webapp.views.ops import health, metrics, rq_dashboard, status
+from webapp.views.public import image, scan
+from webapp.web import errors, static_assets
+from webapp.web.auth import init_login
+from webapp.web.sessions import LazyCookieSessionInterface
+
+BLUEPRINTS = (scan, image, auth, account, dashboard, health, jobs, code_pages, bulk_pages,
+              exports, analytics, image_pages, webhooks, status, api, metrics)
+
+
+def create_app(config=None):
+    """Build the app. `config` is a Config object or a dict of overrides."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if isinstance(config, Config):
+        settings = config
+    else:
+        settings = Config().update(**(config or {}))
+    app.config.from_object(settings.finalise())
+
+    configure_logging(app)
+    register_extensions(app)
+    register_static(app)
+    register_blueprints(app)
+    register_subscribers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_job_plugins(app)
+    register_middleware(app)
+    return app
+
+
+def configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app):
+    database.init_app(app)
+    app.session_interface = LazyCookieSessionInterface()
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    cache.init_app(app, config={
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": app.config["REDIS_URL"],
+        "CACHE_KEY_PREFIX": "scanlink-cache:",
+        "CACHE_DEFAULT_TIMEOUT": 300,
+        "CACHE_OPTIONS": {"socket_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+                          "socket_connect_timeout": app.config["REDIS_SOCKET_TIMEOUT"],
+                          "retry": client_retry(app.config)},
+    })
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    init_login(app)
+
+
+def register_static(app):
+    static_assets.init_app(app)
+
+
+def register_blueprints(app):
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
+    rq_dashboard.init_app(app)
+
+
+def register_subscribers(app):
+    """Receivers of the domain signals (process-wide and idempotent)."""
+    assert targets  # connected at import, for now
+    events.connect_receivers()
+
+
+def register_middleware(app):
+    """WSGI layers around Flask, innermost first: the scan redirect's fast path, then the
+    proxy fix, which must wrap everything that reads the client's address."""
+    scan.init_app(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_errorhandlers(app):
+    errors.register_errorhandlers(app)
+
+
+def register_job_plugins(app):
+    """Modules named in JOB_PLUGINS add job types or periodic work when imported."""
+    for name in app.config["JOB_PLUGINS"]:
+        importlib.import_module(name)
+
+
+def register_commands(app):
+    cli.register(app)

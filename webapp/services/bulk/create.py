@@ -1,0 +1,208 @@
+"""Bulk create: the job that turns an uploaded CSV into codes, a chunk at a time.
+
+A chunk is one transaction: its codes, its parts of the result files and the
+checkpoint that says it is done commit together (`run.progress`), so a run
+that dies resumes after the last whole chunk. Each code also carries its
+import key, "<job id>:<line>", unique per owner: a chunk redone for any reason
+(a run that raced another, a slug taken meanwhile) finds the codes its line
+already made instead of making them twice.
+
+Per chunk: one query for the codes already made, one for the custom slugs
+taken, one for fresh random slugs, one batched INSERT; each code's drawing is
+built once, checked by the scannability gate and then painted into the ZIP.
+"""
+import itertools
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.models import QrCode
+from webapp.infra.storage import get_storage
+from webapp.services import ServiceError, signals
+from webapp.services.codes import qrcodes, slugs
+from webapp.services.bulk.presets import Presets
+from webapp.services.bulk.uploads import CREATE_COLUMNS
+from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
+from webapp.services.codes.content import payload_of, scan_url
+from webapp.services.csvfiles.writer import encode_rows, header
+from webapp.services.csvfiles.reader import CsvFile
+from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
+from webapp.services.bulk.row_errors import RowErrors
+from webapp.services.signals import after_commit
+
+ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style"]
+RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
+FIELD_COLUMNS = {"content_type": "content", "expires_at": None, "active": None}
+REDO_LIMIT = 3
+
+
+def run_bulk_create(run):
+    payload = run.payload
+    source = CsvFile(payload["upload_key"], CREATE_COLUMNS, encoding=payload["encoding"])
+    info = source.inspect()
+    state = dict(run.checkpoint or {"done": 0, "parts": 0, "created": 0})
+    run.progress(state["done"], total=info.rows)
+    maker = ChunkMaker(run.id, run.owner_id, payload["format"])
+    rows = source.rows(start=state["done"])
+    size = current_app.config["BULK_CHUNK_ROWS"]
+    while chunk := list(itertools.islice(rows, size)):
+        state = _commit_chunk(run, maker, chunk, state)
+
+    files = {}
+    if state["parts"]:
+        stem = f"scanlink-codes-{date.today().isoformat()}"
+        files["csv"] = join_parts(run.id, "codes", state["parts"], f"{stem}.csv",
+                                  "text/csv; charset=utf-8", head=header(RESULT_COLUMNS))
+        files["zip"] = join_zip_parts(run.id, "images", state["parts"],
+                                      f"{stem}-{payload['format']}.zip")
+    errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
+    run.settle_row_errors(errors.finish())
+    after_commit(get_storage().delete, payload["upload_key"])
+    return {"rows": info.rows, "created": state["created"], "failed": errors.count,
+            "format": payload["format"], "files": files}
+
+
+def _commit_chunk(run, maker, chunk, state):
+    for attempt in range(REDO_LIMIT):
+        errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
+        try:
+            made = maker.make(chunk, errors)
+            break
+        except IntegrityError:
+            # A slug was taken meanwhile, or another run made these lines: look again.
+            db.session.rollback()
+            if attempt == REDO_LIMIT - 1:
+                raise
+    parts = state["parts"]
+    if made.count:
+        put_part(run.id, "codes", parts, encode_rows(made.csv_rows))
+        put_part(run.id, "images", parts, made.zip_bytes)
+        parts += 1
+    state = {"done": chunk[-1].number, "parts": parts, "created": state["created"] + made.count,
+             "errors": errors.end_chunk()}
+    run.progress(state["done"], checkpoint=state, row_errors=errors.summary())
+    return state
+
+
+def reason(exc):
+    """The refusal as one line of the error CSV, led by the column to fix."""
+    field = next(iter(exc.fields), "") if exc.fields else ""
+    column = FIELD_COLUMNS.get(field, field.split(".")[0])
+    return f"{column}: {exc.message}" if column in ERROR_COLUMNS else exc.message
+
+
+@dataclass
+class Planned:
+    row: object
+    code: QrCode
+    slug: str | None
+    look: tuple  # (Style, logo image or None, style JSON)
+
+
+@dataclass
+class Made:
+    count: int
+    csv_rows: list
+    zip_bytes: bytes
+
+
+class ChunkMaker:
+    def __init__(self, job_id, owner_id, fmt):
+        self.job_id = job_id
+        self.owner_id = owner_id
+        self.presets = Presets(owner_id)
+        self.renderer = CodeRenderer(fmt)
+        self.fmt = fmt
+
+    def key(self, row):
+        return f"{self.job_id}:{row.line}"
+
+    def make(self, rows, errors):
+        """Creates the chunk's good rows (flushed, not committed); records the bad ones."""
+        existing = self._existing([self.key(row) for row in rows])
+        done, planned = [], []
+        for row in rows:
+            if row.problem:
+                errors.add(row.line, row.problem, row.values)
+            elif self.key(row) in existing:
+                done.append((row, existing[self.key(row)], None))
+            else:
+                try:
+                    planned.append(self._plan(row))
+                except ServiceError as exc:
+                    errors.add(row.line, reason(exc), row.values)
+        new = []
+        for item in self._with_slugs(planned, errors):
+            style, logo, style_json = item.look
+            item.code.slug = item.slug
+            try:
+                drawing = qrcodes.gated_drawing(payload_of(item.code), style, logo)
+            except ServiceError as exc:
+                errors.add(item.row.line, reason(exc), item.row.values)
+                continue
+            item.code.style, item.code.scannable = style_json, True
+            item.code.import_key = self.key(item.row)
+            new.append(item.code)
+            done.append((item.row, item.code, (drawing, style)))
+        db.session.add_all(new)
+        db.session.flush()
+        for code in new:
+            signals.code_created.send(code)
+        return self._files(sorted(done, key=lambda entry: entry[0].line))
+
+    def _existing(self, keys):
+        codes = db.session.scalars(select(QrCode).where(QrCode.owner_id == self.owner_id,
+                                                        QrCode.import_key.in_(keys)))
+        return {code.import_key: code for code in codes}
+
+    def _plan(self, row):
+        values = row.values
+        data = {"kind": values.get("kind", "").lower(), "title": values.get("title", "")}
+        for field in ("target_url", "content"):
+            if values.get(field):
+                data[field] = values[field]
+        code = qrcodes.code_from_fields(self.owner_id, data)
+        slug = slugs.clean_custom_slug(values["slug"]) if values.get("slug") else None
+        return Planned(row, code, slug, self.presets.look(values.get("style", "")))
+
+    def _with_slugs(self, planned, errors):
+        """Custom slugs that are free (one query); random ones for the rest (one more)."""
+        holders = slugs.codes_with_slugs([item.slug for item in planned if item.slug])
+        claimed, kept = {}, []
+        for item in planned:
+            if item.slug:
+                line = claimed.get(item.slug) or self._line_of(holders.get(item.slug))
+                if line:
+                    errors.add(item.row.line, f"slug: line {line} of this file already uses "
+                                              f"“{item.slug}”; choose another.", item.row.values)
+                    continue
+                if item.slug in holders:
+                    errors.add(item.row.line, reason(slugs.taken(item.slug)), item.row.values)
+                    continue
+                claimed[item.slug] = item.row.line
+            kept.append(item)
+        random = [item for item in kept if not item.slug]
+        for item, slug in zip(random, slugs.unused_random_slugs(len(random)) if random else []):
+            item.slug = slug
+        return kept
+
+    def _line_of(self, import_key):
+        prefix = f"{self.job_id}:"
+        return int(import_key[len(prefix):]) if import_key and import_key.startswith(prefix) else None
+
+    def _files(self, done):
+        part, csv_rows = ZipPart(self.fmt), []
+        for row, code, gated in done:
+            data = (self.renderer.render_drawing(code, *gated) if gated
+                    else self.renderer.render(code))
+            part.add(code, data)
+            dynamic = code.kind == "dynamic"
+            csv_rows.append([row.line, code.title, code.slug, code.kind, code.target_url,
+                             None if dynamic else code.content,
+                             scan_url(code.slug) if dynamic else None,
+                             image_filename(code, self.fmt)])
+        return Made(count=len(done), csv_rows=csv_rows, zip_bytes=part.getvalue())

@@ -1,0 +1,88 @@
+"""Bulk update: a CSV of slugs and what to change, applied through `update_code`.
+
+Going through the service holds each change to the editor's rules and sends
+`code_updated`, whose listeners drop the cached scan lookup once the chunk
+commits (and queue webhooks). An empty cell leaves its field as it is. A
+change applied twice changes nothing the second time, so a chunk redone
+after a crash is harmless; the checkpoint still keeps reruns short.
+"""
+import itertools
+
+from flask import current_app
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import QrCode, User
+from webapp.infra.storage import get_storage
+from webapp.services import ServiceError
+from webapp.services.codes import qrcodes
+from webapp.services.bulk.create import reason
+from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
+from webapp.services.csvfiles.reader import CsvFile
+from webapp.services.bulk.row_errors import RowErrors
+from webapp.services.signals import after_commit
+
+ERROR_COLUMNS = ["slug", *UPDATE_FIELDS]
+
+
+def run_bulk_update(run):
+    payload = run.payload
+    source = CsvFile(payload["upload_key"], UPDATE_COLUMNS, encoding=payload["encoding"])
+    info = source.inspect()
+    state = dict(run.checkpoint or {"done": 0, "updated": 0, "unchanged": 0})
+    run.progress(state["done"], total=info.rows)
+    rows = source.rows(start=state["done"])
+    size = current_app.config["BULK_CHUNK_ROWS"]
+    while chunk := list(itertools.islice(rows, size)):
+        errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
+        updated, unchanged = update_chunk(db.session.get(User, run.owner_id), chunk, errors)
+        state = {"done": chunk[-1].number, "updated": state["updated"] + updated,
+                 "unchanged": state["unchanged"] + unchanged, "errors": errors.end_chunk()}
+        run.progress(state["done"], checkpoint=state, row_errors=errors.summary())
+    errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
+    run.settle_row_errors(errors.finish())
+    after_commit(get_storage().delete, payload["upload_key"])
+    return {"rows": info.rows, "updated": state["updated"], "unchanged": state["unchanged"],
+            "failed": errors.count}
+
+
+def _slug(row):
+    return row.values.get("slug", "").strip().lower()
+
+
+def update_chunk(owner, rows, errors):
+    """Applies the chunk's rows in file order (one query finds their codes). Returns counts."""
+    wanted = {_slug(row) for row in rows if _slug(row)}
+    codes = {code.slug: code for code in db.session.scalars(
+        select(QrCode).where(QrCode.owner_id == owner.id, QrCode.slug.in_(wanted)))} if wanted else {}
+    updated = unchanged = 0
+    for row in rows:
+        slug = _slug(row)
+        if row.problem:
+            errors.add(row.line, row.problem, row.values)
+            continue
+        if not slug:
+            errors.add(row.line, "slug: empty; say which code to change.", row.values)
+            continue
+        code = codes.get(slug)
+        if code is None:  # another user's slug reads the same: its owner is not to be probed
+            errors.add(row.line, f"slug: not found: you have no code with the slug “{slug[:64]}”.",
+                       row.values)
+            continue
+        changes = {field: row.values[field] for field in UPDATE_FIELDS if row.values.get(field)}
+        before = [getattr(code, field) for field in UPDATE_FIELDS]
+        try:
+            qrcodes.update_code(owner, code.id, changes)
+        except ServiceError as exc:
+            errors.add(row.line, reason_for_update(exc), row.values)
+            continue
+        if [getattr(code, field) for field in UPDATE_FIELDS] != before:
+            updated += 1
+        else:
+            unchanged += 1
+    return updated, unchanged
+
+
+def reason_for_update(exc):
+    field = next(iter(exc.fields), "") if exc.fields else ""
+    return f"{field}: {exc.message}" if field in ERROR_COLUMNS else reason(exc)

@@ -1,0 +1,266 @@
+"""QR codes: create, change, delete, list, render. Views, the API and jobs all call these.
+
+Every function takes plain values and validates them itself (URL, slug, style,
+scannability), and sends the domain signals inside the caller's transaction.
+"""
+import hashlib
+import json
+from contextlib import contextmanager
+
+from segno import DataOverflowError
+from sqlalchemy.exc import IntegrityError
+
+from webapp import qr
+from webapp.extensions import db
+from webapp.models import QrCode
+from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
+from webapp.services.codes.content import (check_active, check_expiry, check_kind, check_title,
+    invalid, payload_of, scan_url, static_content)
+from webapp.services.ids import has_nul, looks_like_id
+from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
+from webapp.services.codes.styles import check_logo, logo_for_code, logo_version, validated_style
+from webapp.services.codes.target_urls import normalise_url
+
+CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
+                 "active", "expires_at"}
+CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at"}
+
+
+def _unknown(data, allowed):
+    if not isinstance(data, dict):
+        raise ServiceError("Send the code's fields as an object.", status=400, code="bad_request")
+    if has_nul(data):
+        raise ServiceError("The text contains a NUL character (\\0), which cannot be stored; remove it.",
+                           status=422, code="invalid")
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ServiceError(f"Unknown field: {extra[0]}.", fields={k: "unknown field" for k in extra},
+                           status=422, code="invalid")
+
+
+def gate(owner, payload, style_data):
+    """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
+    style = validated_style(style_data)
+    gated_drawing(payload, style, check_logo(owner, style))
+    return style.to_json()
+
+
+def gated_drawing(payload, style, logo=None):
+    """The drawing of a code that scans, or a 422 saying why it would not.
+
+    Whoever renders the code next (a bulk job's ZIP) paints this same drawing
+    instead of building it again: the gate has proven exactly these pixels.
+    """
+    verdict, drawing = checked_verdict(payload, style, logo)
+    if not verdict.ok:
+        fields = {}
+        for field, message in verdict.reasons:
+            fields.setdefault(field or "style", message)
+        raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
+    return drawing
+
+
+def checked_verdict(payload, style, logo):
+    """(verdict, drawing); a payload too long for the code is a 422."""
+    with _fits(style):
+        drawing = qr.build(payload, style, logo)
+    return qr.check(payload, style, drawing), drawing
+
+
+@contextmanager
+def _fits(style):
+    """segno's "too long for this level" as the 422 it is."""
+    try:
+        yield
+    except DataOverflowError:
+        level = style.error_correction
+        why = " (a logo needs level H)" if style.logo else ""
+        raise ServiceError(f"That is more than a QR code holds at error correction {level}{why}: "
+                           "shorten the content or choose a lower level.",
+                           fields={"content": "too long for the code"}, status=422,
+                           code="invalid") from None
+
+
+def code_from_fields(owner_id, data):
+    """An unsaved code from the fields of a create request, checked; no slug or style yet.
+
+    `create_code` and the bulk import both start here, so a CSV row is held to
+    exactly the rules of the API and the editor.
+    """
+    _unknown(data, CREATE_FIELDS)
+    kind = check_kind(data.get("kind", "dynamic"))
+    title = check_title(data.get("title"))
+    code = QrCode(owner_id=owner_id, kind=kind, title=title)
+    if kind == "dynamic":
+        if data.get("content") not in (None, ""):
+            raise invalid("content", "A dynamic code opens its target_url; content is for static codes.")
+        code.target_url = normalise_url(data.get("target_url"))
+        code.content_type = "url"
+    else:
+        if data.get("target_url") not in (None, ""):
+            raise invalid("target_url", "A static code holds its content; target_url is for "
+                                        "dynamic codes.")
+        code.content_type, code.content, code.content_fields = static_content(
+            data.get("content_type"), data.get("content"))
+    code.active = check_active(data.get("active", True))
+    code.expires_at = check_expiry(data.get("expires_at"))
+    return code
+
+
+def create_code(owner, data):
+    code = code_from_fields(owner.id, data)
+    code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
+    code.style = gate(owner, payload_of(code), data.get("style"))
+    code.scannable = True
+    db.session.add(code)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two requests chose the same slug at once; the loser's transaction is spent.
+        db.session.rollback()
+        message = f"The slug “{code.slug}” is taken; choose another."
+        raise Conflict(message, fields={"slug": message}) from None
+    signals.code_created.send(code)
+    return code
+
+
+def get_owned_code(owner, code_id):
+    code = db.session.get(QrCode, code_id) if looks_like_id(code_id) else None
+    if code is None or code.owner_id != owner.id:
+        raise NotFound("No such QR code.")
+    return code
+
+
+def update_code(owner, code_id, changes):
+    _unknown(changes, CHANGE_FIELDS)
+    code = get_owned_code(owner, code_id)
+    new = {}
+    if "title" in changes:
+        new["title"] = check_title(changes["title"])
+    if "target_url" in changes:
+        if code.kind != "dynamic":
+            raise invalid("target_url", "A static code has no target; change its content instead.")
+        new["target_url"] = normalise_url(changes["target_url"])
+    if "content" in changes or "content_type" in changes:
+        if code.kind != "static":
+            raise invalid("content", "A dynamic code opens its target_url; change that instead.")
+        content_type, content, fields = static_content(
+            changes.get("content_type", code.content_type),
+            changes.get("content", code.content_fields or code.content))
+        new.update(content_type=content_type, content=content, content_fields=fields)
+    if "active" in changes:
+        new["active"] = check_active(changes["active"])
+    if "expires_at" in changes:
+        new["expires_at"] = check_expiry(changes["expires_at"])
+    payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
+    if "style" in changes or payload != payload_of(code):
+        new["style"] = gate(owner, payload, changes.get("style", code.style))
+    diff = {field: (getattr(code, field), value) for field, value in new.items()
+            if getattr(code, field) != value}
+    for field, (_, value) in diff.items():
+        setattr(code, field, value)
+    if diff:
+        code.scannable = True
+        db.session.flush()
+        signals.code_updated.send(code, changes=diff)
+    return code
+
+
+def delete_code(owner, code_id):
+    code = get_owned_code(owner, code_id)
+    signals.code_deleted.send(code)
+    db.session.delete(code)
+    db.session.flush()
+    return code
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def code_to_dict(code):
+    data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
+    if code.kind == "dynamic":
+        data["target_url"] = code.target_url
+        data["scan_url"] = scan_url(code.slug)
+    else:
+        data["content_type"] = code.content_type
+        data["content"] = code.content
+        if code.content_fields:
+            data["content_fields"] = code.content_fields
+    data.update(style=code.style, active=code.active, expires_at=_iso(code.expires_at),
+                scannable=code.scannable, scan_count=code.scan_count,
+                created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
+    return data
+
+
+def image_etag(code, fmt, scale, border):
+    basis = json.dumps([qr.RENDERER_VERSION, payload_of(code), code.style, logo_version(code),
+                        fmt, scale, border, code.title], sort_keys=True)
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def image_size(code):
+    """(width, height) of the code's image in modules, quiet zone and frame included."""
+    from webapp.qr.drawing import build
+
+    style = qr.stored_style(code.style).model_copy(update={"logo": None})
+    drawing = build(payload_of(code), style)
+    return drawing.width, drawing.height
+
+
+def render_code(code, fmt, scale=10, border=None):
+    if fmt not in qr.FORMATS:
+        raise ServiceError(f"Unknown image format “{fmt}”: use {', '.join(qr.FORMATS)}.",
+                           fields={"format": "unknown"}, status=404, code="not_found")
+    check_image_size(fmt, scale, border)
+    style = qr.stored_style(code.style)
+    try:
+        return qr.render(payload_of(code), style, fmt, scale=scale, border=border,
+                         logo=logo_for_code(code) if style.logo else None, title=code.title or None)
+    except ValueError as exc:  # the raster would be too large
+        raise ServiceError(f"That image would be too large ({exc}); use a smaller scale.",
+                           fields={"scale": "too large"}, status=422, code="invalid") from None
+
+
+def check_image_size(fmt, scale, border):
+    """Only sizes the scannability gate vouches for: it decodes the PNG from MIN_PNG_SCALE up."""
+    if fmt == "png" and scale < qr.MIN_PNG_SCALE:
+        message = (f"A PNG needs at least {qr.MIN_PNG_SCALE} pixels per module to scan reliably; "
+                   "use a larger scale (SVG, PDF and EPS scale without losing sharpness).")
+        raise ServiceError(message, fields={"scale": message}, status=422, code="invalid")
+    if border is not None and border < qr.MIN_QUIET_ZONE:
+        message = (f"A quiet zone needs at least {qr.MIN_QUIET_ZONE} modules: scanners find the code "
+                   "by its blank margin.")
+        raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
+
+
+PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
+
+
+def preview(owner, data, code=None):
+    """(svg text or None, ok, message) for the editor; bad input is reported, never raised."""
+    try:
+        if code is not None and code.kind == "dynamic":
+            payload = payload_of(code)
+        elif (code.kind if code is not None else data.get("kind")) == "static":
+            _, payload, _ = static_content(data.get("content_type"), data.get("content"))
+        else:
+            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower())
+        if has_nul(data):
+            raise ServiceError("The text contains a NUL character (\\0); remove it.")
+        style = validated_style(data.get("style"))
+        logo = check_logo(owner, style)
+        with _fits(style):
+            svg, verdict = qr.preview(payload, style, logo)
+    except ServiceError as exc:
+        # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
+        waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
+                                     for f, m in exc.fields.items())
+        return None, None if waiting else False, exc.message
+    if verdict.ok:
+        return svg, True, ("Scans: a decoder read it back exactly at every small size "
+                           f"({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and shrunk "
+                           "to phone-camera size.")
+    return svg, False, verdict.message

@@ -1,0 +1,94 @@
+"""Slugs: the short part of a scan URL (`/s/<slug>`), random unless the user picks one.
+
+Random slugs are 8 characters from a 31-letter alphabet without look-alikes
+(no 0/o, 1/l/i): about 40 bits, so nobody walks the codes of others by counting.
+"""
+import re
+import secrets
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import QrCode
+from webapp.services import Conflict, ServiceError
+
+ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+RANDOM_LENGTH = 8
+MIN_CUSTOM, MAX_CUSTOM = 3, 64
+_CUSTOM = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+# Words that name pages or could pass for them; nobody gets them as a slug.
+RESERVED = frozenset("""
+    about account accounts admin administrator api app assets auth billing blog codes dashboard
+    docs download downloads help healthz home images jobs login logout me new null openapi
+    preview privacy qr readyz root s scan scans settings signup static status support system
+    terms undefined webhooks www
+""".split())
+
+
+def random_slug():
+    return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+
+
+def slug_taken(slug):
+    return db.session.scalar(select(func.count()).select_from(QrCode).where(QrCode.slug == slug)) > 0
+
+
+def unused_random_slug(attempts=5):
+    for _ in range(attempts):
+        slug = random_slug()
+        if not slug_taken(slug):
+            return slug
+    raise ServiceError("Could not find a free slug; try again.", status=503, code="unavailable")
+
+
+def refuse(message, status=422, code="invalid"):
+    return ServiceError(message, fields={"slug": message}, status=status, code=code)
+
+
+def check_custom_slug(value):
+    """The slug as stored (lower case), or a ServiceError saying what to change."""
+    slug = clean_custom_slug(value)
+    if slug_taken(slug):
+        raise taken(slug)
+    return slug
+
+
+def taken(slug):
+    message = f"The slug “{slug}” is taken; choose another."
+    return Conflict(message, fields={"slug": message})
+
+
+def clean_custom_slug(value):
+    """The slug as stored, checked for form only (whether it is free is the caller's query)."""
+    if not isinstance(value, str):
+        raise refuse("The slug must be text.")
+    slug = value.strip().lower()
+    if not MIN_CUSTOM <= len(slug) <= MAX_CUSTOM:
+        raise refuse(f"A slug is {MIN_CUSTOM} to {MAX_CUSTOM} characters long.")
+    if not _CUSTOM.match(slug):
+        raise refuse("A slug may hold letters a–z, digits and hyphens, and starts and ends "
+                     "with a letter or digit.")
+    if slug in RESERVED:
+        raise refuse(f"“{slug}” is reserved; choose another slug.")
+    return slug
+
+
+def codes_with_slugs(candidates):
+    """{slug: import_key} of the codes (anyone's) that hold these slugs: one query for a batch."""
+    if not candidates:
+        return {}
+    rows = db.session.execute(select(QrCode.slug, QrCode.import_key)
+                              .where(QrCode.slug.in_(set(candidates)))).all()
+    return dict(rows)
+
+
+def unused_random_slugs(count, attempts=5):
+    """`count` distinct random slugs nobody holds, checked in one query per round."""
+    found = set()
+    for _ in range(attempts):
+        fresh = {random_slug() for _ in range(count - len(found))} - found
+        fresh -= set(codes_with_slugs(fresh))
+        found |= fresh
+        if len(found) >= count:
+            return list(found)[:count]
+    raise ServiceError("Could not find free slugs; try again.", status=503, code="unavailable")

@@ -1,0 +1,113 @@
+"""Styles as services see them: validated, with the owner's logo, and saved presets."""
+import io
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import ImageAsset, StylePreset
+from webapp.qr import StyleInvalid, parse_style
+from webapp.infra.storage import get_storage
+from webapp.services import Conflict, NotFound, ServiceError
+from webapp.services.ids import looks_like_id
+
+MAX_PRESETS = 50
+
+
+def validated_style(data):
+    """A Style from plain values, or a 422 naming each bad setting."""
+    try:
+        return parse_style(data)
+    except StyleInvalid as exc:
+        first = next(iter(exc.fields.items()))
+        raise ServiceError(f"The style is not valid: {first[0].removeprefix('style.')} {first[1]}.",
+                           fields=exc.fields, status=422, code="invalid") from None
+
+
+def owned_ready_image(owner, asset_id):
+    asset = db.session.get(ImageAsset, asset_id) if looks_like_id(asset_id) else None
+    if asset is None or asset.owner_id != owner.id or asset.status != "ready" or not asset.variant_key:
+        return None
+    return asset
+
+
+def check_logo(owner, style):
+    """The logo as a Pillow image, or a 422 when the id is not one of the owner's ready images."""
+    if not style.logo:
+        return None
+    asset = owned_ready_image(owner, style.logo)
+    image = load_image(asset) if asset else None
+    if image is None:
+        message = "No ready image of yours has that id; upload the logo first or pick another."
+        raise ServiceError(message, fields={"style.logo": message}, status=422, code="invalid")
+    return image
+
+
+def logo_for_code(code):
+    """The logo a stored code shows; None when it has none or its image has gone."""
+    logo_id = (code.style or {}).get("logo")
+    if not logo_id:
+        return None
+    asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
+    if asset is None or asset.owner_id != code.owner_id or asset.status != "ready":
+        return None
+    return load_image(asset)
+
+
+def logo_version(code):
+    """What identifies the logo's bytes, for ETags: the variant's storage key."""
+    logo_id = (code.style or {}).get("logo")
+    asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
+    return asset.variant_key if asset is not None and asset.status == "ready" else ""
+
+
+def load_image(asset):
+    try:
+        data = get_storage().get(asset.variant_key)
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    return image
+
+
+def list_ready_images(owner, limit=100):
+    return db.session.scalars(
+        select(ImageAsset).where(ImageAsset.owner_id == owner.id, ImageAsset.status == "ready")
+        .order_by(ImageAsset.created_at.desc()).limit(limit)).all()
+
+
+def list_presets(owner):
+    return db.session.scalars(
+        select(StylePreset).where(StylePreset.owner_id == owner.id).order_by(StylePreset.name)).all()
+
+
+def get_preset(owner, preset_id):
+    preset = db.session.get(StylePreset, preset_id) if looks_like_id(preset_id) else None
+    if preset is None or preset.owner_id != owner.id:
+        raise NotFound("No such style preset.")
+    return preset
+
+
+def save_preset(owner, name, style_data):
+    """Saves (or replaces) the preset `name` with this style."""
+    name = " ".join((name or "").split()).replace("\x00", "")
+    if not 1 <= len(name) <= 60:
+        message = "Give the preset a name of 1 to 60 characters."
+        raise ServiceError(message, fields={"preset_name": message}, status=422)
+    style = validated_style(style_data)
+    existing = db.session.scalar(select(StylePreset).where(
+        StylePreset.owner_id == owner.id, StylePreset.name == name))
+    if existing is not None:
+        existing.style = style.to_json()
+        return existing
+    if len(list_presets(owner)) >= MAX_PRESETS:
+        raise Conflict(f"You have {MAX_PRESETS} presets; delete one first.")
+    preset = StylePreset(owner_id=owner.id, name=name, style=style.to_json())
+    db.session.add(preset)
+    db.session.flush()
+    return preset
+
+
+def delete_preset(owner, preset_id):
+    db.session.delete(get_preset(owner, preset_id))

@@ -1,0 +1,141 @@
+"""Exports of a user's data as files, built chunk by chunk by a job on the low queue.
+
+Each chunk of rows is written as a part file and committed with a checkpoint
+(the last row's sort key), so a run that dies resumes after the last
+committed chunk and the joined file has every row exactly once.
+"""
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import func, select, tuple_
+
+from webapp.services.jobs import queues
+from webapp.extensions import db
+from webapp.models import QrCode, ScanEvent
+from webapp.services import ServiceError
+from webapp.services.codes.listing import with_scan_counts
+from webapp.services.codes.image_zips import CodeRenderer, ZipPart, check_format
+from webapp.services.csvfiles.writer import encode_rows, header
+from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
+
+CODE_COLUMNS = ["id", "slug", "kind", "title", "target_url", "content", "scan_url", "active",
+                "expires_at", "scan_count", "created_at", "updated_at"]
+SCAN_COLUMNS = ["scanned_at", "code_id", "slug", "title", "device_type", "os", "browser",
+                "referrer", "country", "is_bot"]
+WHAT = {"codes": "exports.codes", "scans": "exports.scans", "images": "exports.images"}
+
+
+def start_export(owner_id, what, format=None):
+    """Validates the request and submits the job (which commits). Returns the row."""
+    if what not in WHAT:
+        raise ServiceError("Choose what to export: codes, scans or images.",
+                           fields={"what": "Use codes, scans or images."}, status=422)
+    if what == "images":
+        fmt = check_format(format)
+        return queues.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": fmt})
+    if format not in (None, "", "csv"):
+        raise ServiceError(f"{what.capitalize()} are exported as CSV only.",
+                           fields={"format": "Use csv (or leave it out)."}, status=422)
+    return queues.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": "csv"})
+
+
+def code_row(code, base_url, scans):
+    """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy."""
+    scan_url = f"{base_url}/s/{code.slug}" if code.kind == "dynamic" else ""
+    return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
+            code.active, code.expires_at, scans, code.created_at, code.updated_at]
+
+
+def scan_row(event, slug, title):
+    return [event.scanned_at, event.qr_code_id, slug, title, event.device_type, event.os,
+            event.browser, event.referrer, event.country, event.is_bot]
+
+
+def scans_query(owner_id):
+    """Every scan of the owner's codes with the code's slug and title, oldest row first."""
+    return (select(ScanEvent, QrCode.slug, QrCode.title)
+            .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
+            .where(QrCode.owner_id == owner_id).order_by(ScanEvent.id))
+
+
+def _codes_after(owner_id, after, limit):
+    query = select(QrCode).where(QrCode.owner_id == owner_id)
+    if after:
+        query = query.where(tuple_(QrCode.created_at, QrCode.id) > (_parse_time(after[0]), after[1]))
+    return db.session.scalars(query.order_by(QrCode.created_at, QrCode.id).limit(limit)).all()
+
+
+def _scans_after(owner_id, after, limit):
+    query = scans_query(owner_id)
+    if after:
+        query = query.where(ScanEvent.id > after)
+    return db.session.execute(query.limit(limit)).all()
+
+
+def _parse_time(value):
+    return datetime.fromisoformat(value)
+
+
+def export_codes(run):
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    total = db.session.scalar(select(func.count()).select_from(QrCode)
+                              .where(QrCode.owner_id == run.owner_id))
+
+    def chunk(after, limit):
+        codes = _codes_after(run.owner_id, after, limit)
+        last = [codes[-1].created_at.isoformat(), codes[-1].id] if codes else None
+        return [code_row(code, base_url, scans) for code, scans in with_scan_counts(codes)], last
+
+    return _export(run, "codes", CODE_COLUMNS, total, chunk)
+
+
+def export_scans(run):
+    total = db.session.scalar(select(func.count()).select_from(ScanEvent)
+                              .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
+                              .where(QrCode.owner_id == run.owner_id))
+
+    def chunk(after, limit):
+        rows = _scans_after(run.owner_id, after, limit)
+        out = [scan_row(event, slug, title) for event, slug, title in rows]
+        return out, (rows[-1][0].id if rows else None)
+
+    return _export(run, "scans", SCAN_COLUMNS, total, chunk)
+
+
+def export_images(run):
+    """Every code of the owner rendered in the chosen format, in one ZIP, a part per chunk."""
+    fmt = run.payload["format"]
+    total = db.session.scalar(select(func.count()).select_from(QrCode)
+                              .where(QrCode.owner_id == run.owner_id))
+    renderer = CodeRenderer(fmt)
+    size = current_app.config["BULK_CHUNK_ROWS"]
+    state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
+    run.progress(state["done"], total=total)
+    while codes := _codes_after(run.owner_id, state["after"], size):
+        part = ZipPart(fmt)
+        for code in codes:
+            part.add(code, renderer.render(code))
+        put_part(run.id, "images", state["parts"], part.getvalue())
+        state = {"parts": state["parts"] + 1, "done": state["done"] + len(codes),
+                 "after": [codes[-1].created_at.isoformat(), codes[-1].id]}
+        run.progress(state["done"], checkpoint=state)
+    entry = join_zip_parts(run.id, "images", state["parts"],
+                           f"scanlink-images-{date.today().isoformat()}-{fmt}.zip")
+    return {"rows": state["done"], "format": fmt, "files": {"zip": entry}}
+
+
+def _export(run, name, columns, total, chunk):
+    size = current_app.config["EXPORT_CHUNK_ROWS"]
+    state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
+    run.progress(state["done"], total=total)
+    while True:
+        rows, last = chunk(state["after"], size)
+        if not rows:
+            break
+        put_part(run.id, name, state["parts"], encode_rows(rows))
+        state = {"parts": state["parts"] + 1, "after": last, "done": state["done"] + len(rows)}
+        run.progress(state["done"], checkpoint=state)
+    filename = f"scanlink-{name}-{date.today().isoformat()}.csv"
+    entry = join_parts(run.id, name, state["parts"], filename, "text/csv; charset=utf-8",
+                       head=header(columns))
+    return {"rows": state["done"], "files": {"csv": entry}}

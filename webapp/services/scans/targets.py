@@ -1,0 +1,174 @@
+"""Slug → what a scan needs, memoised in Redis through Flask-Caching.
+
+`resolve_slug` is memoised by hand on `cache.get`/`cache.set` under one key per
+slug rather than with `@cache.memoize`: memoize also reads a version key (a
+second Redis round trip) and inspects the function's signature on every call,
+which cost a fifth of the scan redirect's time (bench/scan_redirect.py). Own
+keys also give misses their own short timeout: a flood of made-up slugs costs
+Redis look-ups, not database queries, and a code created later is found at once
+because creation drops the key too.
+
+Every create, edit and delete of a code drops its entry after the commit. A
+process that read the old row just before the commit could still write it back
+in the instant between; FOUND_TTL bounds that.
+"""
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pybreaker
+from sqlalchemy import select
+from werkzeug.urls import iri_to_uri
+
+from webapp.infra.resilience import breakers, failures
+from webapp.infra.resilience.guard import guard
+from webapp.extensions import cache, db
+from webapp.models import QrCode
+from webapp.services import signals
+from webapp.services.scans import subscriptions
+
+log = logging.getLogger(__name__)
+
+FOUND_TTL = 300
+MISS_TTL = 15
+MAX_SLUG_LENGTH = 64  # the column's size: anything longer cannot exist
+MISSING = "-"  # the cached value of a slug that has no code
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    code_id: str
+    kind: str
+    location: str | None  # the target as a URI, ready for the Location header
+    active: bool
+    expires_at: float | None  # POSIX seconds
+    title: str
+    owner_id: int  # whose webhooks hear of the scan (scan_hooks)
+    slug: str
+    # The owner's qr.scanned subscriptions, [(endpoint id, code filter or None)]: kept
+    # here so a scan needs one Redis round trip, not a second one for its webhooks.
+    # Dropped with the owner's other entries when an endpoint changes (scan_hooks).
+    hooks: tuple = ()
+
+    def endpoints(self):
+        """Ids of the endpoints that want this code's scans."""
+        return [endpoint_id for endpoint_id, code_filter in self.hooks
+                if code_filter in (None, self.code_id)]
+
+    def expired(self, now=None):
+        if self.expires_at is None:
+            return False
+        now = now or datetime.now(timezone.utc)
+        return self.expires_at <= now.timestamp()
+
+    @property
+    def live(self):
+        """Whether a scan should be sent on (and the public metadata says active)."""
+        return self.active and not self.expired()
+
+
+def plausible_slug(slug):
+    """Refuses, before any look-up, what cannot be a slug (too long, control characters)."""
+    return 0 < len(slug) <= MAX_SLUG_LENGTH and slug.isprintable()
+
+
+def cache_key(slug):
+    # "v3": the cached tuple gained the owner, then the hooks; older entries must not be
+    # read as new ones.
+    return "slug:v3:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def load_slug(slug):
+    """(id, kind, location, active, expires_at, title, owner_id, slug, hooks) from the
+    database, or None."""
+    row = db.session.execute(
+        select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
+               QrCode.title, QrCode.owner_id, QrCode.slug).where(QrCode.slug == slug)
+    ).first()
+    if row is None:
+        return None
+    location = iri_to_uri(row.target_url) if row.target_url else None
+    expires = row.expires_at.timestamp() if row.expires_at else None
+    hooks = tuple(subscriptions.load_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
+    return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.owner_id,
+            row.slug, hooks)
+
+
+def resolve_slug(slug):
+    """`load_slug`, memoised in Redis; without Redis it asks the database. Raises
+    resilience.ServiceUnavailable when the answer needed the database and it is down."""
+    key = cache_key(slug)
+    redis_breaker = breakers.redis_breaker()
+    try:
+        value = guard(redis_breaker, cache.get, key)
+    except Exception as exc:
+        _cache_trouble(exc, "slug cache unavailable; asking the database")
+        return _load(slug)
+    if value is not None:
+        return None if value == MISSING else value
+    value = _load(slug)
+    try:
+        guard(redis_breaker, cache.set, key, MISSING if value is None else value,
+                         timeout=MISS_TTL if value is None else FOUND_TTL)
+    except Exception as exc:
+        _cache_trouble(exc, f"could not cache slug {slug!r}")
+    return value
+
+
+def _load(slug):
+    try:
+        return guard(breakers.database_breaker(), load_slug, slug)
+    except Exception as exc:
+        if not failures.database_error(exc):
+            raise
+        db.session.rollback()
+        raise failures.ServiceUnavailable(
+            "The code could not be looked up: the database is not answering.") from exc
+
+
+def _cache_trouble(exc, message):
+    # While the breaker is open every scan would say the same: once per opening is enough.
+    if isinstance(exc, pybreaker.CircuitBreakerError):
+        log.debug(message)
+    else:
+        log.warning(message, exc_info=True)
+
+
+def lookup(slug):
+    """The `ScanTarget` for `slug`, or None when there is no such code."""
+    if not plausible_slug(slug):
+        return None
+    value = resolve_slug(slug)
+    return ScanTarget(*value) if value is not None else None
+
+
+def invalidate(*slugs):
+    cache.delete_many(*(cache_key(slug) for slug in slugs))
+
+
+def invalidate_owner(owner_id, chunk=1000):
+    """Drops the entries of every code of the owner (their hooks changed). Rare (an owner
+    edits an endpoint) and proportional to their codes: about a second at 200,000."""
+    # A connection of its own: this runs after a commit, when the session cannot query.
+    with db.engine.connect() as connection:
+        slugs = connection.scalars(select(QrCode.slug).where(QrCode.owner_id == owner_id,
+                                                             QrCode.kind == "dynamic")).all()
+    batch = []
+    for slug in slugs:
+        batch.append(cache_key(slug))
+        if len(batch) == chunk:
+            cache.delete_many(*batch)
+            batch = []
+    if batch:
+        cache.delete_many(*batch)
+
+
+@signals.code_created.connect
+@signals.code_updated.connect
+@signals.code_deleted.connect
+def _invalidate_after_commit(code, changes=None, **_extra):
+    slugs = {code.slug}
+    if changes and "slug" in changes:
+        slugs.update(value for value in changes["slug"] if value)
+    signals.after_commit(invalidate, *sorted(slugs))

@@ -1,0 +1,83 @@
+"""The signed-in user's own settings: password and API keys."""
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from webapp.extensions import db
+from webapp.models import ApiKey
+from webapp.services import ServiceError
+from webapp.services.accounts import api_keys, users
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired()])
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=100)])
+
+
+def page(password_form=None, key_form=None, new_key=None, status=200):
+    keys = db.session.scalars(
+        select(ApiKey).where(ApiKey.user_id == current_user.id).order_by(ApiKey.created_at.desc())
+    ).all()
+    return render_template(
+        "account/index.html",
+        password_form=password_form or PasswordForm(formdata=None),
+        key_form=key_form or ApiKeyForm(formdata=None),
+        keys=keys, new_key=new_key,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    ), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return page()
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return page(password_form=form, status=422)
+    try:
+        users.change_password(current_user, form.current_password.data, form.new_password.data,
+                                 min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return page(password_form=form, status=exc.status)
+    db.session.commit()
+    flash("Your password is changed.", "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/api-keys")
+@login_required
+def create_api_key():
+    form = ApiKeyForm()
+    if not form.validate_on_submit():
+        return page(key_form=form, status=422)
+    _, raw = api_keys.create_api_key(current_user, form.name.data or "")
+    db.session.commit()
+    return page(new_key=raw, status=201)
+
+
+@bp.post("/api-keys/<key_id>/revoke")
+@login_required
+def revoke_api_key(key_id):
+    if not api_keys.revoke_api_key(current_user, key_id):
+        return page(status=404)
+    db.session.commit()
+    flash("The key is revoked; requests using it now get 401.", "success")
+    return redirect(url_for("account.index"))

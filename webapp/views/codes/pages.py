@@ -1,0 +1,182 @@
+"""The codes pages: list, editor with live preview, downloads, delete, style presets."""
+import base64
+
+from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
+from jinja2_fragments.flask import render_block
+from flask_login import current_user, login_required
+
+from webapp.extensions import db
+from webapp.qr import MIN_PNG_SCALE, MIN_QUIET_ZONE
+from webapp.qr.payloads import FIELDS
+from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
+from webapp.web.rendering import render
+from webapp.services import ServiceError
+from webapp.services.codes import qrcodes as service
+from webapp.services.codes import styles
+from webapp.services.codes.filters import filters_from_args
+from webapp.services.codes.listing import CodePage
+from webapp.web.streaming import page_or_block
+from webapp.views.codes.forms import (code_data_from_form, form_values, merge_form,
+    style_from_form, style_values)
+
+bp = Blueprint("qrcodes", __name__, url_prefix="/codes")
+PNG_WIDTHS = (300, 600, 1200, 2400)
+PAGE_SIZE = 48  # whole rows of a 2-, 3- or 4-column grid
+
+
+@bp.before_request
+@login_required
+def require_login():
+    return None
+
+
+def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, status=200, **extra):
+    values = values or form_values(code)
+    svg, ok, message = service.preview(current_user, code_data_from_form(values, code is None), code)
+    return render(template, block=extra.pop("block", "content"), code=code, v=values,
+                  errors=errors or {}, preview_src=_data_uri(svg), preview_ok=ok,
+                  preview_message=message, images=styles.list_ready_images(current_user),
+                  presets=styles.list_presets(current_user), structured=FIELDS,
+                  module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
+                  min_quiet_zone=MIN_QUIET_ZONE, scan_url=service.scan_url,
+                  png_options=_png_options(code), **extra), status
+
+
+def _data_uri(svg):
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else None
+
+
+def _png_options(code):
+    """(scale, "W × H px") for the PNG sizes offered: whole pixels per module, near PNG_WIDTHS."""
+    if code is None:
+        return []
+    width, height = service.image_size(code)
+    options = {}
+    for px in PNG_WIDTHS:
+        scale = max(MIN_PNG_SCALE, round(px / width))
+        options[scale] = f"{width * scale} × {height * scale} px"
+    return list(options.items())
+
+
+@bp.get("/")
+def index():
+    """The list, streamed: the head and search form paint while the page's query runs.
+
+    HTMX asks for `rows` (the next page, when the last row comes into view) or
+    `results` (the first page of a new search); a plain request, or the "next"
+    link without JavaScript, gets the whole page.
+    """
+    filters = filters_from_args(request.args)
+    cursor = request.args.get("cursor") or None
+    page = CodePage(current_user, PAGE_SIZE, cursor, filters)
+    response = make_response(page_or_block(
+        "qrcodes/index.html", "rows" if cursor else "results", page=page, filters=filters,
+        cursor=cursor, stream_max=current_app.config["EXPORT_STREAM_MAX_ROWS"]))
+    if not cursor:  # the address bar shows the search without the empty fields
+        response.headers["HX-Push-Url"] = url_for("qrcodes.index", **filters.as_args())
+    return response
+
+
+@bp.get("/new")
+def new():
+    values = form_values()
+    if request.args.get("preset"):
+        values.update(style_values(styles.get_preset(current_user, request.args["preset"]).style))
+    return editor(values=values)
+
+
+@bp.post("/")
+def create():
+    try:
+        code = service.create_code(current_user, code_data_from_form(request.form, creating=True))
+    except ServiceError as exc:
+        db.session.rollback()
+        return editor(values=merge_form(form_values(), request.form), errors=_errors(exc),
+                      status=exc.status)
+    db.session.commit()
+    flash("Your code is saved, and it scans. Download it below.", "success")
+    return redirect(url_for("qrcodes.detail", code_id=code.id))
+
+
+@bp.post("/preview")
+def preview():
+    code = service.get_owned_code(current_user, request.form["code_id"]) if request.form.get("code_id") else None
+    data = code_data_from_form(request.form, code is None)
+    svg, ok, message = service.preview(current_user, data, code)
+    html = render_block("qrcodes/edit.html", "preview", preview_src=_data_uri(svg), preview_ok=ok,
+                        preview_message=message, code=code)
+    if code is not None:
+        html += render_block("qrcodes/edit.html", "unsaved", unsaved=_unsaved(code, data), oob=True)
+    return html
+
+
+def _unsaved(code, data):
+    """Whether the editor shows a style other than the stored one (downloads show the stored one)."""
+    try:
+        return styles.validated_style(data.get("style")).to_json() != code.style
+    except ServiceError:
+        return True
+
+
+@bp.get("/<code_id>")
+def detail(code_id):
+    return editor(code=service.get_owned_code(current_user, code_id))
+
+
+@bp.post("/<code_id>")
+def update(code_id):
+    code = service.get_owned_code(current_user, code_id)
+    data = code_data_from_form(request.form, creating=False)
+    for field in ("content_type", "content") if code.kind == "dynamic" else ("target_url",):
+        data.pop(field, None)
+    if code.kind == "dynamic":  # only a scan link can be paused
+        data["active"] = request.form.get("active") == "on"
+    try:
+        service.update_code(current_user, code_id, data)
+    except ServiceError as exc:
+        db.session.rollback()
+        code = service.get_owned_code(current_user, code_id)
+        return editor(code=code, values=merge_form(form_values(code), request.form),
+                      errors=_errors(exc), status=exc.status)
+    db.session.commit()
+    flash("Saved. The code still scans.", "success")
+    return redirect(url_for("qrcodes.detail", code_id=code_id))
+
+
+@bp.post("/<code_id>/delete")
+def delete(code_id):
+    code = service.delete_code(current_user, code_id)
+    db.session.commit()
+    flash(f"“{code.title or code.slug}” is deleted; its scan link no longer works.", "info")
+    return redirect(url_for("qrcodes.index"))
+
+
+@bp.post("/presets")
+def save_preset():
+    try:
+        preset = styles.save_preset(current_user, request.form.get("preset_name"), style_from_form(request.form))
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(current_user),
+                            preset_message=exc.message, preset_ok=False), exc.status
+    db.session.commit()
+    return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(current_user),
+                        preset_message=f"Saved the preset “{preset.name}”.", preset_ok=True)
+
+
+@bp.get("/presets/<preset_id>")
+def apply_preset(preset_id):
+    """The style fields filled from a preset (the rest of the form is left as it is)."""
+    values = merge_form(form_values(), request.args)
+    values.update(style_values(styles.get_preset(current_user, preset_id).style))
+    return render_block("qrcodes/edit.html", "style_fields", v=values, errors={},
+                        images=styles.list_ready_images(current_user), module_shapes=MODULE_SHAPES,
+                        finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS, min_quiet_zone=MIN_QUIET_ZONE)
+
+
+def _errors(exc):
+    errors = {}
+    for field, message in (exc.fields or {}).items():
+        errors[field.removeprefix("style.")] = message
+    errors.setdefault("_form", exc.message)
+    return errors

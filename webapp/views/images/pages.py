@@ -1,0 +1,82 @@
+"""The images page (upload, list, status until ready) and the optimised files themselves."""
+from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from webapp.extensions import db, htmx
+from webapp.web.rendering import render
+from webapp.services import ServiceError
+from webapp.services.images import assets
+from webapp.views.images.upload import upload_and_queue
+
+bp = Blueprint("images", __name__, url_prefix="/images")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@bp.app_template_filter("filesize")
+def filesize(n):
+    if n is None:
+        return "–"
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+@bp.app_context_processor
+def image_helpers():
+    """So any page (the QR editor's logo picker too) can show an image card."""
+    def image_url(image):
+        path = assets.public_path(image)
+        return current_app.config["PUBLIC_BASE_URL"] + path if path else None
+
+    return {"image_path": assets.public_path, "image_url": image_url,
+            "image_saving": assets.saving}
+
+
+def gallery(status=200, error=None, fields=None, form=None):
+    return render("images/index.html", block="gallery", images=assets.list_images(current_user),
+                  error=error, fields=fields or {}, form=form or {},
+                  max_bytes=current_app.config["MAX_IMAGE_BYTES"]), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return gallery()
+
+
+@bp.post("/upload")
+@login_required
+def upload():
+    try:
+        asset, queued = upload_and_queue(current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        return gallery(exc.status, exc.message, exc.fields, request.form)
+    if htmx:
+        return gallery(202 if queued else 200)
+    flash("Uploaded; it is being optimised." if queued else "You had uploaded this image "
+          "with the same options already.", "success")
+    return redirect(url_for("images.index"))
+
+
+@bp.get("/<image_id>/card")
+@login_required
+def card(image_id):
+    asset = assets.get_image(current_user, image_id)
+    return render("images/_card.html", block="card", image=asset)
+
+
+@bp.get("/<string:name>")
+def file(name):
+    """An optimised image, by the hash of its bytes: cacheable forever, never the original."""
+    data, mime = assets.read_variant(name)
+    response = make_response(data)
+    response.headers["Content-Type"] = mime
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Should a browser open it as a document, nothing in it may run.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.set_etag(name.split(".")[0])
+    return response.make_conditional(request)

@@ -1,0 +1,161 @@
+"""The public scan URL: tiny and fast. One cache look-up, one durable write, a 302.
+
+Two entry points share the same look-up and counting:
+
+* `ScanRedirects`, a WSGI layer in front of Flask, answers every `GET`/`HEAD
+  /s/<slug>` of a live code: the 302 and the counting, in an app context but
+  without Flask's request machinery (request context, URL routing, session,
+  login, CSRF, rate-limit bookkeeping, before/after-request hooks, response
+  object), none of which a phone following a poster needs and which together
+  cost more than the look-up itself. Flask's request signals and hooks do not
+  run for these requests: instrument the scan here, not in a hook.
+* the `scan` view below, for everything else under /s/: the 404 and 410 pages
+  (rendered by Flask, with its error handling), other methods, and a code that
+  turned live between the two look-ups.
+"""
+import logging
+import time
+
+from flask import Blueprint, current_app, make_response, render_template, request
+from werkzeug.routing import BaseConverter
+
+from webapp.infra import metrics
+from webapp.extensions import limiter
+from webapp.infra.resilience.failures import ServiceUnavailable
+from webapp.services.scans import recording, targets
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("public", __name__)
+# Scans are not rate limited: a crowd behind one venue's NAT is many real scans.
+limiter.exempt(bp)
+limiter.request_filter(lambda: request.blueprint == "public")
+
+
+class ScanSlugConverter(BaseConverter):
+    """Anything after /s/, slashes and line breaks included, so every odd scan URL
+    gets the small page instead of the site's 404."""
+
+    regex = "(?s:.+)"
+    part_isolating = False
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("scan_slug", ScanSlugConverter))
+
+MESSAGES = {
+    404: ("This code does not exist", "The QR code you scanned is not known here. "
+                                      "Check that the whole code was in view."),
+    410: ("This code is no longer active", "Its owner has switched it off or it has expired."),
+}
+PREFIX = "/s/"
+
+
+def live_target(slug):
+    """(ScanTarget, None) for a code a scan is sent on from, else (None, 404 or 410)."""
+    target = targets.lookup(slug)
+    if target is None or target.kind != "dynamic" or not target.location:
+        return None, 404
+    if not target.live:
+        return None, 410
+    return target, None
+
+
+def count(target, environ):
+    """Records the scan durably (returns once committed, or once buffered in Redis while
+    the database is down); a failure is logged, never shown: the person in front of the
+    poster still goes where the code promises. Returns what became of the scan."""
+    header = current_app.config["TRUSTED_COUNTRY_HEADER"]
+    try:
+        event_id = recording.count_scan(
+            target,
+            user_agent=environ.get("HTTP_USER_AGENT", ""),
+            referrer=environ.get("HTTP_REFERER", ""),
+            ip=environ.get("REMOTE_ADDR"),
+            country=environ.get("HTTP_" + header.upper().replace("-", "_")) if header else None,
+        )
+    except Exception:
+        log.exception("could not record a scan of %s", target.code_id)
+        return "lost"
+    return "buffered" if event_id is None else "recorded"
+
+
+def redirect_headers(target):
+    # A cached redirect is a scan nobody counts.
+    return [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0"),
+            ("Location", target.location), ("Cache-Control", "no-store")]
+
+
+@bp.get("/s/<scan_slug:slug>")
+def scan(slug):
+    """302 to the target and count the scan; HEAD redirects without counting."""
+    try:
+        target, status = live_target(slug)
+    except ServiceUnavailable:
+        return current_app.response_class(UNAVAILABLE_PAGE, status=503,
+                                           headers=unavailable_headers(current_app.config))
+    if target is None:
+        return unavailable(status)
+    if request.method == "GET":
+        count(target, request.environ)
+    return current_app.response_class(status=302, headers=redirect_headers(target))
+
+
+# Static, so that answering it needs neither the database nor Redis nor a template.
+UNAVAILABLE_PAGE = (
+    b'<!doctype html><html lang="en"><meta charset="utf-8">'
+    b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+    b"<title>Temporarily unavailable</title>"
+    b'<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+    b"<h1>Temporarily unavailable</h1><p>This code cannot be followed right now. "
+    b"Please scan it again in a minute.</p></body></html>")
+
+
+def unavailable_headers(config):
+    return [("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(UNAVAILABLE_PAGE))),
+            ("Retry-After", str(config["UNAVAILABLE_RETRY_AFTER"])),
+            ("Cache-Control", "no-store")]
+
+
+def unavailable(status):
+    title, message = MESSAGES[status]
+    response = make_response(render_template("public/unavailable.html", status=status,
+                                             title=title, message=message), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class ScanRedirects:
+    """WSGI middleware: the redirect of a live code straight away; anything else to Flask."""
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
+        if not path.startswith(PREFIX) or method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        try:  # PATH_INFO holds the URL's bytes as latin-1; Werkzeug decodes them the same way
+            slug = path[len(PREFIX):].encode("latin-1").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # not a WSGI path; let Flask say what it makes of it
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        with self.app.app_context():
+            try:
+                target, _status = live_target(slug)
+            except ServiceUnavailable:  # neither Redis nor the database could say where to
+                metrics.UNAVAILABLE.inc()
+                start_response("503 SERVICE UNAVAILABLE", unavailable_headers(self.app.config))
+                return [UNAVAILABLE_PAGE]
+            if target is not None and method == "GET":
+                metrics.scan(count(target, environ), started)
+        if target is None:
+            return self.wsgi_app(environ, start_response)  # the small 404/410 page
+        start_response("302 FOUND", redirect_headers(target))
+        return [b""]
+
+
+def init_app(app):
+    """Puts ScanRedirects in front of the app (inside any proxy fix, which must wrap it)."""
+    app.wsgi_app = ScanRedirects(app, app.wsgi_app)
