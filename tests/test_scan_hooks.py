@@ -1,4 +1,5 @@
-"""A scan's webhook rows come from the owner's cached subscriptions, which follow every change."""
+"""A scan's webhook rows come from the subscriptions cached in its slug's look-up, which
+follow every change of the owner's endpoints."""
 from datetime import datetime, timezone
 
 import pytest
@@ -6,7 +7,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
-from webapp.services.scans import subscriptions, targets
+from webapp.services.scans import targets
 from webapp.services.webhooks import endpoints, health
 
 from .support.webhooks import make_code, make_endpoint, make_user, webhook_app
@@ -36,7 +37,7 @@ def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, c
         owner_id = owner.id
     scan(client)
     with app.app_context():
-        assert subscriptions.subscriptions(owner_id) == []  # cached: no endpoint
+        assert targets.lookup("shopwindow").hooks == ()  # cached: no endpoint
         endpoint = make_endpoint(db.session.get(User, owner_id), URL, events=["qr.scanned"])
         db.session.commit()
         endpoint_id = endpoint.id
@@ -90,7 +91,9 @@ def test_without_redis_the_database_answers(app_factory):
         owner_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
     down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
     with down.app_context():
-        assert subscriptions.endpoints_for(owner_id, code_id) == [endpoint_id]
+        target = targets.lookup("shopwindow")
+        assert (target.owner_id, target.code_id, target.endpoints()) == (owner_id, code_id,
+                                                                          [endpoint_id])
 
 
 def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):

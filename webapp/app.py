@@ -5,13 +5,11 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import cli
+from webapp import cli, wiring
 from webapp.config import ROOT, Config
 from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
 from webapp.infra import database
 from webapp.infra.redis_client import client_retry
-from webapp.services.scans import targets
-from webapp.services.webhooks import events
 from webapp.views import api, dashboard, jobs, webhooks
 from webapp.views.accounts import account, auth
 from webapp.views.bulk import pages as bulk_pages
@@ -46,7 +44,7 @@ def create_app(config=None):
     register_extensions(app)
     register_static(app)
     register_blueprints(app)
-    register_subscribers(app)
+    register_receivers(app)
     register_errorhandlers(app)
     register_commands(app)
     register_job_plugins(app)
@@ -91,10 +89,9 @@ def register_blueprints(app):
     rq_dashboard.init_app(app)
 
 
-def register_subscribers(app):
-    """Receivers of the domain signals (process-wide and idempotent)."""
-    assert targets  # connected at import, for now
-    events.connect_receivers()
+def register_receivers(app):
+    """Who hears the domain events: webapp/wiring.py (process-wide and idempotent)."""
+    wiring.connect()
 
 
 def register_middleware(app):

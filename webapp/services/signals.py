@@ -1,9 +1,10 @@
-"""Domain events, sent by services inside the caller's transaction.
+"""Domain events, sent by services inside the caller's transaction, and after-commit work.
 
 Receivers run synchronously in the same session, so what they write (an outbox
 row, say) commits or rolls back with the change itself. Anything that must only
 happen after the commit (dropping a cache entry, enqueueing a job) is registered
-with `after_commit` instead of being done directly.
+with `after_commit` instead of being done directly. Who listens to what is
+connected in one place, webapp/wiring.py.
 """
 import logging
 
@@ -21,12 +22,11 @@ _signals = Namespace()
 code_created = _signals.signal("code-created")
 code_updated = _signals.signal("code-updated")
 code_deleted = _signals.signal("code-deleted")
-# sender: a transient ScanEvent already written (its code is `scan.qr_code_id`); receivers get
-# `connection` (the scan's transaction: write what must commit with the scan through it, not
-# through db.session) and `after_commit(callback, *args)`. See services/scan_writes.py.
-scan_recorded = _signals.signal("scan-recorded")
 # sender: the BackgroundJob row that reached completed or failed.
 job_finished = _signals.signal("job-finished")
+# sender: the id of an owner whose webhook endpoints changed (added, edited, disabled,
+# deleted); `session`: the session whose commit makes the change.
+webhooks_changed = _signals.signal("webhooks-changed")
 
 _AFTER_COMMIT = "scanlink_after_commit"
 
@@ -41,19 +41,17 @@ def after_commit_in(session, callback, *args, **kwargs):
     session.info.setdefault(_AFTER_COMMIT, []).append((callback, args, kwargs))
 
 
-def after_commit_once(callback, *args, **kwargs):
+def after_commit_once(callback, *args, session=None, **kwargs):
     """`after_commit`, unless the same call is already waiting for this commit.
 
     A transaction that records a thousand scans needs one enqueue, not a thousand.
     """
-    session = db.session()
-    pending = session.info.setdefault(_AFTER_COMMIT, [])
+    pending = (session or db.session()).info.setdefault(_AFTER_COMMIT, [])
     if (callback, args, kwargs) not in pending:
         pending.append((callback, args, kwargs))
 
 
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session):
+def run_after_commit(session):
     callbacks = session.info.pop(_AFTER_COMMIT, [])
     for callback, args, kwargs in callbacks:
         try:
@@ -62,6 +60,13 @@ def _run_after_commit(session):
             log.exception("after-commit callback %r failed", callback)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session):
+def drop_after_commit(session):
     session.info.pop(_AFTER_COMMIT, None)
+
+
+def connect_session_events():
+    """Makes every session run its after-commit work (idempotent; see webapp/wiring.py)."""
+    for name, listener in (("after_commit", run_after_commit),
+                           ("after_rollback", drop_after_commit)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -7,9 +7,9 @@ task) writes buffered scans exactly once, however it is interrupted:
 1. it takes a lease (SET NX with expiry), so one flusher runs at a time;
 2. it first re-reads what a crashed flusher left on the processing list, then moves
    new items there one by one (LMOVE: an item is always on one of the two lists);
-3. it writes them in one transaction, each event with its key under a unique index
-   (ON CONFLICT DO NOTHING), counters and webhook outbox rows only for the events
-   that were new; commits;
+3. it writes them in one transaction through the scans' one write path
+   (`writes.write_scans`), each event with its key under a unique index, counters
+   and webhook outbox rows only for the events that were new; commits;
 4. only then empties the processing list.
 
 A crash after 3 and before 4 makes the next flush write the same items again, and
@@ -26,18 +26,14 @@ import uuid
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from webapp.infra.resilience import breakers, retries
 from webapp.infra.resilience.guard import guard
 from webapp.extensions import db
-from webapp.models import ScanEvent
 from webapp.infra.redis_client import get_redis
 from webapp.services import signals
-from webapp.services.scans.counters import counter_bumps
-from webapp.services.scans.writes import COLUMNS, _SQLITE_COUNTER, _write_outbox
+from webapp.services.scans import targets
+from webapp.services.scans.writes import write_scans
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +47,12 @@ _CLEAR_IF_HELD = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
 
 
 def push(target, row, redis=None):
-    """Buffers one scan (a `scans.scan_row` of the slug_cache.ScanTarget `target`);
-    raises when Redis cannot take it either."""
+    """Buffers one scan (a `rows.scan_row` of the `targets.ScanTarget`), with the webhooks
+    that want it; raises when Redis cannot take it either."""
     item = {
         "key": uuid.uuid4().hex,
         "row": dict(row, scanned_at=row["scanned_at"].isoformat()),
-        "code": {"owner_id": target.owner_id, "slug": target.slug, "title": target.title},
+        "hooks": target.webhooks(),
     }
     redis = redis or get_redis()
     guard(breakers.redis_breaker(), redis.rpush, BUFFER_KEY, json.dumps(item))
@@ -109,55 +105,24 @@ def flush(limit=None):
 
 def write(items):
     """Writes buffered items in one transaction and commits; returns how many were new."""
-    from webapp.services.scans.recording import scan_hooks_of
-
+    rows = [dict(item["row"], scanned_at=datetime.fromisoformat(item["row"]["scanned_at"]),
+                 buffer_key=item["key"], hooks=_hooks(item)) for item in items]
     try:
-        connection = db.session.connection()
-        new_rows, new_ids, hooks = [], [], []
-        for item in items:
-            row = dict(item["row"], scanned_at=datetime.fromisoformat(item["row"]["scanned_at"]))
-            event_id = _insert_once(connection, item["key"], row)
-            if event_id is None:
-                continue
-            code = item["code"]
-            new_rows.append(row)
-            new_ids.append(event_id)
-            hooks.append(scan_hooks_of(code["owner_id"], row["qr_code_id"], code["slug"],
-                                       code["title"]))
-        if new_rows:
-            connection.execute(text(_SQLITE_COUNTER), counter_bumps(new_rows))
-            if any(hooks):
-                _write_outbox(connection, new_ids, new_rows, hooks, signals.after_commit)
-            if signals.scan_recorded.receivers:
-                for event_id, row in zip(new_ids, new_rows):
-                    signals.scan_recorded.send(ScanEvent(id=event_id, **row),
-                                               connection=connection,
-                                               after_commit=signals.after_commit)
+        ids = write_scans(db.session.connection(), rows, signals.after_commit)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    log.info("scan buffer: %d of %d buffered scans were new", len(new_rows), len(items))
-    return len(new_rows)
+    new = sum(event_id is not None for event_id in ids)
+    log.info("scan buffer: %d of %d buffered scans were new", new, len(items))
+    return new
 
 
-def _insert_once(connection, key, row):
-    """The new event's id, or None when this key was written before (or its code is gone)."""
-    values = {c: row[c] for c in COLUMNS}
-    values["buffer_key"] = key
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ScanEvent.__table__)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ScanEvent.__table__)
-    else:  # another database: no upsert; the unique index still refuses a second copy
-        stmt = insert(ScanEvent.__table__)
-    if hasattr(stmt, "on_conflict_do_nothing"):
-        stmt = stmt.on_conflict_do_nothing(index_elements=["buffer_key"],
-                                           index_where=text("buffer_key IS NOT NULL"))
-    try:
-        with connection.begin_nested():
-            return connection.execute(stmt.values(values).returning(ScanEvent.id)).scalar()
-    except IntegrityError:  # the code was deleted while its scan waited
-        log.warning("scan buffer: dropped a scan of %s, which no longer exists", row["qr_code_id"])
-        return None
+def _hooks(item):
+    if "hooks" in item:
+        return item["hooks"]
+    # Buffered before an upgrade by a version that kept the code's owner, not its webhooks.
+    code, code_id = item["code"], item["row"]["qr_code_id"]
+    endpoints = [endpoint for endpoint, code_filter in targets.load_subscriptions(code["owner_id"])
+                 if code_filter in (None, code_id)]
+    return {"endpoints": endpoints, "slug": code["slug"], "title": code["title"]} if endpoints else None

@@ -12,12 +12,12 @@ import logging
 
 from flask import current_app
 
+from webapp.extensions import db
 from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
-from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services import signals
-from webapp.services.scans import buffer, group_commit, subscriptions
+from webapp.services.scans import buffer, group_commit, targets
 from webapp.services.scans.rows import scan_row
 from webapp.services.scans.writes import write_scans
 
@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def count_scan(target, **request_facts):
-    """Records one scan of the code (a slug_cache.ScanTarget) durably, with its webhook
+    """Records one scan of the code (a `targets.ScanTarget`) durably, with its webhook
     outbox rows, and returns its event id once it is committed (in a group commit with
     concurrent scans). When the database is down (or its breaker open) the scan is
-    buffered in Redis instead (`scan_buffer`) and None is returned; raises when it
-    could be neither committed nor buffered."""
+    buffered in Redis instead (`buffer`) and None is returned; raises when it could be
+    neither committed nor buffered."""
     row = scan_row(target.code_id, **request_facts)
     try:
         return guard(breakers.database_breaker(), _commit, target, row)
@@ -45,27 +45,21 @@ def count_scan(target, **request_facts):
 
 
 def _commit(target, row):
-    endpoints = target.endpoints()
-    row = dict(row, hooks={"endpoints": endpoints, "slug": target.slug, "title": target.title}
-               if endpoints else None)
     if db.session.registry.has():
         # A look-up that went to the database (a cache miss) holds a pooled connection;
         # give it back before waiting for the commit, which needs one too.
         db.session.close()
-    return group_commit.for_app(current_app._get_current_object(), db.engine).commit(row)
-
-
-def scan_hooks_of(owner_id, code_id, slug, title):
-    """What `scan_writes` needs to write the scan's webhook events, or None (most codes)."""
-    endpoints = subscriptions.endpoints_for(owner_id, code_id)
-    return {"endpoints": endpoints, "slug": slug, "title": title} if endpoints else None
+    committer = group_commit.for_app(current_app._get_current_object(), db.engine)
+    return committer.commit(dict(row, hooks=target.webhooks()))
 
 
 def record_scan(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
     """Writes one scan in the session's transaction and returns its (transient)
-    ScanEvent with its id. The caller commits; a rollback undoes the scan."""
+    ScanEvent with its id. The caller commits; a rollback undoes the scan. Its webhooks
+    are the ones the redirect would find, read from the database."""
     row = scan_row(code_id, user_agent=user_agent, referrer=referrer, ip=ip, country=country, at=at)
     code = db.session.get(QrCode, code_id)
-    hooks = code and scan_hooks_of(code.owner_id, code.id, code.slug, code.title)
+    target = code and targets.load(code.slug)
+    hooks = target.webhooks() if target else None
     [event_id] = write_scans(db.session.connection(), [dict(row, hooks=hooks)], signals.after_commit)
     return ScanEvent(id=event_id, **row)

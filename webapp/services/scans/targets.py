@@ -1,4 +1,10 @@
-"""Slug → what a scan needs, memoised in Redis through Flask-Caching.
+"""Slug → what a scan needs (`ScanTarget`), memoised in Redis through Flask-Caching.
+
+This is the scan path's one cache: the code's target and state, and the owner's
+`qr.scanned` webhook subscriptions, `[(endpoint id, code filter or None)]` (empty
+for most owners), so that a scan costs one Redis round trip and no query, and its
+outbox rows (`writes`) need no look-up of their own. Without Redis the database
+answers; without either, `ServiceUnavailable`.
 
 `resolve_slug` is memoised by hand on `cache.get`/`cache.set` under one key per
 slug rather than with `@cache.memoize`: memoize also reads a version key (a
@@ -8,9 +14,12 @@ keys also give misses their own short timeout: a flood of made-up slugs costs
 Redis look-ups, not database queries, and a code created later is found at once
 because creation drops the key too.
 
-Every create, edit and delete of a code drops its entry after the commit. A
-process that read the old row just before the commit could still write it back
-in the instant between; FOUND_TTL bounds that.
+Entries are dropped after the commit of any change that makes them wrong
+(connected in webapp/wiring.py): a code created, edited or deleted drops its own
+(`on_code_changed`); a change to any of an owner's endpoints drops all of the
+owner's (`on_webhooks_changed`). A process that read the old row just before the
+commit could still write it back in the instant between; FOUND_TTL bounds that,
+and `writes` skips endpoints that are gone, so a stale entry loses no scan.
 """
 import hashlib
 import logging
@@ -21,12 +30,11 @@ import pybreaker
 from sqlalchemy import select
 from werkzeug.urls import iri_to_uri
 
+from webapp.extensions import cache, db
 from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
-from webapp.extensions import cache, db
-from webapp.models import QrCode
+from webapp.models import QrCode, WebhookEndpoint
 from webapp.services import signals
-from webapp.services.scans import subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,7 @@ FOUND_TTL = 300
 MISS_TTL = 15
 MAX_SLUG_LENGTH = 64  # the column's size: anything longer cannot exist
 MISSING = "-"  # the cached value of a slug that has no code
+SCANNED = "qr.scanned"
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,22 @@ class ScanTarget:
     active: bool
     expires_at: float | None  # POSIX seconds
     title: str
-    owner_id: int  # whose webhooks hear of the scan (scan_hooks)
+    owner_id: int  # whose webhooks hear of the scan
     slug: str
     # The owner's qr.scanned subscriptions, [(endpoint id, code filter or None)]: kept
     # here so a scan needs one Redis round trip, not a second one for its webhooks.
-    # Dropped with the owner's other entries when an endpoint changes (scan_hooks).
+    # Dropped with the owner's other entries when an endpoint changes.
     hooks: tuple = ()
 
     def endpoints(self):
         """Ids of the endpoints that want this code's scans."""
         return [endpoint_id for endpoint_id, code_filter in self.hooks
                 if code_filter in (None, self.code_id)]
+
+    def webhooks(self):
+        """What `writes` needs for the scan's outbox rows, or None (most codes)."""
+        endpoints = self.endpoints()
+        return {"endpoints": endpoints, "slug": self.slug, "title": self.title} if endpoints else None
 
     def expired(self, now=None):
         if self.expires_at is None:
@@ -90,14 +104,24 @@ def load_slug(slug):
         return None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(subscriptions.load_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
+    hooks = tuple(load_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
     return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.owner_id,
             row.slug, hooks)
 
 
+def load_subscriptions(owner_id):
+    """The owner's enabled `qr.scanned` subscriptions: [(endpoint id, code filter or None)]."""
+    rows = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.qr_code_id, WebhookEndpoint.events)
+        .where(WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.id))
+    return [(endpoint_id, code_filter) for endpoint_id, code_filter, events in rows
+            if SCANNED in (events or [])]
+
+
 def resolve_slug(slug):
     """`load_slug`, memoised in Redis; without Redis it asks the database. Raises
-    resilience.ServiceUnavailable when the answer needed the database and it is down."""
+    ServiceUnavailable when the answer needed the database and it is down."""
     key = cache_key(slug)
     redis_breaker = breakers.redis_breaker()
     try:
@@ -143,6 +167,12 @@ def lookup(slug):
     return ScanTarget(*value) if value is not None else None
 
 
+def load(slug):
+    """The `ScanTarget` for `slug` read from the database (not the cache), or None."""
+    value = load_slug(slug)
+    return ScanTarget(*value) if value is not None else None
+
+
 def invalidate(*slugs):
     cache.delete_many(*(cache_key(slug) for slug in slugs))
 
@@ -164,11 +194,14 @@ def invalidate_owner(owner_id, chunk=1000):
         cache.delete_many(*batch)
 
 
-@signals.code_created.connect
-@signals.code_updated.connect
-@signals.code_deleted.connect
-def _invalidate_after_commit(code, changes=None, **_extra):
+def on_code_changed(code, changes=None, **_extra):
+    """Receiver of code_created, code_updated and code_deleted."""
     slugs = {code.slug}
     if changes and "slug" in changes:
         slugs.update(value for value in changes["slug"] if value)
     signals.after_commit(invalidate, *sorted(slugs))
+
+
+def on_webhooks_changed(owner_id, session=None, **_extra):
+    """Receiver of webhooks_changed: the owner's subscriptions are in all their entries."""
+    signals.after_commit_once(invalidate_owner, owner_id, session=session)

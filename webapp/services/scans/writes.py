@@ -1,56 +1,48 @@
-"""The rows that must commit with a scan, written in one place: `write_scans`.
+"""The one write path of a scan: `write_scans`, whichever way the scan arrives.
 
-`scans.record_scan` calls `write_scans(connection, rows, after_commit)` in the
-session's transaction (its caller commits); the group commit of the scan
-redirect (`scan_commits`) calls `commit_scans(engine, rows)`, which runs
-`write_scans` for a batch of scans from concurrent requests in a transaction of
-its own and commits it. `write_scans` writes, in that transaction:
+- The scan redirect's group commit (`group_commit`) calls `commit_scans(engine,
+  rows)`: a batch of scans from concurrent requests, written by `write_scans` in a
+  transaction of its own, committed there.
+- `recording.record_scan` calls `write_scans` in the session's transaction; its
+  caller commits.
+- `buffer.write` (scans taken while the database was down) calls `write_scans`
+  with each row's `buffer_key`, so that a flush repeated after a crash writes
+  every scan once; it commits.
 
-1. one `scan_events` row per scan;
-2. the counter bump of each code (one shard per code and batch; see `scans`);
-3. the webhook outbox rows of the scans whose row carries `hooks` (the
-   endpoints that subscribed to the code's scans, from `scan_hooks`, with the
-   code's slug and title): one `qr.scanned` event per scan, a row per
-   endpoint, and a delivery requested after the commit;
-4. whatever the receivers of `signals.scan_recorded` write. Each receiver is
-   called once per scan as `receiver(event, connection=..., after_commit=...)`:
-   `event` is a transient ScanEvent with its id (the row is already written: do
-   not add it to a session); `connection` is the SQLAlchemy Connection of the
-   scan's transaction, and rows that must commit with the scan (the webhook
-   outbox) are written with it (Core statements, not `db.session`: in the
-   group commit the session of the request is not the scan's transaction);
-   `after_commit(callback, *args)` runs a callback only once that transaction
-   has committed (enqueueing a delivery, say) and never when it rolls back.
-   A receiver that changes `db.session` instead makes `commit_scans` refuse the
-   batch (those rows would otherwise be dropped without a word). Receivers run
-   on the hot path of every scan: each statement they send is a round trip
-   inside the batch, so keep them to a write or two (read what they need from
-   a cache, not from the database, per scan).
+In that transaction `write_scans` writes:
+
+1. one `scan_events` row per scan (a buffered one only when its key is new and
+   its code still exists);
+2. the counter bump of each code (one shard per code and batch; see `counters`);
+3. the webhook outbox rows of the scans whose row carries `hooks`
+   (`ScanTarget.webhooks()`: the endpoints that want the code's scans, its slug
+   and title): one `qr.scanned` event per scan, a row per endpoint that still
+   takes events, and a delivery requested after the commit.
 
 If anything here raises, the whole transaction rolls back: no event, no count,
-no outbox row. Only `commit_scans` commits. While nothing listens to
-`scan_recorded` and no scan of the batch has webhooks, `commit_scans` sends a
-PostgreSQL batch as its one statement
-in autocommit (an implicit transaction: one round trip instead of BEGIN, the
-statement and COMMIT, and durable when it returns); with receivers it opens a
-transaction as usual.
+no outbox row. When no scan of a batch has webhooks, `commit_scans` sends a
+PostgreSQL batch as its one statement in autocommit (an implicit transaction:
+one round trip instead of BEGIN, the statement and COMMIT, and durable when it
+returns).
 
-The statements are given to the driver directly: SQLAlchemy's execution layers
-cost more CPU than the statements themselves on this path. On PostgreSQL one
-statement writes the whole batch, events and counters (a data-modifying WITH
-always runs once, to completion); on SQLite a few plain statements after BEGIN
-IMMEDIATE.
+The statements of a scan as the redirect writes it are given to the driver
+directly: SQLAlchemy's execution layers cost more CPU than the statements
+themselves on this path. On PostgreSQL one statement writes the whole batch,
+events and counters (a data-modifying WITH always runs once, to completion); on
+SQLite a few plain statements after BEGIN IMMEDIATE. Buffered scans are rare and
+go through SQLAlchemy Core, one savepoint each.
 """
 import json
 import logging
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from webapp.extensions import db
 from webapp.models import ScanEvent, WebhookEndpoint, WebhookOutbox
-from webapp.services import signals
 from webapp.services.scans.counters import counter_bumps
+from webapp.services.webhooks.dispatch import request_drain
+from webapp.services.webhooks.events import scan_outbox_rows
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +67,8 @@ _PG_BATCH = (
 # SQLite: a few plain statements.
 _SQLITE_EVENT = "INSERT INTO scan_events ({}) VALUES ({})".format(
     ", ".join(COLUMNS), ", ".join(f":{c}" for c in COLUMNS))
-_SQLITE_COUNTER = (
+# Also how a buffered batch bumps its counters, on both databases.
+_COUNTER_UPSERT = (
     "INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans) "
     "VALUES (:qr_code_id, :shard, :scans, :bots) "
     "ON CONFLICT (qr_code_id, shard) DO UPDATE SET scans = scan_counters.scans + excluded.scans, "
@@ -85,14 +78,62 @@ _time_processors = {}
 
 
 def write_scans(connection, rows, after_commit):
-    """Writes `rows` (dicts of COLUMNS, `scanned_at` aware UTC, and an optional `hooks`)
-    in `connection`'s transaction, bumps the counters, writes the webhook outbox rows
-    and sends `scan_recorded` for each; returns the events' ids in the order of `rows`.
-    The caller commits or rolls back."""
+    """Writes `rows` (dicts of COLUMNS, `scanned_at` aware UTC, an optional `hooks` and an
+    optional `buffer_key`) in `connection`'s transaction: events, counters, outbox rows.
+    Returns the events' ids in the order of `rows` (None for a buffered scan written
+    before, or whose code is gone). `after_commit(callback)` runs the callback once the
+    transaction commits (None: nothing to run). The caller commits or rolls back."""
     if not rows:
         return []
     hooks = [row.get("hooks") for row in rows]
+    keys = [row.get("buffer_key") for row in rows]
     rows = [{c: row[c] for c in COLUMNS} for row in rows]
+    if any(keys):
+        ids = _insert_once(connection, rows, keys)
+        new_rows = [row for row, event_id in zip(rows, ids) if event_id is not None]
+        if new_rows:
+            connection.execute(text(_COUNTER_UPSERT), counter_bumps(new_rows))
+    else:
+        ids = _insert(connection, rows)
+    if any(hooks):
+        _write_outbox(connection, ids, rows, hooks, after_commit)
+    return ids
+
+
+def commit_scans(engine, rows):
+    """Writes `rows` in a transaction of their own on a pooled connection, commits it,
+    then runs the after-commit callbacks; returns the event ids in order."""
+    callbacks = []
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql" and not any(row.get("hooks") for row in rows):
+            return _write_in_autocommit(connection, rows)
+        with connection.begin():
+            ids = write_scans(connection, rows,
+                              lambda callback, *args: callbacks.append((callback, args)))
+    for callback, args in callbacks:
+        try:
+            callback(*args)
+        except Exception:  # the scans are committed; a failed follow-up must not undo them
+            log.exception("after-commit callback %r of a scan batch failed", callback)
+    return ids
+
+
+def _write_in_autocommit(connection, rows):
+    raw = connection.connection.driver_connection
+    raw.autocommit = True
+    try:
+        return write_scans(connection, rows, None)
+    finally:
+        try:
+            raw.autocommit = False
+        except connection.dialect.loaded_dbapi.Error:
+            # The connection broke (its own error, if any, is on its way up):
+            # it must not go back to the pool in autocommit.
+            connection.invalidate()
+
+
+def _insert(connection, rows):
+    """The events and the counter bumps of a batch, through the driver; their ids."""
     dialect = connection.dialect
     to_db = _time_processor(dialect)
     stored = [dict(row, scanned_at=to_db(row["scanned_at"])) for row in rows]
@@ -103,10 +144,9 @@ def write_scans(connection, rows, after_commit):
         if dialect.name == "postgresql":
             events = json.dumps([{**row, "scanned_at": row["scanned_at"].isoformat(), "n": n}
                                  for n, row in enumerate(stored)])
-            ids = sorted(r[0] for r in raw.execute(
+            return sorted(r[0] for r in raw.execute(
                 _PG_BATCH, {"events": events, "counters": json.dumps(counters)}))
-        else:
-            ids = _write_sqlite(raw, stored, counters)
+        return _write_sqlite(raw, stored, counters)
     except dialect.loaded_dbapi.Error as exc:
         # SQLAlchemy did not run the statement, so it cannot see a dead connection: drop it
         # here, or the pool would hand it to the next batch.
@@ -115,54 +155,34 @@ def write_scans(connection, rows, after_commit):
             connection.invalidate(exc)
         raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
                                   dialect=dialect, connection_invalidated=gone) from exc
-    if any(hooks):
-        _write_outbox(connection, ids, rows, hooks, after_commit)
-    if signals.scan_recorded.receivers:
-        for event_id, row in zip(ids, rows):
-            signals.scan_recorded.send(ScanEvent(id=event_id, **row), connection=connection,
-                                       after_commit=after_commit)
-    return ids
 
 
-def commit_scans(engine, rows):
-    """Writes `rows` in a transaction of their own on a pooled connection, commits it,
-    then runs the after-commit callbacks; returns the event ids in order."""
-    callbacks = []
-    with engine.connect() as connection:
-        raw = connection.connection.driver_connection
-        if (connection.dialect.name == "postgresql" and not signals.scan_recorded.receivers
-                and not any(row.get("hooks") for row in rows)):
-            raw.autocommit = True
-            try:
-                return write_scans(connection, rows, None)
-            finally:
-                try:
-                    raw.autocommit = False
-                except connection.dialect.loaded_dbapi.Error:
-                    # The connection broke (its own error, if any, is on its way up):
-                    # it must not go back to the pool in autocommit.
-                    connection.invalidate()
-        with connection.begin():
-            before = _session_changes()
-            ids = write_scans(connection, rows,
-                              lambda callback, *args: callbacks.append((callback, args)))
-            if _session_changes() != before:
-                # Rolled back with the batch: rows added to the request's session here would
-                # be dropped silently, as that session is not the scan's transaction.
-                raise RuntimeError("a scan_recorded receiver wrote through db.session; in a group "
-                                   "commit it must write through the `connection` it is given")
-    for callback, args in callbacks:
+def _insert_once(connection, rows, keys):
+    """Each event unless its key was written before (ON CONFLICT DO NOTHING on the unique
+    buffer_key) or its code was deleted meanwhile; the new ids, None for the others."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(ScanEvent.__table__)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(ScanEvent.__table__)
+    else:  # another database: no upsert; the unique index still refuses a second copy
+        stmt = insert(ScanEvent.__table__)
+    if hasattr(stmt, "on_conflict_do_nothing"):
+        stmt = stmt.on_conflict_do_nothing(index_elements=["buffer_key"],
+                                           index_where=text("buffer_key IS NOT NULL"))
+    stmt = stmt.returning(ScanEvent.id)
+    ids = []
+    for row, key in zip(rows, keys):
         try:
-            callback(*args)
-        except Exception:  # the scans are committed; a failed follow-up must not undo them
-            log.exception("after-commit callback %r of a scan batch failed", callback)
+            with connection.begin_nested():
+                ids.append(connection.execute(stmt.values({**row, "buffer_key": key})).scalar())
+        except IntegrityError:  # the code was deleted while its scan waited
+            log.warning("dropped a buffered scan of %s, which no longer exists", row["qr_code_id"])
+            ids.append(None)
     return ids
 
 
 def _write_outbox(connection, ids, rows, hooks, after_commit):
-    from webapp.services.webhooks.dispatch import request_drain
-    from webapp.services.webhooks.events import scan_outbox_rows
-
     # The hooks come from a cache that can be a moment stale (an endpoint deleted or
     # disabled since): rows for an endpoint that is gone would fail the foreign key and
     # take the scans down with them, so only endpoints that still take events get rows.
@@ -170,20 +190,13 @@ def _write_outbox(connection, ids, rows, hooks, after_commit):
     live = set(connection.execute(
         select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(wanted),
                                          WebhookEndpoint.enabled.is_(True))).scalars())
-    outbox = [entry for event_id, row, hook in zip(ids, rows, hooks) if hook
+    outbox = [entry for event_id, row, hook in zip(ids, rows, hooks)
+              if hook and event_id is not None
               for entry in scan_outbox_rows(event_id, row, hook, live=live)]
     if outbox:
         connection.execute(insert(WebhookOutbox.__table__), outbox)
         if after_commit is not None:
             after_commit(request_drain)
-
-
-def _session_changes():
-    """What the current session holds unflushed (nothing when it has not been opened)."""
-    if not db.session.registry.has():
-        return (), (), ()
-    session = db.session()
-    return set(session.new), set(session.dirty), set(session.deleted)
 
 
 def _write_sqlite(raw, stored, counters):
@@ -193,7 +206,7 @@ def _write_sqlite(raw, stored, counters):
     if not raw.in_transaction:
         raw.execute("BEGIN IMMEDIATE")
     ids = [raw.execute(_SQLITE_EVENT, row).lastrowid for row in stored]
-    raw.executemany(_SQLITE_COUNTER, counters)
+    raw.executemany(_COUNTER_UPSERT, counters)
     return ids
 
 

@@ -184,3 +184,12 @@ def status_counts(endpoint_ids):
                 .group_by(O.endpoint_id, O.status)):
             counts[endpoint_id][status] = n
     return counts
+
+
+def announce_changes(session, _flush_context):
+    """Session after_flush listener (webapp/wiring.py): every endpoint added, changed or
+    deleted through the ORM sends `webhooks_changed` for its owner."""
+    owners = {obj.owner_id for obj in (*session.new, *session.dirty, *session.deleted)
+              if isinstance(obj, WebhookEndpoint)}
+    for owner_id in sorted(owners):
+        signals.webhooks_changed.send(owner_id, session=session)

@@ -6,9 +6,11 @@ any, matches). The rows commit or roll back with the change that caused them;
 only after the commit is a delivery job requested, so the worker never looks for
 a row that is not there yet, and a lost request is found again by the sweep.
 
-Scans are written differently, for speed: `scan_writes` inserts their outbox rows
-(`scan_outbox_rows`) in the scan's own transaction, for the endpoints `scan_hooks`
-knows without a query.
+Scans are written differently, for speed: `scans.writes` inserts their outbox rows
+(`scan_outbox_rows`) in the scan's own transaction, for the endpoints the scan's
+cached look-up (`scans.targets`) names.
+
+The receivers are connected in webapp/wiring.py.
 """
 import json
 
@@ -84,22 +86,31 @@ def code_data(code):
     return data
 
 
-def on_code_event(event_type):
-    def receiver(code, changes=None, **_extra):
-        def data():
-            payload = {"qr_code": code_data(code)}
-            if changes:
-                payload["changes"] = {field: {"old": old, "new": new}
-                                      for field, (old, new) in changes.items()}
-            return payload
-        write_event(code.owner_id, event_type, data, qr_code_id=code.id)
-    receiver.__name__ = f"on_{event_type.replace('.', '_')}"
-    return receiver
+def _on_code_event(event_type, code, changes):
+    def data():
+        payload = {"qr_code": code_data(code)}
+        if changes:
+            payload["changes"] = {field: {"old": old, "new": new}
+                                  for field, (old, new) in changes.items()}
+        return payload
+    write_event(code.owner_id, event_type, data, qr_code_id=code.id)
+
+
+def on_code_created(code, **_extra):
+    _on_code_event("qr.created", code, None)
+
+
+def on_code_updated(code, changes=None, **_extra):
+    _on_code_event("qr.updated", code, changes)
+
+
+def on_code_deleted(code, **_extra):
+    _on_code_event("qr.deleted", code, None)
 
 
 def scan_outbox_rows(event_id, row, hooks, now=None, live=None):
     """The outbox rows of one scan (`row`: the ScanEvent columns, `event_id` its id) for
-    `hooks` = {"endpoints": [ids], "slug", "title"}; `scan_writes` inserts them with the
+    `hooks` = {"endpoints": [ids], "slug", "title"}; `scans.writes` inserts them with the
     scan, in its transaction, and requests the delivery after the commit. With `live`
     (endpoint ids), endpoints not in it are left out."""
     endpoints = [e for e in hooks["endpoints"] if live is None or e in live]
@@ -141,17 +152,3 @@ def write_test_event(endpoint):
     data = {"message": "A test event from Scanlink. Your endpoint received and can verify it.",
             "endpoint_id": endpoint.id}
     return write_event(endpoint.owner_id, TEST_EVENT, data, endpoints=[endpoint])[0]
-
-
-_RECEIVERS = [
-    (signals.code_created, on_code_event("qr.created")),
-    (signals.code_updated, on_code_event("qr.updated")),
-    (signals.code_deleted, on_code_event("qr.deleted")),
-    (signals.job_finished, on_job_finished),
-]
-
-
-def connect_receivers():
-    """Subscribe the outbox writer to the domain signals (idempotent)."""
-    for signal, receiver in _RECEIVERS:
-        signal.connect(receiver, weak=False)

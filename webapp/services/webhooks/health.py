@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import WebhookEndpoint
-from webapp.services.scans import subscriptions
+from webapp.services import signals
 
 E = WebhookEndpoint
 
@@ -51,9 +51,9 @@ def disable(endpoint_id, reason, now, only_if=()):
         .values(enabled=False, disabled_at=now, disabled_reason=reason[:255])
         .execution_options(synchronize_session=False))
     if result.rowcount:
-        # A Core update is invisible to the ORM's flush: drop the owner's scan hooks here.
+        # A Core update is invisible to the ORM's flush (endpoints.announce_changes).
         owner_id = db.session.scalar(select(E.owner_id).where(E.id == endpoint_id))
-        subscriptions.invalidate_after_commit(owner_id)
+        signals.webhooks_changed.send(owner_id)
     return result.rowcount
 
 
