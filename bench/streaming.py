@@ -24,7 +24,6 @@ NDJSON stream's peak memory within 50 MB of the idle process.
     .venv/bin/python bench/streaming.py [--codes 200000] [--runs 7]
 """
 import argparse
-from datetime import timedelta
 import http.client
 import json
 import os
@@ -39,6 +38,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,11 +22,11 @@ Usage: python bench/webhook_drain.py [N [ROUNDS]]   (defaults: 10000 events, 3 r
 import json
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import time
 import uuid
-import socketserver
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,9 +3,9 @@ import pytest
 from playwright.sync_api import expect
 from rq.job import Job
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.services.accounts import users
+from webapp.services.jobs import queues
 
 from .support.auth import PASSWORD
 from .support.processes import wait_for

@@ -1,11 +1,10 @@
 """/admin/status: breakers, queue lengths, the outbox backlog and success rates per endpoint."""
 import re
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services.accounts import users
-
+from webapp.services.jobs import queues
 from workers.webhooks import drain_deliveries
 
 from .support.auth import PASSWORD, AuthActions

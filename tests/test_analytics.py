@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
 from webapp.services import ServiceError
-from webapp.services.analytics import rollups, reports
+from webapp.services.analytics import reports, rollups
 from webapp.services.scans import recording
 
 from .support.codes import make_code, make_user

@@ -6,7 +6,15 @@ from webapp.extensions import db
 from webapp.models import QrCode
 
 from .support import jobs as test_jobs
-from .support.bulk import csv_file, dynamic_rows, read_csv, result_files, titles_made_more_than_once, upload, zip_entries
+from .support.bulk import (
+    csv_file,
+    dynamic_rows,
+    read_csv,
+    result_files,
+    titles_made_more_than_once,
+    upload,
+    zip_entries,
+)
 from .support.jobs import WORKER_ENV, api_key, job_row, wait_for_status
 from .support.processes import wait_for
 

@@ -3,13 +3,20 @@ import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob, QrCode, User
 from webapp.services.codes import slugs, styles
-from webapp.infra.storage import get_storage
 
 from .support import jobs as test_jobs
-from .support.bulk import (code_count, csv_file, dynamic_rows, read_csv, result_files, upload,
-                           zip_entries)
+from .support.bulk import (
+    code_count,
+    csv_file,
+    dynamic_rows,
+    read_csv,
+    result_files,
+    upload,
+    zip_entries,
+)
 from .support.jobs import api_key
 from .support.qrcodes import decode_png, decode_svg
 

@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import BackgroundJob
 from webapp.infra.storage import get_storage
+from webapp.models import BackgroundJob
 
 from .support import jobs as test_jobs
 from .support.bulk import csv_file, read_csv, result_files, upload

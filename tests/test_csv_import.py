@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from webapp.services.csvfiles.reader import Columns, CsvFile, CsvRefused, store_upload
 from webapp.infra.storage import get_storage
+from webapp.services.csvfiles.reader import Columns, CsvFile, CsvRefused, store_upload
 
 BULK = Columns(required=(("target_url", "content"), "kind"), optional=("title", "slug", "style"))
 GOOD = b"target_url,kind,title\nhttps://a.example/1,dynamic,First\nhttps://a.example/2,dynamic,Second\n"

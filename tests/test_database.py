@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import create_engine, text
 
-from webapp.infra import database
 from webapp.extensions import db
+from webapp.infra import database
 
 
 def test_a_connection_killed_while_idle_is_replaced_before_use(app, db_kind, monkeypatch):

@@ -5,11 +5,11 @@ import io
 import pytest
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob, ScanEvent
 from webapp.services.csvfiles import writer
-from webapp.services.jobs import files
 from webapp.services.exports.export_jobs import _codes_after, code_row
-from webapp.infra.storage import get_storage
+from webapp.services.jobs import files
 
 from .support import jobs as test_jobs
 from .support.jobs import api_key, job_row, make_codes

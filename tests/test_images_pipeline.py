@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageStat
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ImageAsset
+from webapp.services.jobs import queues
 
 from .support import images as samples
 from .support.image_api import ImageApi, stored_files

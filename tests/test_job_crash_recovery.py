@@ -5,9 +5,9 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import ScanEvent
+from webapp.services.jobs import queues
 
 from .support import jobs as test_jobs
 from .support.jobs import WORKER_ENV, chunk_runs_key, job_row, make_codes, wait_for_status

@@ -5,12 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.services.jobs import periodic
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob
 from webapp.models.base import utcnow
-from webapp.services.jobs import files
-from webapp.infra.storage import get_storage
+from webapp.services.jobs import files, periodic
 
 from .support import jobs as test_jobs
 from .support.jobs import api_key, job_row

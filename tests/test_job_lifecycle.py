@@ -3,11 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent
 from webapp.models.base import utcnow
-from webapp.services.jobs import lifecycle
+from webapp.services.jobs import lifecycle, queues
 from workers.runs import JobRun, LeaseLost
 
 from .support import jobs as test_jobs

@@ -1,8 +1,8 @@
 """Retries go through RQ's scheduled registry with the backoff of the job type."""
 import pytest
 
-from webapp.services.jobs import queues
 from webapp.models.base import utcnow
+from webapp.services.jobs import queues
 
 from .support import jobs as test_jobs
 from .support.jobs import WORKER_ENV, attempts_key, job_row, wait_for_status

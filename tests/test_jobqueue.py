@@ -2,8 +2,8 @@
 import pytest
 from rq.job import Job
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
+from webapp.services.jobs import queues
 from webapp.services.signals import job_finished
 
 from .support import jobs as test_jobs  # noqa: F401  (registers the test job types)

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from webapp.services.jobs import periodic, queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob
 from webapp.models.base import utcnow
+from webapp.services.jobs import periodic, queues
 from webapp.services.jobs.periodic import PeriodicTask
 from workers.scheduler import build_scheduler
 

@@ -1,8 +1,8 @@
 """The public, cacheable endpoints: code metadata and content-hashed static files."""
 from datetime import timedelta
 
-from webapp.web import static_assets
 from webapp.models.base import utcnow
+from webapp.web import static_assets
 
 from .support.codes import make_code, update_code
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from webapp.extensions import db
-from webapp.models import ScanCounter, ScanEvent, User, WebhookOutbox
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience.breakers import database_breaker
+from webapp.models import ScanCounter, ScanEvent, User, WebhookOutbox
 from webapp.services.scans import buffer
 
 from .support.codes import make_code

@@ -5,10 +5,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent, User, WebhookOutbox
-from webapp.services.jobs import lifecycle
+from webapp.services.jobs import lifecycle, queues
 from webapp.services.webhooks import dispatch
 
 from .conftest import redis_url

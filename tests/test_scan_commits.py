@@ -9,8 +9,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import ScanEvent, WebhookEndpoint, WebhookOutbox
 from webapp.infra.redis_client import get_redis
+from webapp.models import ScanEvent, WebhookEndpoint, WebhookOutbox
 from webapp.services import signals
 from webapp.services.scans import buffer, counters, group_commit, recording, rows
 from webapp.services.webhooks import dispatch

@@ -72,7 +72,8 @@ def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events
 def test_a_code_filter_decides_which_scans_an_endpoint_hears(app, client):
     with app.app_context():
         owner = make_user()
-        window, poster = make_code(owner, "window"), make_code(owner, "poster")
+        make_code(owner, "window")
+        poster = make_code(owner, "poster")
         make_endpoint(owner, URL, events=["qr.scanned"], qr_code_id=poster.slug)
         db.session.commit()
     scan(client, "window")
@@ -108,7 +109,7 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
         gone = make_endpoint(owner, URL, events=["qr.scanned"])
         kept = make_endpoint(owner, URL + "2", events=["qr.scanned"])
         db.session.commit()
-        owner_id, gone_id, kept_id = owner.id, gone.id, kept.id
+        gone_id, kept_id = gone.id, kept.id
         stale = targets.load_slug("shopwindow")
         assert {endpoint for endpoint, _ in stale[-1]} == {gone_id, kept_id}
         endpoints.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))

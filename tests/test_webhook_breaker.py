@@ -6,10 +6,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from webapp.infra.resilience import breakers
 from webapp.extensions import db
-from webapp.models import WebhookAttempt, WebhookOutbox
 from webapp.infra.redis_client import get_redis
+from webapp.infra.resilience import breakers
+from webapp.models import WebhookAttempt, WebhookOutbox
 from webapp.services import signals
 from workers.context import set_app
 from workers.webhooks import drain_deliveries

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob, WebhookOutbox
-from webapp.services.scans import recording
 from webapp.services import signals
+from webapp.services.scans import recording
 from webapp.services.webhooks import endpoints
 from webapp.services.webhooks.dispatch import REQUESTED_KEY, sweep_due_deliveries
 

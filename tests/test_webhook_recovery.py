@@ -4,7 +4,6 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from webapp.extensions import db
-
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans import recording
 from webapp.services.webhooks.dispatch import sweep_due_deliveries

@@ -12,7 +12,6 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 
 from webapp.app import create_app
 from webapp.services.jobs.queues import QUEUES, queue
-
 from workers import scheduler
 from workers.context import on_horse_killed, set_app
 

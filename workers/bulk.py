@@ -1,6 +1,5 @@
 """Bulk jobs from uploaded CSVs: thin wrappers; the work is in webapp/services/bulk_*.py."""
 from webapp.services.bulk import create, update
-
 from workers.context import tracked
 
 

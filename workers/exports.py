@@ -1,6 +1,5 @@
 """Export jobs: thin wrappers; the work is in webapp/services/exports.py."""
 from webapp.services.exports import export_jobs
-
 from workers.context import tracked
 
 

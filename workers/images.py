@@ -3,7 +3,6 @@ import logging
 
 from webapp.extensions import db
 from webapp.services.images import assets
-
 from workers.context import tracked
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,5 @@
 """The RQ side of periodic work: run one registered task in its own app context."""
 from webapp.services.jobs import periodic
-
 from workers.context import in_app_context
 
 

@@ -10,7 +10,6 @@ import psycopg
 import redis
 from flask import Flask, redirect
 
-
 # The event and its counter bump in one statement, one round trip (what Scanlink sent per
 # scan before its writes were batched).
 SCAN = (

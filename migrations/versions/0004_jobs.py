@@ -5,8 +5,8 @@ Revises: 0003
 Create Date: 2026-11-30 00:42:35.114520
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import webapp.models.base

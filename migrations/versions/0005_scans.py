@@ -5,11 +5,11 @@ Revises: 0004
 Create Date: 2026-11-30 00:39:13.413502
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import webapp.models.base
-from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0005'

@@ -5,11 +5,10 @@ Revises: 0005
 Create Date: 2026-11-30 00:40:43.267760
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import webapp.models.base
-
 
 # revision identifiers, used by Alembic.
 revision = '0006'

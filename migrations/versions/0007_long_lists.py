@@ -7,8 +7,8 @@ Create Date: 2026-12-01 10:00:00
 """
 import logging
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'

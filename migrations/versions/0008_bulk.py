@@ -5,8 +5,8 @@ Revises: 0007
 Create Date: 2026-11-30 01:27:56.795727
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'

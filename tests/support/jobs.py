@@ -5,10 +5,10 @@ JOB_PLUGINS=tests.support.jobs, so both sides know the types.
 """
 import time
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
-from webapp.models import ScanEvent
 from webapp.infra.redis_client import get_redis
+from webapp.models import ScanEvent
+from webapp.services.jobs import queues
 from workers.context import tracked
 
 PLUGIN_ENV = {"JOB_PLUGINS": "tests.support.jobs"}

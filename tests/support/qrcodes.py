@@ -6,12 +6,11 @@ import zxingcpp
 from PIL import Image
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset
 from webapp.services.accounts import api_keys, users
-from webapp.infra.storage import get_storage
 
 from .photos import photo_path  # noqa: F401  (re-exported for tests)
-
 
 
 def make_user(email):

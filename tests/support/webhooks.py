@@ -1,7 +1,7 @@
 """Webhook test set-up: an app that may reach 127.0.0.1 and retries in tenths of seconds."""
 from webapp.extensions import db
-from webapp.models import QrCode, User
 from webapp.infra.redis_client import get_redis
+from webapp.models import QrCode, User
 from webapp.services.webhooks import endpoints
 from workers.context import set_app
 

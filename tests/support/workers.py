@@ -1,8 +1,8 @@
 """A real RQ worker, run in this process on the test's Redis."""
 from rq import SimpleWorker
 
-from webapp.services.jobs.queues import QUEUES, queue
 from webapp.infra.redis_client import get_redis
+from webapp.services.jobs.queues import QUEUES, queue
 from workers.context import set_app
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text
 
 from webapp.extensions import db
-from webapp.models.base import utcnow
 from webapp.models import QrCode
-from webapp.services.codes.filters import CodeFilters, MAX_QUERY, filter_clauses
+from webapp.models.base import utcnow
+from webapp.services.codes.filters import MAX_QUERY, CodeFilters, filter_clauses
 
 from ..support.long_lists import code_row, give_scans, seed_codes
 from ..support.qrcodes import make_user

@@ -2,13 +2,13 @@
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
-from webapp.web.rendering import render
+from webapp.infra.storage import get_storage
 from webapp.services import Conflict, ServiceError
 from webapp.services.exports import export_jobs
 from webapp.services.jobs import owned as job_service
-from webapp.infra.storage import get_storage
+from webapp.services.jobs import queues
+from webapp.web.rendering import render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

@@ -9,10 +9,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.extensions import db, htmx
 from webapp.models.base import utcnow
-from webapp.web.rendering import render
 from webapp.services import ServiceError
 from webapp.services.webhooks import endpoints
 from webapp.services.webhooks.events import EVENT_TYPES
+from webapp.web.rendering import render
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 

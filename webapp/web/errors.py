@@ -3,8 +3,8 @@ import logging
 
 import pybreaker
 from flask import current_app, jsonify, make_response, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.infra.resilience import failures

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import QrCode, ScanDailyRollup
 from webapp.services import NotFound, ServiceError
-from webapp.services.analytics.rollups import rolled_days
 from webapp.services.analytics.day_stats import DayStats, aggregate_events, day_start, days_between
+from webapp.services.analytics.rollups import rolled_days
 
 _CODE_ID = re.compile(r"[0-9a-z]{1,26}\Z")  # models.base.new_id; anything else cannot exist
 MAX_DAYS = 1100

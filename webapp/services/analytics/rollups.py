@@ -14,8 +14,8 @@ from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
 from webapp.models.base import utcnow
 from webapp.services import ServiceError
-from webapp.services.scans import counters
 from webapp.services.analytics.day_stats import aggregate_events, day_start
+from webapp.services.scans import counters
 
 LOOKBACK_DAYS = 7
 

@@ -20,18 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import QrCode
 from webapp.infra.storage import get_storage
+from webapp.models import QrCode
 from webapp.services import ServiceError, signals
-from webapp.services.codes import qrcodes, slugs
 from webapp.services.bulk.presets import Presets
-from webapp.services.bulk.uploads import CREATE_COLUMNS
-from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
-from webapp.services.codes.content import payload_of, scan_url
-from webapp.services.csvfiles.writer import encode_rows, header
-from webapp.services.csvfiles.reader import CsvFile
-from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 from webapp.services.bulk.row_errors import RowErrors
+from webapp.services.bulk.uploads import CREATE_COLUMNS
+from webapp.services.codes import qrcodes, slugs
+from webapp.services.codes.content import payload_of, scan_url
+from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
+from webapp.services.csvfiles.reader import CsvFile
+from webapp.services.csvfiles.writer import encode_rows, header
+from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 from webapp.services.signals import after_commit
 
 ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style"]

@@ -12,14 +12,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import QrCode, User
 from webapp.infra.storage import get_storage
+from webapp.models import QrCode, User
 from webapp.services import ServiceError
-from webapp.services.codes import qrcodes
 from webapp.services.bulk.create import reason
-from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
-from webapp.services.csvfiles.reader import CsvFile
 from webapp.services.bulk.row_errors import RowErrors
+from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
+from webapp.services.codes import qrcodes
+from webapp.services.csvfiles.reader import CsvFile
 from webapp.services.signals import after_commit
 
 ERROR_COLUMNS = ["slug", *UPDATE_FIELDS]

@@ -6,11 +6,11 @@ look at, and nothing is queued. A file that passes becomes a job on the low
 queue; from then on, a bad row is reported by the job, and the good rows are
 made.
 """
-from webapp.services.jobs import queues
 from webapp.infra.storage import get_storage
 from webapp.services import ServiceError
 from webapp.services.codes.image_zips import check_format
-from webapp.services.csvfiles.reader import Columns, CsvFile, CsvRefused, ENCODINGS, store_upload
+from webapp.services.csvfiles.reader import ENCODINGS, Columns, CsvFile, CsvRefused, store_upload
+from webapp.services.jobs import queues
 
 CREATE_COLUMNS = Columns(required=(("target_url", "content"), "kind"),
                          optional=("title", "slug", "style"))

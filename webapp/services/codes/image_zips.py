@@ -12,8 +12,8 @@ from webapp.extensions import db
 from webapp.models import ImageAsset
 from webapp.services import ServiceError
 from webapp.services.codes.content import payload_of
-from webapp.services.ids import looks_like_id
 from webapp.services.codes.styles import load_image
+from webapp.services.ids import looks_like_id
 
 SCALE = 10  # pixels (PNG) or points (PDF, EPS) per module, as the API's image default
 PRECOMPRESSED = {"png", "pdf"}

@@ -14,13 +14,21 @@ from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services.codes.content import (
+    check_active,
+    check_expiry,
+    check_kind,
+    check_title,
+    invalid,
+    payload_of,
+    scan_url,
+    static_content,
+)
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
-from webapp.services.codes.content import (check_active, check_expiry, check_kind, check_title,
-    invalid, payload_of, scan_url, static_content)
-from webapp.services.ids import has_nul, looks_like_id
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import check_logo, logo_for_code, logo_version, validated_style
 from webapp.services.codes.target_urls import normalise_url
+from webapp.services.ids import has_nul, looks_like_id
 
 CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
                  "active", "expires_at"}

@@ -5,9 +5,9 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset, StylePreset
 from webapp.qr import StyleInvalid, parse_style
-from webapp.infra.storage import get_storage
 from webapp.services import Conflict, NotFound, ServiceError
 from webapp.services.ids import looks_like_id
 

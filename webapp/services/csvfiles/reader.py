@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from webapp.models.base import new_id
 from webapp.infra.storage import get_storage
-from webapp.services.csvfiles.checks import CsvRefused, ENCODINGS, SAVE_AS, check_bytes
+from webapp.models.base import new_id
+from webapp.services.csvfiles.checks import ENCODINGS, SAVE_AS, CsvRefused, check_bytes
 
 __all__ = ["Columns", "CsvFile", "CsvInfo", "CsvRefused", "CsvRow", "ENCODINGS", "store_upload"]
 

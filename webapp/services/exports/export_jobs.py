@@ -9,13 +9,13 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, select, tuple_
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services import ServiceError
-from webapp.services.codes.listing import with_scan_counts
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, check_format
+from webapp.services.codes.listing import with_scan_counts
 from webapp.services.csvfiles.writer import encode_rows, header
+from webapp.services.jobs import queues
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 
 CODE_COLUMNS = ["id", "slug", "kind", "title", "target_url", "content", "scan_url", "active",

@@ -19,10 +19,15 @@ from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services.codes.filters import NO_FILTERS
 from webapp.services.codes.listing import codes_query, with_scan_counts
-from webapp.services.csvfiles.writer import encode_rows, header
-from webapp.services.exports.export_jobs import (CODE_COLUMNS, SCAN_COLUMNS, code_row, scan_row,
-    scans_query)
 from webapp.services.codes.qrcodes import code_to_dict
+from webapp.services.csvfiles.writer import encode_rows, header
+from webapp.services.exports.export_jobs import (
+    CODE_COLUMNS,
+    SCAN_COLUMNS,
+    code_row,
+    scan_row,
+    scans_query,
+)
 
 BATCH = 500
 CSV_KINDS = ("codes", "scans")

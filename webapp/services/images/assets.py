@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import ImageAsset
 from webapp.infra.storage import get_storage
+from webapp.models import ImageAsset
 from webapp.services import NotFound
 from webapp.services.images.checks import Limits, inspect_upload
-from webapp.services.images.optimise import ImageUnreadable, MIME_BY_EXTENSION, Options, optimise
+from webapp.services.images.optimise import MIME_BY_EXTENSION, ImageUnreadable, Options, optimise
 
 VARIANT_NAME = re.compile(r"^[0-9a-f]{64}\.(?:%s)$" % "|".join(MIME_BY_EXTENSION))
 MAX_SIDE = 16383  # WebP's largest side; no format here goes beyond it

@@ -13,9 +13,9 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob
 from webapp.models.base import utcnow
-from webapp.infra.storage import get_storage
 from webapp.services.signals import after_commit
 
 READ_CHUNK = 64 * 1024

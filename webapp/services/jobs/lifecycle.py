@@ -12,10 +12,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, literal, or_, select, update
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob as Job
 from webapp.models.base import UTCDateTime, utcnow
+from webapp.services.jobs import queues
 from webapp.services.signals import after_commit, job_finished
 
 MAX_ERROR = 2000

@@ -1,11 +1,10 @@
 """Background jobs as their owner sees them: read, cancel, retry, download results."""
 from sqlalchemy import select
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.models import BackgroundJob
 from webapp.services import Conflict, NotFound
-from webapp.services.jobs import lifecycle
+from webapp.services.jobs import lifecycle, queues
 
 ERRORS_FILE = "errors"
 

@@ -14,8 +14,8 @@ from rq.job import Job, JobStatus
 from rq.registry import CanceledJobRegistry, FailedJobRegistry, StartedJobRegistry
 
 from webapp.extensions import db
-from webapp.models import BackgroundJob
 from webapp.infra.redis_client import get_redis
+from webapp.models import BackgroundJob
 
 log = logging.getLogger(__name__)
 

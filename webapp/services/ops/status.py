@@ -10,11 +10,11 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import case, func, select
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
+from webapp.infra.redis_client import get_redis
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
-from webapp.infra.redis_client import get_redis
+from webapp.services.jobs import queues
 from webapp.services.scans import buffer
 
 log = logging.getLogger(__name__)

@@ -27,10 +27,10 @@ from datetime import datetime
 
 from flask import current_app
 
-from webapp.infra.resilience import breakers, retries
-from webapp.infra.resilience.guard import guard
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
+from webapp.infra.resilience import breakers, retries
+from webapp.infra.resilience.guard import guard
 from webapp.services import signals
 from webapp.services.scans import targets
 from webapp.services.scans.writes import write_scans

@@ -15,8 +15,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, case, delete, insert, literal, select, text, update
 
-from webapp.infra import metrics
 from webapp.extensions import db
+from webapp.infra import metrics
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.models.webhooks import WAITING

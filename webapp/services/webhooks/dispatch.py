@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.services.jobs.queues import queue
+from webapp.infra.redis_client import get_redis
 from webapp.models import WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.models.webhooks import WAITING
-from webapp.infra.redis_client import get_redis
+from webapp.services.jobs.queues import queue
 
 log = logging.getLogger(__name__)
 

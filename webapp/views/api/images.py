@@ -5,9 +5,9 @@ from flask import current_app, g, jsonify, url_for
 from pydantic import BaseModel, Field
 
 from webapp.services.images import assets
-from webapp.views.images.upload import upload_and_queue
 from webapp.views.api import bp
 from webapp.views.api.schema import operation
+from webapp.views.images.upload import upload_and_queue
 
 
 class ImageUpload(assets.ImageOptions):

@@ -4,9 +4,8 @@ import hmac
 from flask import abort, current_app, g, jsonify, request, url_for
 from redis.exceptions import RedisError
 
-from webapp.services.jobs import periodic
 from webapp.services import ServiceError
-from webapp.services.jobs import owned
+from webapp.services.jobs import owned, periodic
 from webapp.views.api import bp, public
 from webapp.views.api.schema import operation
 

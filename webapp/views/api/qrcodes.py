@@ -7,13 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from webapp.extensions import db
 from webapp.qr import FORMATS, MIN_PNG_SCALE, MIN_QUIET_ZONE
 from webapp.services import ServiceError
-from webapp.services.exports import streams
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes.filters import MAX_QUERY, check_filters
 from webapp.services.codes.listing import list_page
-from webapp.web.streaming import stream_body
+from webapp.services.exports import streams
 from webapp.views.api import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
+from webapp.web.streaming import stream_body
 
 IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
 

@@ -2,16 +2,16 @@
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from webapp.services.jobs import queues
 from webapp.extensions import db, htmx
-from webapp.web.rendering import render
 from webapp.services import ServiceError
 from webapp.services.bulk import uploads
 from webapp.services.codes import styles
-from webapp.services.jobs import owned as job_service
 from webapp.services.csvfiles.writer import BOM, encode_rows
+from webapp.services.jobs import owned as job_service
+from webapp.services.jobs import queues
 from webapp.views.bulk.csv_upload import uploaded_csv
 from webapp.views.jobs import card
+from webapp.web.rendering import render
 
 bp = Blueprint("bulk", __name__, url_prefix="/codes/bulk")
 

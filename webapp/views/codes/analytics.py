@@ -4,10 +4,10 @@ from datetime import timedelta
 from flask import Blueprint, Response, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
+from webapp.services import ServiceError
+from webapp.services.analytics import reports, scan_csv
 from webapp.views.codes import chart
 from webapp.web.rendering import render
-from webapp.services import ServiceError
-from webapp.services.analytics import scan_csv, reports
 
 bp = Blueprint("analytics", __name__, url_prefix="/codes")
 

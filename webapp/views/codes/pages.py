@@ -2,22 +2,27 @@
 import base64
 
 from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
-from jinja2_fragments.flask import render_block
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
 from webapp.qr import MIN_PNG_SCALE, MIN_QUIET_ZONE
 from webapp.qr.payloads import FIELDS
 from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
-from webapp.web.rendering import render
 from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes import styles
 from webapp.services.codes.filters import filters_from_args
 from webapp.services.codes.listing import CodePage
+from webapp.views.codes.forms import (
+    code_data_from_form,
+    form_values,
+    merge_form,
+    style_from_form,
+    style_values,
+)
+from webapp.web.rendering import render
 from webapp.web.streaming import page_or_block
-from webapp.views.codes.forms import (code_data_from_form, form_values, merge_form,
-    style_from_form, style_values)
 
 bp = Blueprint("qrcodes", __name__, url_prefix="/codes")
 PNG_WIDTHS = (300, 600, 1200, 2400)

@@ -3,10 +3,10 @@ from flask import Blueprint, current_app, flash, make_response, redirect, reques
 from flask_login import current_user, login_required
 
 from webapp.extensions import db, htmx
-from webapp.web.rendering import render
 from webapp.services import ServiceError
 from webapp.services.images import assets
 from webapp.views.images.upload import upload_and_queue
+from webapp.web.rendering import render
 
 bp = Blueprint("images", __name__, url_prefix="/images")
 

@@ -2,11 +2,11 @@
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp.services.jobs import queues
 from webapp.extensions import db
 from webapp.services import ServiceError
 from webapp.services.images import assets
 from webapp.services.images.checks import too_large
+from webapp.services.jobs import queues
 
 OPTION_FIELDS = ("max_width", "max_height", "quality", "format")
 

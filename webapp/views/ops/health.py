@@ -2,10 +2,10 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from webapp.infra.resilience import breakers
-from webapp.infra.resilience.guard import guard
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
+from webapp.infra.resilience import breakers
+from webapp.infra.resilience.guard import guard
 
 bp = Blueprint("health", __name__)
 

@@ -4,8 +4,8 @@ import hmac
 
 from flask import Blueprint, abort, current_app, request
 
-from webapp.services.ops import prometheus
 from webapp.extensions import csrf, limiter
+from webapp.services.ops import prometheus
 
 bp = Blueprint("metrics", __name__)
 limiter.exempt(bp)

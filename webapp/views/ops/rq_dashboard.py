@@ -15,8 +15,8 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq_dashboard.web import setup_rq_connection
 
-from webapp.web.errors import error_response
 from webapp.extensions import csrf, login
+from webapp.web.errors import error_response
 
 PREFIX = "/admin/rq"
 BLUEPRINT = rq_dashboard.blueprint.name

@@ -3,10 +3,10 @@ from datetime import datetime, timezone
 
 from flask import Blueprint
 
-from webapp.web.auth import admin_required
-from webapp.web.rendering import render
 from webapp.infra.resilience.breakers import breaker_snapshots, local_breakers
 from webapp.services.ops import status
+from webapp.web.auth import admin_required
+from webapp.web.rendering import render
 
 bp = Blueprint("admin_status", __name__, url_prefix="/admin/status")
 

@@ -19,8 +19,8 @@ import time
 from flask import Blueprint, current_app, make_response, render_template, request
 from werkzeug.routing import BaseConverter
 
-from webapp.infra import metrics
 from webapp.extensions import limiter
+from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
 from webapp.services.scans import recording, targets
 
