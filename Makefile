@@ -36,7 +36,12 @@ run: install assets
 	@echo "Scanlink on http://127.0.0.1:$${WEB_PORT:-5000}  (Ctrl-C stops everything)"
 	SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker,)
 
-test: install-dev assets
+# The layering (.importlinter) and pyflakes/import order (ruff.toml) are checked first.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: install-dev assets lint
 	$(BIN)/python -m scripts.run_tests $(ARGS)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json

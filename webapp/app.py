@@ -10,8 +10,9 @@ from webapp.config import ROOT, Config
 from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
 from webapp.infra import database
 from webapp.infra.redis_client import client_retry
-from webapp.views import api, dashboard, jobs, webhooks
+from webapp.views import dashboard, jobs, webhooks
 from webapp.views.accounts import account, auth
+from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
 from webapp.views.codes import analytics, exports
 from webapp.views.codes import pages as code_pages

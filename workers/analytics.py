@@ -1,10 +1,9 @@
 """Daily scan rollups. Safe to run twice: each run recomputes its days from the events."""
+from webapp.services.analytics import rollups
 from workers.context import in_app_context, tracked
 
 
 def _roll(day=None):
-    from webapp.services.analytics import rollups
-
     if day is None:
         return rollups.rollup_due_days()
     return {str(day): rollups.rollup_scans(day)}

@@ -9,6 +9,10 @@ import uuid
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
+from webapp.app import create_app
+from webapp.extensions import db
+from webapp.models import BackgroundJob
+from webapp.services.jobs import lifecycle
 from workers.runs import Heartbeat, JobCancelled, JobRun, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,6 @@ def set_app(app):
 def get_app():
     global _app
     if _app is None:
-        from webapp.app import create_app
-
         set_app(create_app())
     return _app
 
@@ -36,8 +38,6 @@ def _after_fork(app):
     """A forked work horse must not share the parent's database sockets."""
     global _app_pid
     if _app_pid != os.getpid():
-        from webapp.extensions import db
-
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose(close=False)
@@ -54,8 +54,6 @@ def in_app_context(func):
     def wrapper(*args, **kwargs):
         app = get_app()
         _after_fork(app)
-        from webapp.extensions import db
-
         with app.app_context():
             try:
                 result = func(*args, **kwargs)
@@ -81,8 +79,6 @@ def tracked(func):
     def wrapper(job_id):
         app = get_app()
         _after_fork(app)
-        from webapp.extensions import db
-
         with app.app_context():
             try:
                 return _run_attempt(app, func, job_id)
@@ -92,10 +88,6 @@ def tracked(func):
 
 
 def _run_attempt(app, func, job_id):
-    from webapp.extensions import db
-    from webapp.models import BackgroundJob
-    from webapp.services.jobs import lifecycle
-
     lease = uuid.uuid4().hex
     if not lifecycle.claim(job_id, lease, process_identity()):
         db.session.rollback()
@@ -160,9 +152,6 @@ def _no_rq_retry():
 
 
 def _record_failure(job_id, lease, exc):
-    from webapp.extensions import db
-    from webapp.services.jobs import lifecycle
-
     try:
         status = lifecycle.end_attempt(job_id, describe(exc), _rq_will_retry(), lease=lease)
         db.session.commit()
@@ -180,9 +169,6 @@ def on_horse_killed(rq_job, retpid, ret_val, rusage):
     RQ then retries the job or fails it, but never tells the job: the row would
     stay `processing` until the reaper noticed. Mirror it now.
     """
-    from webapp.extensions import db
-    from webapp.services.jobs import lifecycle
-
     app = get_app()
     signal_no = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
     reason = (f"The process running this job was killed (signal {signal_no})."

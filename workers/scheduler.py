@@ -19,6 +19,7 @@ from rq import Queue
 from rq.cron import CronJob, CronScheduler
 
 from webapp.services.jobs import periodic
+from workers.periodic import run_task
 
 log = logging.getLogger("workers.scheduler")
 
@@ -33,8 +34,6 @@ class PeriodJob(CronJob):
     """A CronJob that runs once per aligned period across every scheduler."""
 
     def __init__(self, name, task, interval):
-        from workers.periodic import run_task
-
         super().__init__(queue_name=task.queue, func=run_task, args=(name,), interval=interval,
                          job_timeout=task.timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600,
                          name=f"scanlink:{name}")

@@ -4,6 +4,9 @@ import time
 
 from flask import current_app
 
+from webapp.extensions import db
+from webapp.services.webhooks import delivery, dispatch
+from webapp.services.webhooks.sender import Sender
 from workers.context import in_app_context
 
 log = logging.getLogger(__name__)
@@ -17,11 +20,6 @@ def drain_deliveries():
     any slow HTTP), and the outcomes are committed about once a second, with the
     leases of the rows still waiting renewed in the same transaction.
     """
-    from webapp.extensions import db
-    from webapp.services.webhooks import delivery as delivery
-    from webapp.services.webhooks import dispatch as dispatch
-    from webapp.services.webhooks.sender import Sender
-
     config = current_app.config
     dispatch.drain_started()
     deadline = time.monotonic() + config["WEBHOOK_DRAIN_SECONDS"]
@@ -52,14 +50,10 @@ def drain_deliveries():
 
 @in_app_context
 def sweep_due_deliveries():
-    from webapp.services.webhooks.dispatch import sweep_due_deliveries as sweep
-
-    return sweep()
+    return dispatch.sweep_due_deliveries()
 
 
 @in_app_context
 def prune_delivered_deliveries():
     """Periodic: delivered events older than WEBHOOK_RETENTION_DAYS go, with their attempts."""
-    from webapp.services.webhooks.delivery import prune_delivered
-
-    return prune_delivered()
+    return delivery.prune_delivered()

@@ -4,6 +4,8 @@ import io
 import math
 from xml.sax.saxutils import escape, quoteattr
 
+from webapp.qr.drawing import Circle, Ring
+
 FONT_FAMILY = "Aileron, 'Helvetica Neue', Helvetica, Arial, sans-serif"
 
 
@@ -52,8 +54,6 @@ def _circle(c):
 
 def shape_path(shape):
     """Holes (a Ring's inner shape) open because every layer is filled even-odd."""
-    from webapp.qr.drawing import Circle, Ring
-
     if isinstance(shape, Ring):
         return shape_path(shape.outer) + shape_path(shape.inner)
     if isinstance(shape, Circle):

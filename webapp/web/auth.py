@@ -5,6 +5,7 @@ from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.extensions import db, htmx, login
+from webapp.models import User
 
 
 def init_login(app):
@@ -16,8 +17,6 @@ def init_login(app):
 
     @login.user_loader
     def load_user(user_id):
-        from webapp.models import User
-
         try:
             return db.session.get(User, int(user_id))
         except (TypeError, ValueError):

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.extensions import db
 from webapp.infra.resilience import failures
 from webapp.services import ServiceError
 
@@ -93,8 +94,6 @@ def register_errorhandlers(app):
             return unhandled(exc)
         log.warning("%s %s: the database is unavailable (%s)", request.method, request.path,
                     type(exc).__name__)
-        from webapp.extensions import db
-
         try:
             db.session.rollback()
         except Exception:  # the connection is gone; the session is dropped at teardown

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
+from webapp.qr.drawing import build
 from webapp.services import Conflict, NotFound, ServiceError, signals
 from webapp.services.codes.content import (
     check_active,
@@ -211,8 +212,6 @@ def image_etag(code, fmt, scale, border):
 
 def image_size(code):
     """(width, height) of the code's image in modules, quiet zone and frame included."""
-    from webapp.qr.drawing import build
-
     style = qr.stored_style(code.style).model_copy(update={"logo": None})
     drawing = build(payload_of(code), style)
     return drawing.width, drawing.height

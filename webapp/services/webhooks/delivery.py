@@ -20,6 +20,8 @@ from webapp.infra import metrics
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.models.webhooks import WAITING
+from webapp.services.webhooks.health import update_endpoints
+from webapp.services.webhooks.sender import Delivery
 
 O = WebhookOutbox
 # Core tables in the hot path: the ORM's bulk paths add work per row and give nothing here.
@@ -99,8 +101,6 @@ def signing_secrets(secret, previous=None, previous_expires_at=None, now=None):
 
 def prepare_deliveries(claims, now=None):
     """Pair each claim with its endpoint's URL and signing secrets (one query)."""
-    from webapp.services.webhooks.sender import Delivery
-
     E = WebhookEndpoint
     ids = {c.endpoint_id for c in claims}
     rows = db.session.execute(select(
@@ -156,8 +156,6 @@ def _bulk_update(values):
 
 def record_outcomes(outcomes, now=None):
     """Write the attempts and the rows' new states; returns the endpoint summaries."""
-    from webapp.services.webhooks.health import update_endpoints
-
     relax_commit()
     now = now or utcnow()
     config = current_app.config

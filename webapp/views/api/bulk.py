@@ -5,7 +5,7 @@ from flask import g, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
 from webapp.services.bulk import uploads
-from webapp.views.api import bp
+from webapp.views.api.blueprint import bp
 from webapp.views.api.exports import JobAccepted
 from webapp.views.api.schema import operation
 from webapp.views.bulk.csv_upload import uploaded_csv

@@ -5,7 +5,7 @@ from flask import g, jsonify
 from pydantic import BaseModel, ConfigDict
 
 from webapp.services.exports import export_jobs
-from webapp.views.api import bp
+from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body
 
 

@@ -5,7 +5,7 @@ from flask import current_app, g, jsonify, url_for
 from pydantic import BaseModel, Field
 
 from webapp.services.images import assets
-from webapp.views.api import bp
+from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation
 from webapp.views.images.upload import upload_and_queue
 

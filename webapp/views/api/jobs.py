@@ -6,7 +6,7 @@ from redis.exceptions import RedisError
 
 from webapp.services import ServiceError
 from webapp.services.jobs import owned, periodic
-from webapp.views.api import bp, public
+from webapp.views.api.blueprint import bp, public
 from webapp.views.api.schema import operation
 
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 from webapp.services import NotFound
 from webapp.services.scans import targets
-from webapp.views.api import bp, public, schema
+from webapp.views.api import schema
+from webapp.views.api.blueprint import bp, public
 
 CACHE_CONTROL = "public, s-maxage=60, stale-while-revalidate=300"
 

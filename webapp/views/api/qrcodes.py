@@ -11,7 +11,7 @@ from webapp.services.codes import qrcodes as service
 from webapp.services.codes.filters import MAX_QUERY, check_filters
 from webapp.services.codes.listing import list_page
 from webapp.services.exports import streams
-from webapp.views.api import bp
+from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
 from webapp.web.streaming import stream_body
 

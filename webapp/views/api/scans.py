@@ -5,7 +5,8 @@ from flask import g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.services.analytics import reports
-from webapp.views.api import bp, schema
+from webapp.views.api import schema
+from webapp.views.api.blueprint import bp
 
 
 class ScansQuery(BaseModel):

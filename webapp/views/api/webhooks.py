@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from webapp.extensions import db
 from webapp.services.webhooks import endpoints
 from webapp.services.webhooks.events import iso
-from webapp.views.api import bp
+from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
 
 EventType = Literal["qr.scanned", "qr.created", "qr.updated", "qr.deleted", "job.completed", "job.failed"]

@@ -7,6 +7,7 @@ from webapp.services import ServiceError
 from webapp.services.images import assets
 from webapp.services.images.checks import too_large
 from webapp.services.jobs import queues
+from webapp.views.api.schema import validate
 
 OPTION_FIELDS = ("max_width", "max_height", "quality", "format")
 
@@ -29,8 +30,6 @@ def read_image_file():
 
 def read_options():
     """Validated options from the form fields; a blank field takes its default."""
-    from webapp.views.api.schema import validate
-
     raw = {name: request.form[name].strip() for name in OPTION_FIELDS
            if request.form.get(name, "").strip()}
     return validate(assets.ImageOptions, raw)

@@ -1,0 +1,17 @@
+"""Every resource of the API; importing one adds its routes to `bp`."""
+from webapp.views.api import (
+                              bulk,
+                              exports,
+                              images,
+                              jobs,
+                              meta,
+                              public_scan,
+                              qrcodes,
+                              scans,
+                              webhooks,
+)
+from webapp.views.api.blueprint import bp
+
+RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks)
+
+__all__ = ["RESOURCES", "bp"]
