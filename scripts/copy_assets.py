@@ -1,6 +1,6 @@
 """Copies the front-end packages npm installed into static/vendor/ (ignored by git),
 then writes a compressed copy (Brotli `.br`, gzip `.gz`) of every CSS, JS and SVG
-file under static/, which webapp/static_assets.py sends to browsers that accept it.
+file under static/, which webapp/web/static_assets.py sends to browsers that accept it.
 
 Compressing once here, at the highest levels, costs nothing per request; a
 compressing middleware would redo it for every download (or cache it itself).

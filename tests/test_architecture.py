@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from werkzeug.utils import import_string
+
+from webapp.services.jobs import periodic, queues
+from webapp.services.webhooks import dispatch
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("webapp", "workers")
@@ -85,3 +89,12 @@ def test_no_module_is_over_300_lines(package):
     long = {str(path.relative_to(ROOT)): lines for path in (ROOT / package).rglob("*.py")
             if (lines := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_every_dotted_path_the_app_names_resolves():
+    """Job types, periodic tasks and the webhook drain are named by strings (RQ stores them
+    in Redis), which no import checks: a module moved without them would fail at run time."""
+    names = [spec.func for spec in queues.JOB_TYPES.values()]
+    names += [task.func for task in periodic.PERIODIC.values()]
+    names.append(dispatch.DRAIN_JOB)
+    assert [name for name in names if not callable(import_string(name, silent=True))] == []

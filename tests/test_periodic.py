@@ -45,7 +45,7 @@ def set_row(app, job_id, **values):
 
 
 def test_a_task_is_enqueued_once_per_period_however_many_schedulers_run(app, redis):
-    tasks = {"test.hourly": PeriodicTask("webapp.services.jobs.owned.lifecycle.reap_stale_jobs", every=3600)}
+    tasks = {"test.hourly": PeriodicTask("webapp.services.jobs.lifecycle.reap_stale_jobs", every=3600)}
     schedulers = [build_scheduler(redis, app.config, tasks) for _ in range(3)]
 
     for scheduler in schedulers * 2:

@@ -1,4 +1,4 @@
-"""`flask --app wsgi users …` and `api-keys …`, as API.md fixes them."""
+"""`flask --app wsgi users …` and `api-keys …`, as docs/api.md describes them."""
 import secrets
 
 import click

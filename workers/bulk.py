@@ -1,4 +1,4 @@
-"""Bulk jobs from uploaded CSVs: thin wrappers; the work is in webapp/services/bulk_*.py."""
+"""Bulk jobs from uploaded CSVs: thin wrappers; the work is in webapp/services/bulk/."""
 from webapp.services.bulk import create, update
 from workers.context import tracked
 

@@ -1,4 +1,4 @@
-"""Export jobs: thin wrappers; the work is in webapp/services/exports.py."""
+"""Export jobs: thin wrappers; the work is in webapp/services/exports/export_jobs.py."""
 from webapp.services.exports import export_jobs
 from workers.context import tracked
 

@@ -3,7 +3,7 @@
 Built on rq.cron's CronScheduler (its loop bookkeeping and its registry, which
 RQ's tools can list), with one change: rq.cron has no notion of several
 schedulers, so every worker would enqueue every task. Here a task is enqueued
-only by the scheduler that claims its period in Redis (see webapp/periodic.py).
+only by the scheduler that claims its period in Redis (see webapp/services/jobs/periodic.py).
 RQ's other scheduler, the one that moves retries from the scheduled registry
 back to their queue, is started by the worker itself (`with_scheduler=True`).
 """

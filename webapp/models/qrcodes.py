@@ -4,7 +4,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.extensions import db
 from webapp.models.base import JSONType, UTCDateTime, new_id, utcnow
 
-# The columns the code list searches (services/code_filters.py).
+# The columns the code list searches (services/codes/filters.py).
 SEARCHED_COLUMNS = ("title", "slug", "target_url", "content")
 
 

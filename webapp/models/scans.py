@@ -13,7 +13,7 @@ class ScanEvent(db.Model):
         # order, so on PostgreSQL a BRIN index (a few pages, nearly free to keep up on
         # every scan) serves that as well as a B-tree would.
         Index("ix_scan_events_scanned_at", "scanned_at", postgresql_using="brin"),
-        # Only scans that went through the Redis buffer have a key (see scan_buffer).
+        # Only scans that went through the Redis buffer have a key (see services/scans/buffer.py).
         Index("uq_scan_events_buffer_key", "buffer_key", unique=True,
               postgresql_where=text("buffer_key IS NOT NULL"),
               sqlite_where=text("buffer_key IS NOT NULL")),

@@ -159,19 +159,8 @@ def _layer_mask(layer, scale, size, k):
     s = scale * k
     mask = Image.new("L", (size[0] * k, size[1] * k), 0)
     draw = ImageDraw.Draw(mask)
-    if layer.cells:
-        for y, row in enumerate(layer.cells):
-            x, n = 0, len(row)
-            while x < n:
-                if row[x]:
-                    start = x
-                    while x < n and row[x]:
-                        x += 1
-                    top = (layer.cell_y + y) * s
-                    draw.rectangle(((layer.cell_x + start) * s, top,
-                                    (layer.cell_x + x) * s - 1, top + s - 1), fill=255)
-                else:
-                    x += 1
+    for x, y, length in layer.runs():
+        draw.rectangle((x * s, y * s, (x + length) * s - 1, (y + 1) * s - 1), fill=255)
     for shape in layer.shapes:
         if isinstance(shape, Ring):
             _draw_shape(draw, shape.outer, s, 255)

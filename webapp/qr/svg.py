@@ -13,19 +13,8 @@ def _num(value):
     return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
-def _runs(cells, ox, oy):
-    parts = []
-    for y, row in enumerate(cells):
-        x, n = 0, len(row)
-        while x < n:
-            if row[x]:
-                start = x
-                while x < n and row[x]:
-                    x += 1
-                parts.append(f"M{ox + start} {oy + y}h{x - start}v1h{start - x}z")
-            else:
-                x += 1
-    return "".join(parts)
+def _runs(layer):
+    return "".join(f"M{x} {y}h{length}v1h{-length}z" for x, y, length in layer.runs())
 
 
 def _rect(s):
@@ -102,7 +91,7 @@ def _body(drawing):
     if drawing.background:
         out.append(f'<path fill="{drawing.background}" d="M0 0h{w}v{h}h-{w}z"/>')
     for i, layer in enumerate(drawing.layers):
-        d = (_runs(layer.cells, layer.cell_x, layer.cell_y) if layer.cells else "") + "".join(
+        d = _runs(layer) + "".join(
             shape_path(s) for s in layer.shapes)
         if not d:
             continue

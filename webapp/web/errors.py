@@ -1,4 +1,4 @@
-"""Error answers: small HTML pages for people, the API.md shape under /api."""
+"""Error answers: small HTML pages for people, the API's JSON shape under /api."""
 import logging
 
 import pybreaker

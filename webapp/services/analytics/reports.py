@@ -5,18 +5,17 @@ everything else (today, partial days at the ends, days not rolled up yet) is
 counted from the raw events. A day is always read from one source only, so the
 per-day unique counts stay exact.
 """
-import re
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import QrCode, ScanDailyRollup
-from webapp.services import NotFound, ServiceError
+from webapp.services import ServiceError
 from webapp.services.analytics.day_stats import DayStats, aggregate_events, day_start, days_between
 from webapp.services.analytics.rollups import rolled_days
+from webapp.services.ownership import get_owned
 
-_CODE_ID = re.compile(r"[0-9a-z]{1,26}\Z")  # models.base.new_id; anything else cannot exist
 MAX_DAYS = 1100
 DEFAULT_DAYS = 30
 # name in the summary → the breakdown it lists
@@ -26,11 +25,7 @@ LISTS = {"devices": "device", "os": "os", "browsers": "browser", "referrers": "r
 
 def code_for_owner(owner_id, code_id):
     """The code if `owner_id` owns it; anybody else's (or none) is NotFound."""
-    plausible = isinstance(code_id, str) and _CODE_ID.match(code_id)
-    code = db.session.get(QrCode, code_id) if plausible else None
-    if code is None or code.owner_id != owner_id:
-        raise NotFound("No such QR code.")
-    return code
+    return get_owned(QrCode, owner_id, code_id, "No such QR code.")
 
 
 def _parse_instant(value, name, end):

@@ -11,28 +11,24 @@ Per chunk: one query for the codes already made, one for the custom slugs
 taken, one for fresh random slugs, one batched INSERT; each code's drawing is
 built once, checked by the scannability gate and then painted into the ZIP.
 """
-import itertools
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.infra.storage import get_storage
 from webapp.models import QrCode
 from webapp.services import ServiceError, signals
+from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.presets import Presets
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import CREATE_COLUMNS
 from webapp.services.codes import qrcodes, slugs
 from webapp.services.codes.content import payload_of, scan_url
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
-from webapp.services.csvfiles.reader import CsvFile
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
-from webapp.services.signals import after_commit
 
 ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style"]
 RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
@@ -42,14 +38,9 @@ REDO_LIMIT = 3
 
 def run_bulk_create(run):
     payload = run.payload
-    source = CsvFile(payload["upload_key"], CREATE_COLUMNS, encoding=payload["encoding"])
-    info = source.inspect()
-    state = dict(run.checkpoint or {"done": 0, "parts": 0, "created": 0})
-    run.progress(state["done"], total=info.rows)
+    total, state, chunks = resume(run, CREATE_COLUMNS, {"done": 0, "parts": 0, "created": 0})
     maker = ChunkMaker(run.id, run.owner_id, payload["format"])
-    rows = source.rows(start=state["done"])
-    size = current_app.config["BULK_CHUNK_ROWS"]
-    while chunk := list(itertools.islice(rows, size)):
+    for chunk in chunks:
         state = _commit_chunk(run, maker, chunk, state)
 
     files = {}
@@ -59,10 +50,8 @@ def run_bulk_create(run):
                                   "text/csv; charset=utf-8", head=header(RESULT_COLUMNS))
         files["zip"] = join_zip_parts(run.id, "images", state["parts"],
                                       f"{stem}-{payload['format']}.zip")
-    errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
-    run.settle_row_errors(errors.finish())
-    after_commit(get_storage().delete, payload["upload_key"])
-    return {"rows": info.rows, "created": state["created"], "failed": errors.count,
+    failed = finish(run, ERROR_COLUMNS, state)
+    return {"rows": total, "created": state["created"], "failed": failed,
             "format": payload["format"], "files": files}
 
 

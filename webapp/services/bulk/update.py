@@ -6,44 +6,32 @@ commits (and queue webhooks). An empty cell leaves its field as it is. A
 change applied twice changes nothing the second time, so a chunk redone
 after a crash is harmless; the checkpoint still keeps reruns short.
 """
-import itertools
 
-from flask import current_app
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.infra.storage import get_storage
 from webapp.models import QrCode, User
 from webapp.services import ServiceError
+from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.create import reason
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
 from webapp.services.codes import qrcodes
-from webapp.services.csvfiles.reader import CsvFile
-from webapp.services.signals import after_commit
 
 ERROR_COLUMNS = ["slug", *UPDATE_FIELDS]
 
 
 def run_bulk_update(run):
-    payload = run.payload
-    source = CsvFile(payload["upload_key"], UPDATE_COLUMNS, encoding=payload["encoding"])
-    info = source.inspect()
-    state = dict(run.checkpoint or {"done": 0, "updated": 0, "unchanged": 0})
-    run.progress(state["done"], total=info.rows)
-    rows = source.rows(start=state["done"])
-    size = current_app.config["BULK_CHUNK_ROWS"]
-    while chunk := list(itertools.islice(rows, size)):
+    total, state, chunks = resume(run, UPDATE_COLUMNS, {"done": 0, "updated": 0, "unchanged": 0})
+    for chunk in chunks:
         errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
         updated, unchanged = update_chunk(db.session.get(User, run.owner_id), chunk, errors)
         state = {"done": chunk[-1].number, "updated": state["updated"] + updated,
                  "unchanged": state["unchanged"] + unchanged, "errors": errors.end_chunk()}
         run.progress(state["done"], checkpoint=state, row_errors=errors.summary())
-    errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
-    run.settle_row_errors(errors.finish())
-    after_commit(get_storage().delete, payload["upload_key"])
-    return {"rows": info.rows, "updated": state["updated"], "unchanged": state["unchanged"],
-            "failed": errors.count}
+    failed = finish(run, ERROR_COLUMNS, state)
+    return {"rows": total, "updated": state["updated"], "unchanged": state["unchanged"],
+            "failed": failed}
 
 
 def _slug(row):

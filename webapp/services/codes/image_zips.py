@@ -1,6 +1,6 @@
 """Rendered codes in ZIP files, one ZIP part per chunk (bulk create, the images export).
 
-The parts are joined by `job_files.join_zip_parts`. PNG and PDF are already
+The parts are joined by `jobs.files.join_zip_parts`. PNG and PDF are already
 compressed, so they are stored as they are; SVG and EPS are deflated.
 """
 import io

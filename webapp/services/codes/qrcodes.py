@@ -14,7 +14,7 @@ from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.qr.drawing import build
-from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services import Conflict, ServiceError, signals
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
@@ -29,7 +29,8 @@ from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (t
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import check_logo, logo_for_code, logo_version, validated_style
 from webapp.services.codes.target_urls import normalise_url
-from webapp.services.ids import has_nul, looks_like_id
+from webapp.services.ids import has_nul
+from webapp.services.ownership import get_owned
 
 CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
                  "active", "expires_at"}
@@ -135,10 +136,7 @@ def create_code(owner, data):
 
 
 def get_owned_code(owner, code_id):
-    code = db.session.get(QrCode, code_id) if looks_like_id(code_id) else None
-    if code is None or code.owner_id != owner.id:
-        raise NotFound("No such QR code.")
-    return code
+    return get_owned(QrCode, owner.id, code_id, "No such QR code.")
 
 
 def update_code(owner, code_id, changes):

@@ -8,8 +8,9 @@ from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset, StylePreset
 from webapp.qr import StyleInvalid, parse_style
-from webapp.services import Conflict, NotFound, ServiceError
+from webapp.services import Conflict, ServiceError
 from webapp.services.ids import looks_like_id
+from webapp.services.ownership import get_owned
 
 MAX_PRESETS = 50
 
@@ -83,10 +84,7 @@ def list_presets(owner):
 
 
 def get_preset(owner, preset_id):
-    preset = db.session.get(StylePreset, preset_id) if looks_like_id(preset_id) else None
-    if preset is None or preset.owner_id != owner.id:
-        raise NotFound("No such style preset.")
-    return preset
+    return get_owned(StylePreset, owner.id, preset_id, "No such style preset.")
 
 
 def save_preset(owner, name, style_data):

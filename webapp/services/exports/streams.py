@@ -48,7 +48,7 @@ def code_batches(owner_id, filters=NO_FILTERS, newest_first=True):
 
 
 def codes_ndjson(owner_id, filters=NO_FILTERS):
-    """The code object of API.md, one JSON document per line, newest first."""
+    """The code object of the API (docs/api.md), one JSON document per line, newest first."""
     for batch in code_batches(owner_id, filters):
         yield "".join(_json_line(code, scans) for code, scans in batch)
 

@@ -22,6 +22,7 @@ from webapp.models import ImageAsset
 from webapp.services import NotFound
 from webapp.services.images.checks import Limits, inspect_upload
 from webapp.services.images.optimise import MIME_BY_EXTENSION, ImageUnreadable, Options, optimise
+from webapp.services.ownership import get_owned
 
 VARIANT_NAME = re.compile(r"^[0-9a-f]{64}\.(?:%s)$" % "|".join(MIME_BY_EXTENSION))
 MAX_SIDE = 16383  # WebP's largest side; no format here goes beyond it
@@ -125,10 +126,7 @@ def clean_name(filename):
 
 
 def get_image(owner, image_id):
-    asset = db.session.get(ImageAsset, image_id)
-    if asset is None or asset.owner_id != owner.id:
-        raise NotFound("No such image.")
-    return asset
+    return get_owned(ImageAsset, owner.id, image_id, "No such image.")
 
 
 def list_images(owner, ready_only=False, limit=200):

@@ -3,17 +3,14 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob
-from webapp.services import Conflict, NotFound
+from webapp.services import Conflict, NotFound, ownership
 from webapp.services.jobs import lifecycle, queues
 
 ERRORS_FILE = "errors"
 
 
 def get_owned(owner_id, job_id):
-    row = db.session.get(BackgroundJob, job_id)
-    if row is None or row.owner_id != owner_id:
-        raise NotFound("No such job.")
-    return row
+    return ownership.get_owned(BackgroundJob, owner_id, job_id, "No such job.")
 
 
 def list_for(owner_id, limit=50, types=None):
@@ -71,7 +68,7 @@ def file_names(row):
 
 
 def to_dict(row, file_url):
-    """The API.md shape; `file_url(row, name)` makes download links (views know the routes)."""
+    """The API shape (docs/api.md); `file_url(row, name)` makes download links (views know the routes)."""
     result = dict(row.result or {})
     files = result.pop("files", {}) or {}
     result["files"] = [{"name": name, "filename": entry["filename"], "bytes": entry.get("bytes"),

@@ -36,17 +36,17 @@ class PeriodicTask:
 
 
 PERIODIC = {
-    "jobs.reap": PeriodicTask("webapp.services.jobs.owned.lifecycle.reap_stale_jobs",
+    "jobs.reap": PeriodicTask("webapp.services.jobs.lifecycle.reap_stale_jobs",
                               every="JOB_REAPER_INTERVAL"),
-    "jobs.enqueue_lost": PeriodicTask("webapp.services.jobs.owned.lifecycle.enqueue_lost_jobs",
+    "jobs.enqueue_lost": PeriodicTask("webapp.services.jobs.lifecycle.enqueue_lost_jobs",
                                       every="JOB_SWEEP_INTERVAL"),
-    "jobs.purge_files": PeriodicTask("webapp.services.jobs.owned.files.purge_expired_files",
+    "jobs.purge_files": PeriodicTask("webapp.services.jobs.files.purge_expired_files",
                                      every=3600, queue="low", timeout=900),
-    "webhooks.sweep": PeriodicTask("webapp.services.webhooks.endpoints.dispatch.sweep_due_deliveries",
+    "webhooks.sweep": PeriodicTask("webapp.services.webhooks.dispatch.sweep_due_deliveries",
                                    every="WEBHOOK_SWEEP_INTERVAL"),
-    "webhooks.prune": PeriodicTask("webapp.services.webhooks.endpoints.delivery.prune_delivered",
+    "webhooks.prune": PeriodicTask("webapp.services.webhooks.delivery.prune_delivered",
                                    every=24 * 3600, queue="low", timeout=3600),
-    # Scans buffered in Redis while the database was down (scan_buffer).
+    # Scans buffered in Redis while the database was down (services/scans/buffer.py).
     "scans.flush_buffer": PeriodicTask("webapp.services.scans.buffer.flush",
                                        every="SCAN_BUFFER_FLUSH_INTERVAL"),
     "scans.rollup": PeriodicTask("webapp.services.analytics.rollups.rollup_due_days",

@@ -1,1 +1,1 @@
-"""TODO."""
+"""What operators see: `status` for /admin/status, `prometheus` for /metrics."""

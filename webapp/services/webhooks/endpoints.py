@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import QrCode, WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services.ownership import get_owned
 from webapp.services.webhooks.dispatch import request_drain
 from webapp.services.webhooks.events import EVENT_TYPES, write_test_event
 from webapp.services.webhooks.urls import validate_url
@@ -71,10 +72,7 @@ def list_endpoints(owner):
 
 
 def get_endpoint(owner, endpoint_id):
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or endpoint.owner_id != owner.id:
-        raise NotFound("No such webhook endpoint.")
-    return endpoint
+    return get_owned(WebhookEndpoint, owner.id, endpoint_id, "No such webhook endpoint.")
 
 
 def update_endpoint(owner, endpoint, url=UNSET, events=UNSET, qr_code_id=UNSET, enabled=UNSET):

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Sign-up, log-in and log-out (`auth`), and the user's own settings (`account`)."""

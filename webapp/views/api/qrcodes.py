@@ -1,4 +1,4 @@
-"""/api/qr-codes: the code object of API.md, and its rendered image with an ETag."""
+"""/api/qr-codes: the code object of docs/api.md, and its rendered image with an ETag."""
 from typing import Any, Literal
 
 from flask import Response, g, jsonify, request

@@ -1,4 +1,4 @@
-"""/api/webhooks: endpoints, their deliveries, redelivery (API.md fixes the shapes)."""
+"""/api/webhooks: endpoints, their deliveries, redelivery (docs/api.md gives the shapes)."""
 from typing import Literal
 
 from flask import g, jsonify

@@ -38,7 +38,7 @@ def read_options():
 def upload_and_queue(owner):
     """Checks, stores and commits the upload, then enqueues its optimisation.
 
-    Returns (asset, queued). `jobqueue.submit` commits the asset together with
+    Returns (asset, queued). `queues.submit` commits the asset together with
     the job row and only then enqueues, so the worker always finds both.
     """
     options = read_options()

@@ -1,1 +1,2 @@
-"""TODO."""
+"""For operators: /healthz and /readyz (`health`), /metrics (`metrics`), and for
+administrators /admin/status (`status`) and the RQ dashboard (`rq_dashboard`)."""

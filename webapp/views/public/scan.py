@@ -1,17 +1,22 @@
 """The public scan URL: tiny and fast. One cache look-up, one durable write, a 302.
 
-Two entry points share the same look-up and counting:
+A scan, in the order it runs (the functions of this module top to bottom):
 
-* `ScanRedirects`, a WSGI layer in front of Flask, answers every `GET`/`HEAD
-  /s/<slug>` of a live code: the 302 and the counting, in an app context but
-  without Flask's request machinery (request context, URL routing, session,
-  login, CSRF, rate-limit bookkeeping, before/after-request hooks, response
-  object), none of which a phone following a poster needs and which together
-  cost more than the look-up itself. Flask's request signals and hooks do not
-  run for these requests: instrument the scan here, not in a hook.
-* the `scan` view below, for everything else under /s/: the 404 and 410 pages
-  (rendered by Flask, with its error handling), other methods, and a code that
-  turned live between the two look-ups.
+1. `ScanRedirects.__call__`, a WSGI layer in front of Flask, takes every `GET`/`HEAD
+   /s/<slug>`, in an app context but without Flask's request machinery (request
+   context, URL routing, session, login, CSRF, rate-limit bookkeeping,
+   before/after-request hooks, response object), none of which a phone following a
+   poster needs and which together cost more than the look-up itself. Flask's
+   request signals and hooks do not run for these requests: instrument the scan
+   here, not in a hook.
+2. `live_target` asks `services.scans.targets.lookup` where the code goes.
+3. `count` records the scan through `services.scans.recording.count_scan`.
+4. `redirect_headers` make the 302.
+
+Everything else under /s/ goes on to Flask and the `scan` view: the 404 and 410
+pages (rendered by Flask, with its error handling), other methods, and a code that
+turned live between the two look-ups. `UNAVAILABLE_PAGE` answers when neither Redis
+nor the database can say where a code goes.
 """
 import logging
 import time
@@ -42,12 +47,38 @@ class ScanSlugConverter(BaseConverter):
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("scan_slug", ScanSlugConverter))
 
-MESSAGES = {
-    404: ("This code does not exist", "The QR code you scanned is not known here. "
-                                      "Check that the whole code was in view."),
-    410: ("This code is no longer active", "Its owner has switched it off or it has expired."),
-}
 PREFIX = "/s/"
+
+
+class ScanRedirects:
+    """WSGI middleware: the redirect of a live code straight away; anything else to Flask."""
+
+    def __init__(self, app, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
+        if not path.startswith(PREFIX) or method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        try:  # PATH_INFO holds the URL's bytes as latin-1; Werkzeug decodes them the same way
+            slug = path[len(PREFIX):].encode("latin-1").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # not a WSGI path; let Flask say what it makes of it
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        with self.app.app_context():
+            try:
+                target, _status = live_target(slug)
+            except ServiceUnavailable:  # neither Redis nor the database could say where to
+                metrics.UNAVAILABLE.inc()
+                start_response("503 SERVICE UNAVAILABLE", unavailable_headers(self.app.config))
+                return [UNAVAILABLE_PAGE]
+            if target is not None and method == "GET":
+                metrics.scan(count(target, environ), started)
+        if target is None:
+            return self.wsgi_app(environ, start_response)  # the small 404/410 page
+        start_response("302 FOUND", redirect_headers(target))
+        return [b""]
 
 
 def live_target(slug):
@@ -100,6 +131,21 @@ def scan(slug):
     return current_app.response_class(status=302, headers=redirect_headers(target))
 
 
+MESSAGES = {
+    404: ("This code does not exist", "The QR code you scanned is not known here. "
+                                      "Check that the whole code was in view."),
+    410: ("This code is no longer active", "Its owner has switched it off or it has expired."),
+}
+
+
+def unavailable(status):
+    title, message = MESSAGES[status]
+    response = make_response(render_template("public/unavailable.html", status=status,
+                                             title=title, message=message), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # Static, so that answering it needs neither the database nor Redis nor a template.
 UNAVAILABLE_PAGE = (
     b'<!doctype html><html lang="en"><meta charset="utf-8">'
@@ -115,45 +161,6 @@ def unavailable_headers(config):
             ("Content-Length", str(len(UNAVAILABLE_PAGE))),
             ("Retry-After", str(config["UNAVAILABLE_RETRY_AFTER"])),
             ("Cache-Control", "no-store")]
-
-
-def unavailable(status):
-    title, message = MESSAGES[status]
-    response = make_response(render_template("public/unavailable.html", status=status,
-                                             title=title, message=message), status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-class ScanRedirects:
-    """WSGI middleware: the redirect of a live code straight away; anything else to Flask."""
-
-    def __init__(self, app, wsgi_app):
-        self.app, self.wsgi_app = app, wsgi_app
-
-    def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD")
-        if not path.startswith(PREFIX) or method not in ("GET", "HEAD"):
-            return self.wsgi_app(environ, start_response)
-        try:  # PATH_INFO holds the URL's bytes as latin-1; Werkzeug decodes them the same way
-            slug = path[len(PREFIX):].encode("latin-1").decode("utf-8", "replace")
-        except UnicodeEncodeError:  # not a WSGI path; let Flask say what it makes of it
-            return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
-        with self.app.app_context():
-            try:
-                target, _status = live_target(slug)
-            except ServiceUnavailable:  # neither Redis nor the database could say where to
-                metrics.UNAVAILABLE.inc()
-                start_response("503 SERVICE UNAVAILABLE", unavailable_headers(self.app.config))
-                return [UNAVAILABLE_PAGE]
-            if target is not None and method == "GET":
-                metrics.scan(count(target, environ), started)
-        if target is None:
-            return self.wsgi_app(environ, start_response)  # the small 404/410 page
-        start_response("302 FOUND", redirect_headers(target))
-        return [b""]
 
 
 def init_app(app):
