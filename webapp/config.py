@@ -1,4 +1,4 @@
-"""Configuration read from the environment; every setting is in the README table."""
+"""Configuration read from the environment; every setting is in docs/configuration.md."""
 import os
 import secrets
 from pathlib import Path
@@ -73,7 +73,7 @@ class Config:
         self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0)
         self.REDIS_RETRIES = env_int("REDIS_RETRIES", 1)
 
-        # Resilience (webapp/resilience.py): breakers, retries, what a scan does in an outage.
+        # Resilience (webapp/infra/resilience/): breakers, retries, what a scan does in an outage.
         self.DB_BREAKER_FAIL_MAX = env_int("DB_BREAKER_FAIL_MAX", 5)
         self.DB_BREAKER_RESET_SECONDS = env_float("DB_BREAKER_RESET_SECONDS", 30)
         self.REDIS_BREAKER_FAIL_MAX = env_int("REDIS_BREAKER_FAIL_MAX", 3)

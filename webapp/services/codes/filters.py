@@ -4,7 +4,7 @@ Search finds the text anywhere in the title, the slug or the target (a dynamic
 code's target URL, a static code's content), ignoring the case of ASCII
 letters. The text is matched literally: `%`, `_` and `\\` are escaped, so they
 are not LIKE wildcards. On PostgreSQL trigram indexes serve the search
-(migration 0013); on SQLite it walks the owner's rows (see README, "Long lists").
+(migration 0007); on SQLite it walks the owner's rows (see docs/long-lists.md).
 """
 from dataclasses import dataclass
 
