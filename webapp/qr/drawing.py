@@ -81,19 +81,6 @@ class Drawing:
     # renders one drawing at a dozen sizes.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def runs(self):
-        """The cells as horizontal runs of set modules: (x, y, length), in the drawing's units."""
-        for y, row in enumerate(self.cells or ()):
-            x, n = 0, len(row)
-            while x < n:
-                if row[x]:
-                    start = x
-                    while x < n and row[x]:
-                        x += 1
-                    yield self.cell_x + start, self.cell_y + y, x - start
-                else:
-                    x += 1
-
     def is_pixel_aligned(self):
         return self.logo is None and self.text is None and all(
             layer.is_pixel_aligned() for layer in self.layers)
