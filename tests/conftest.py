@@ -1,68 +1,17 @@
 """Fixtures: a real database (SQLite file or PostgreSQL), a real Redis, real workers.
 
-SCANLINK_TEST_DB chooses the database: `sqlite` (default) or `postgresql`, the
-latter on the server in TEST_DATABASE_URL, in a database made for this run and
-dropped after it. The schema comes from the migrations, never from create_all.
+Which database and Redis: tests/support/backends.py. The schema comes from the
+migrations, never from create_all.
 """
 import os
-import uuid
 
 import pytest
 from flask import request_finished
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.support import auth as auth_support
+from tests.support.backends import clean, create_database, make_config
 from webapp.app import create_app
-from webapp.config import TestConfig, database_url
 from webapp.extensions import db
-
-from .support import auth as auth_support
-from .support.servers import free_port  # noqa: F401  (re-exported for tests)
-
-TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "9"))
-
-
-def redis_url():
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        pytest.exit("REDIS_URL is not set: run the suite with `make test`, which starts a Redis", 2)
-    url = make_url(base.replace("redis://", "postgresql://", 1))  # reuse URL parsing
-    host = url.host or "127.0.0.1"
-    auth = f":{url.password}@" if url.password else ""
-    return f"redis://{auth}{host}:{url.port or 6379}/{TEST_REDIS_DB}"
-
-
-def create_database(kind, tmp_path_factory):
-    """Returns (url, dropper) for a fresh, empty database of this run."""
-    if kind == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "scanlink.db"
-        return f"sqlite:///{path}", lambda: None
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        pytest.exit("SCANLINK_TEST_DB=postgresql needs TEST_DATABASE_URL", 2)
-    admin_url = make_url(database_url(server))
-    name = f"scanlink_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            ), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
-def make_config(database, **overrides):
-    config = TestConfig()
-    config.SQLALCHEMY_DATABASE_URI = database
-    config.REDIS_URL = redis_url()
-    config.RATELIMIT_STORAGE_URI = config.REDIS_URL
-    return config.update(**overrides)
 
 
 @pytest.fixture(scope="session")
@@ -83,19 +32,6 @@ def database(db_kind, tmp_path_factory):
             engine.dispose()
     yield url
     drop()
-
-
-def clean(app):
-    with app.app_context():
-        tables = [t.name for t in db.metadata.sorted_tables]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in reversed(tables):
-                db.session.execute(text(f'DELETE FROM "{name}"'))
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture
@@ -168,7 +104,7 @@ def auth(client):
 @pytest.fixture
 def run_jobs(app):
     """Runs every queued job in a real RQ worker (in-process) until the queues are empty."""
-    from .support.workers import run_burst
+    from tests.support.workers import run_burst
 
     return lambda: run_burst(app)
 
@@ -198,7 +134,7 @@ def chromium():
 
 @pytest.fixture
 def live_server(app):
-    from .support.servers import LiveServer
+    from tests.support.servers import LiveServer
 
     server = LiveServer(app).start()
     yield server
@@ -217,7 +153,7 @@ def page(chromium, live_server):
 @pytest.fixture
 def worker_process(app, tmp_path):
     """Starts real `python -m workers` processes; all are stopped after the test."""
-    from .support.processes import WorkerProcess
+    from tests.support.processes import WorkerProcess
 
     started = []
 

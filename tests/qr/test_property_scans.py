@@ -5,14 +5,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.qrcodes import decode_png, decode_svg, make_logo, make_user, photo_path
 from webapp.extensions import db
 from webapp.qr.style import FINDER_SHAPES, MIN_QUIET_ZONE, MODULE_SHAPES
 from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes.content import payload_of
 from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH
-
-from ..support.qrcodes import decode_png, decode_svg, make_logo, make_user, photo_path
 
 EXAMPLES = 350  # some seeds draw many unscannable colours; 200 saved codes must remain
 

@@ -5,6 +5,13 @@ from webapp.extensions import db
 from webapp.models import QrCode, User
 from webapp.services import signals
 
+# Every field of the code editor's form, as a new dynamic code is submitted.
+FORM = {"title": "Table card", "kind": "dynamic", "target_url": "https://example.com/menu",
+        "dark": "#000000", "light": "#ffffff", "module_shape": "square", "finder_shape": "square",
+        "error_correction": "M", "quiet_zone": "4", "gradient": "", "logo": "", "logo_size": "20",
+        "frame_text": "Scan me", "frame_color": "#000000", "frame_text_color": "#ffffff",
+        "content_type": "url", "content": ""}
+
 
 def make_user(email="owner@example.com"):
     user = db.session.query(User).filter_by(email=email).one_or_none()

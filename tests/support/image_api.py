@@ -3,10 +3,9 @@ import io
 import os
 from urllib.parse import urlsplit
 
+from tests.support.auth import PASSWORD
 from webapp.extensions import db
 from webapp.services.accounts import api_keys, users
-
-from .auth import PASSWORD
 
 
 class ImageApi:

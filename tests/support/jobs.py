@@ -115,7 +115,7 @@ def job_row(app, job_id):
 
 
 def wait_for_status(app, job_id, statuses=("completed", "failed"), timeout=30, worker=None):
-    from .processes import wait_for
+    from tests.support.processes import wait_for
 
     def reached():
         row = job_row(app, job_id)

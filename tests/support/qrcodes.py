@@ -5,12 +5,11 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
+from tests.support.photos import photo_path  # noqa: F401  (re-exported for tests)
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset
 from webapp.services.accounts import api_keys, users
-
-from .photos import photo_path  # noqa: F401  (re-exported for tests)
 
 
 def make_user(email):

@@ -32,7 +32,7 @@ def as_env(settings):
 
 
 def webhook_app(app_factory, **overrides):
-    from ..conftest import clean
+    from tests.support.backends import clean
 
     app = app_factory(**{**SETTINGS, **overrides})
     clean(app)
