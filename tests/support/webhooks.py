@@ -1,8 +1,5 @@
 """Webhook test set-up: an app that may reach 127.0.0.1 and retries in tenths of seconds."""
-from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
-from webapp.models import QrCode, User
-from webapp.services.webhooks import endpoints
 from workers.context import set_app
 
 # Real settings, short waits: no test sits through a real backoff.
@@ -39,23 +36,3 @@ def webhook_app(app_factory, **overrides):
     get_redis(app).flushdb()
     set_app(app)
     return app
-
-
-def make_user(email="owner@example.com"):
-    user = User(email=email, password_hash="x")
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def make_code(owner, slug="shopwindow", **fields):
-    code = QrCode(owner_id=owner.id, slug=slug, kind="dynamic", title=fields.pop("title", "Window"),
-                  target_url=fields.pop("target_url", "https://example.com/"), **fields)
-    db.session.add(code)
-    db.session.flush()
-    return code
-
-
-def make_endpoint(owner, url, events=("qr.scanned", "qr.created", "qr.updated", "qr.deleted"),
-                  qr_code_id=None):
-    return endpoints.create_endpoint(owner, url, list(events), qr_code_id)

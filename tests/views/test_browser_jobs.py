@@ -4,9 +4,10 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import make_codes
 from tests.support import jobs as test_jobs
-from tests.support.auth import PASSWORD
-from tests.support.jobs import WORKER_ENV, make_codes
+from tests.support.auth import PASSWORD, user_id
+from tests.support.jobs import WORKER_ENV
 from webapp.services.jobs import queues
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,7 +25,7 @@ def log_in(page, auth, app):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 def test_progress_bar_fills_to_100_and_polling_stops(page, auth, app, worker_process):

@@ -1,8 +1,10 @@
 """The jobs page: cards that poll until the job ends, cancel, retry, downloads."""
 import pytest
 
+from tests.factories import make_codes
 from tests.support import jobs as test_jobs
-from tests.support.jobs import WORKER_ENV, job_row, make_codes, wait_for_status
+from tests.support.auth import user_id
+from tests.support.jobs import WORKER_ENV, job_row, wait_for_status
 from tests.support.processes import wait_for
 from webapp.services.jobs import queues
 
@@ -17,7 +19,7 @@ def app_overrides():
 @pytest.fixture
 def owner(app, auth):
     auth.signup()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 def post(client, auth, path, **headers):

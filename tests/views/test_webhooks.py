@@ -4,12 +4,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.factories import make_user
 from tests.support.auth import PASSWORD
 from tests.support.receiver import Receiver, always
 from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import WebhookEndpoint, WebhookOutbox
-from webapp.services.accounts import users
 from workers.webhooks import drain_deliveries
 
 
@@ -180,7 +180,7 @@ def test_the_status_page_shows_breakers_to_admins_only(client, auth, app, receiv
     assert client.get("/admin/status/").status_code == 403
     auth.logout()
     with app.app_context():
-        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        make_user("root@example.com", password=PASSWORD, is_admin=True)
         db.session.commit()
     auth.login("root@example.com")
     page = client.get("/admin/status/").get_data(as_text=True)

@@ -6,8 +6,7 @@ import json
 import pytest
 from sqlalchemy import event, select
 
-from tests.support.long_lists import code_row, give_scans, seed_codes
-from tests.support.qrcodes import make_user
+from tests.factories import code_row, give_scans, make_api_user, seed_codes
 from webapp.extensions import db
 from webapp.models import BackgroundJob, QrCode, User
 from webapp.models.base import utcnow
@@ -18,7 +17,7 @@ from webapp.services.scans.recording import record_scan
 @pytest.fixture
 def owner(app):
     with app.app_context():
-        user, headers = make_user("ada@example.com")
+        user, headers = make_api_user("ada@example.com")
         return user.id, headers
 
 
@@ -36,7 +35,7 @@ def test_the_stream_has_every_code_once_one_json_object_per_line(app, client, ow
         ids = seed_codes(owner_id, 2 * BATCH + 7, same_time_every=4)  # crosses two batch edges
         give_scans(ids[0], people=5, bots=2)
         give_scans(ids[0], people=1, shard=3)
-        stranger, _ = make_user("bob@example.com")
+        stranger, _ = make_api_user("bob@example.com")
         seed_codes(stranger.id, 3)
     response = client.get("/api/qr-codes/stream", headers=headers)
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -55,7 +54,7 @@ def test_the_stream_needs_a_key_and_shows_only_ones_own(app, client, owner):
     _, headers = owner
     assert client.get("/api/qr-codes/stream").status_code == 401
     with app.app_context():
-        _, bob = make_user("bob@example.com")
+        _, bob = make_api_user("bob@example.com")
     assert ndjson(client.get("/api/qr-codes/stream", headers=bob)) == []
     assert client.get("/api/qr-codes/stream", headers={"Authorization": "Bearer sk_nope"}).status_code == 401
 

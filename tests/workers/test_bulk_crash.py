@@ -2,7 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import api_key
 from tests.support import jobs as test_jobs
+from tests.support.auth import user_id
 from tests.support.bulk import (
     csv_file,
     dynamic_rows,
@@ -12,7 +14,7 @@ from tests.support.bulk import (
     upload,
     zip_entries,
 )
-from tests.support.jobs import WORKER_ENV, api_key, job_row, wait_for_status
+from tests.support.jobs import WORKER_ENV, job_row, wait_for_status
 from tests.support.processes import wait_for
 from webapp.extensions import db
 from webapp.models import QrCode
@@ -31,7 +33,7 @@ def app_overrides():
 def test_bulk_job_of_a_killed_worker_completes_on_a_new_one_with_every_row_once(
         app, client, auth, worker_process):
     auth.signup()
-    owner = test_jobs.user_id(app)
+    owner = user_id(app)
     headers = api_key(app)
     response = upload(client, csv_file(dynamic_rows(ROWS)), headers, format="svg")
     assert response.status_code == 202

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import api_key
 from tests.support import jobs as test_jobs
 from tests.support.bulk import csv_file, upload
-from tests.support.jobs import WORKER_ENV, api_key, job_row
+from tests.support.jobs import WORKER_ENV, job_row
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,10 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import make_codes
 from tests.support import jobs as test_jobs
-from tests.support.jobs import WORKER_ENV, chunk_runs_key, job_row, make_codes, wait_for_status
+from tests.support.auth import user_id
+from tests.support.jobs import WORKER_ENV, chunk_runs_key, job_row, wait_for_status
 from tests.support.processes import wait_for
 from webapp.extensions import db
 from webapp.models import ScanEvent
@@ -25,7 +27,7 @@ def app_overrides():
 @pytest.fixture
 def chunked_job(app, auth):
     auth.signup()
-    owner = test_jobs.user_id(app)
+    owner = user_id(app)
     code_id = make_codes(app, owner, 1)[0]
     with app.app_context():
         row = queues.submit("test.chunks", owner_id=owner,

@@ -3,8 +3,10 @@ from datetime import timedelta
 
 import pytest
 
+from tests.factories import make_codes
 from tests.support import jobs as test_jobs
-from tests.support.jobs import job_row, make_codes
+from tests.support.auth import user_id
+from tests.support.jobs import job_row
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent
 from webapp.models.base import utcnow
@@ -46,7 +48,7 @@ def test_a_live_run_keeps_its_row_and_a_dead_one_is_taken_over(app, job_id):
 
 def test_a_run_that_lost_its_row_commits_none_of_its_work(app, auth, job_id):
     auth.signup()
-    code_id = make_codes(app, test_jobs.user_id(app), 1)[0]
+    code_id = make_codes(app, user_id(app), 1)[0]
     assert claim(app, job_id, "a" * 32)
     with app.app_context():
         run = JobRun(db.session.get(BackgroundJob, job_id), "a" * 32, app.config)

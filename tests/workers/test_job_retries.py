@@ -2,6 +2,7 @@
 import pytest
 
 from tests.support import jobs as test_jobs
+from tests.support.auth import user_id
 from tests.support.jobs import WORKER_ENV, attempts_key, job_row, wait_for_status
 from webapp.models.base import utcnow
 from webapp.services.jobs import queues
@@ -56,7 +57,7 @@ def test_failed_attempt_leaves_the_row_pending_with_its_error_until_the_retry(ap
 
 def test_job_that_always_fails_ends_failed_with_its_error_shown(app, client, auth, redis, worker_process):
     auth.signup()
-    job_id = submit(app, "test.always_fails", owner_id=test_jobs.user_id(app))
+    job_id = submit(app, "test.always_fails", owner_id=user_id(app))
     worker = worker_process(**WORKER_ENV)
 
     row = wait_for_status(app, job_id, worker=worker)

@@ -11,11 +11,10 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from tests.support.codes import make_code
+from tests.factories import make_code, make_endpoint
 from tests.support.faults import FAST_FAILURE, database_proxy, through_database_proxy
 from tests.support.receiver import Receiver
 from tests.support.webhooks import SETTINGS as WEBHOOK_SETTINGS
-from tests.support.webhooks import make_endpoint
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience.breakers import database_breaker

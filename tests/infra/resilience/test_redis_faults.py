@@ -5,12 +5,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import make_code, make_endpoint
 from tests.support.backends import redis_url
-from tests.support.codes import make_code
 from tests.support.faults import FAST_FAILURE, redis_proxy, through_redis_proxy
 from tests.support.receiver import Receiver
 from tests.support.webhooks import SETTINGS as WEBHOOK_SETTINGS
-from tests.support.webhooks import make_endpoint
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent, User, WebhookOutbox
 from webapp.services.jobs import lifecycle, queues

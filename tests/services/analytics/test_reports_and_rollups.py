@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from tests.support.codes import make_code, make_user
+from tests.factories import make_code, make_user
 from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
 from webapp.services import ServiceError

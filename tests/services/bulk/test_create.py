@@ -2,7 +2,8 @@
 import pytest
 from sqlalchemy import select
 
-from tests.support import jobs as test_jobs
+from tests.factories import api_key, make_code
+from tests.support.auth import user_id
 from tests.support.bulk import (
     code_count,
     csv_file,
@@ -12,7 +13,6 @@ from tests.support.bulk import (
     upload,
     zip_entries,
 )
-from tests.support.jobs import api_key
 from tests.support.qrcodes import decode_png, decode_svg
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -28,7 +28,7 @@ def app_overrides():
 @pytest.fixture
 def owner(app, auth):
     auth.signup()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 @pytest.fixture
@@ -94,9 +94,7 @@ def test_static_rows_custom_slugs_and_presets(app, client, headers, owner, run_j
     with app.app_context():
         user = db.session.get(User, owner)
         styles.save_preset(user, "Brand blue", {"dark": "#1d3f8f", "module_shape": "rounded"})
-        db.session.add(QrCode(owner_id=owner, slug="taken-one", kind="dynamic", title="Old",
-                              target_url="https://old.example"))
-        db.session.commit()
+        make_code(owner, "taken-one", title="Old", target_url="https://old.example", announce=False)
         db.session.remove()
     header = "target_url,content,kind,title,slug,style"
     lines = [
@@ -183,9 +181,7 @@ def test_a_slug_taken_between_the_check_and_the_insert_redoes_the_chunk(
         return real(candidates)
 
     with app.app_context():
-        db.session.add(QrCode(owner_id=owner, slug="menu", kind="dynamic", title="Theirs",
-                              target_url="https://old.example"))
-        db.session.commit()
+        make_code(owner, "menu", title="Theirs", target_url="https://old.example", announce=False)
         db.session.remove()
     monkeypatch.setattr(slugs, "codes_with_slugs", blind_once)
     data = csv_file(["https://shop.example.com/m,dynamic,Menu,menu",

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import select
 
-from tests.support import jobs as test_jobs
+from tests.factories import api_key, make_code
+from tests.support.auth import user_id
 from tests.support.bulk import csv_file, read_csv, result_files, upload
-from tests.support.jobs import api_key
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import signals
@@ -23,14 +23,13 @@ def codes(app, auth):
     auth.signup(email="eve@example.com")
     auth.logout()
     auth.signup()
-    ada, eve = test_jobs.user_id(app), test_jobs.user_id(app, "eve@example.com")
+    ada, eve = user_id(app), user_id(app, "eve@example.com")
     with app.app_context():
-        db.session.add_all([
-            QrCode(owner_id=ada, slug="menu", kind="dynamic", title="Menu", target_url="https://a.example/menu"),
-            QrCode(owner_id=ada, slug="wine", kind="dynamic", title="Wine", target_url="https://a.example/wine"),
-            QrCode(owner_id=ada, slug="note", kind="static", title="Note", content_type="text", content="Hi"),
-            QrCode(owner_id=eve, slug="eves", kind="dynamic", title="Eve's", target_url="https://e.example/"),
-        ])
+        quiet = dict(announce=False, commit=False)
+        make_code(ada, "menu", title="Menu", target_url="https://a.example/menu", **quiet)
+        make_code(ada, "wine", title="Wine", target_url="https://a.example/wine", **quiet)
+        make_code(ada, "note", kind="static", title="Note", content_type="text", content="Hi", **quiet)
+        make_code(eve, "eves", title="Eve's", target_url="https://e.example/", **quiet)
         db.session.commit()
         db.session.remove()
     return ada

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.support import jobs as test_jobs
+from tests.factories import api_key
+from tests.support.auth import user_id
 from tests.support.bulk import csv_file, read_csv, result_files, upload
-from tests.support.jobs import api_key
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob
@@ -27,7 +27,7 @@ REFUSED = [
 @pytest.fixture
 def owner(app, auth):
     auth.signup()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 def nothing_queued(app, redis):

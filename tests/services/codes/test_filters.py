@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from tests.support.long_lists import code_row, give_scans, seed_codes
-from tests.support.qrcodes import make_user
+from tests.factories import code_row, give_scans, make_api_user, seed_codes
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.models.base import utcnow
@@ -32,7 +31,7 @@ QUERIES = [
 @pytest.fixture
 def owner(app):
     with app.app_context():
-        user, headers = make_user("ada@example.com")
+        user, headers = make_api_user("ada@example.com")
         return user.id, headers
 
 
@@ -84,7 +83,7 @@ def rows(app, owner):
         for n, row in enumerate(made[::4]):
             give_scans(row["id"], people=n % 3, bots=1)  # some have only bot scans: not "with scans"
             scans[row["id"]] = n % 3
-        stranger, _ = make_user("bob@example.com")
+        stranger, _ = make_api_user("bob@example.com")
         seed_codes(stranger.id, 0, rows=[code_row(stranger.id, 900 + i, start, title=odd[:200])
                                           for i, odd in enumerate(ODD_TEXTS[:5])])
     return made, scans

@@ -6,8 +6,7 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from tests.support.long_lists import code_row, seed_codes
-from tests.support.qrcodes import make_user
+from tests.factories import code_row, make_api_user, seed_codes
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.models.base import utcnow
@@ -18,7 +17,7 @@ from webapp.services.codes.listing import codes_query, decode_cursor, encode_cur
 @pytest.fixture
 def ada(app):
     with app.app_context():
-        user, headers = make_user("ada@example.com")
+        user, headers = make_api_user("ada@example.com")
         return user.id, headers
 
 

@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from tests.support import jobs as test_jobs
-from tests.support.jobs import api_key, job_row, make_codes
+from tests.factories import api_key, make_codes
+from tests.support.auth import user_id
+from tests.support.jobs import job_row
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob, ScanEvent
@@ -22,7 +23,7 @@ def app_overrides():
 @pytest.fixture
 def owner(app, auth):
     auth.signup()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 def start(client, headers, **body):
@@ -78,7 +79,7 @@ def test_scans_export_lists_the_scans_of_my_codes_only(app, client, auth, owner,
     mine = make_codes(app, owner, 2)
     auth.logout()
     auth.signup(email="eve@example.com")
-    theirs = make_codes(app, test_jobs.user_id(app, "eve@example.com"), 1, title="Eve {n}")
+    theirs = make_codes(app, user_id(app, "eve@example.com"), 1, title="Eve {n}")
     with app.app_context():
         db.session.add_all([ScanEvent(qr_code_id=code, referrer="https://news.example/")
                             for code in mine * 4 + theirs * 3])

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support import jobs as test_jobs
-from tests.support.jobs import api_key, job_row
+from tests.factories import api_key, make_codes
+from tests.support.auth import user_id
+from tests.support.jobs import job_row
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob
@@ -39,11 +40,11 @@ def test_part_zips_join_into_one_zip_with_every_entry(app):
 @pytest.fixture
 def owner(app, auth):
     auth.signup()
-    return test_jobs.user_id(app)
+    return user_id(app)
 
 
 def test_files_of_old_jobs_are_purged_and_the_page_says_so(app, client, owner, run_jobs):
-    test_jobs.make_codes(app, owner, 2)
+    make_codes(app, owner, 2)
     old = client.post("/api/exports", json={"what": "codes"}, headers=api_key(app)).json["job_id"]
     recent = client.post("/api/exports", json={"what": "codes"}, headers=api_key(app)).json["job_id"]
     run_jobs()

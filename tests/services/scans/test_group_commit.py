@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.support.codes import make_code, scan_target
+from tests.factories import make_code
+from tests.support.codes import scan_target
 from tests.support.processes import wait_for
 from tests.support.scans import scan_writes_held
 from webapp.extensions import db

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, String, Text, cast, func, select, text
 
-from tests.support.codes import make_code
+from tests.factories import make_code
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services.analytics import rollups

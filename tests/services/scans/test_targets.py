@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.webhooks import make_code, make_endpoint, make_user, webhook_app
+from tests.factories import make_code, make_endpoint, make_user
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans import targets
@@ -31,7 +32,7 @@ def outbox_count(app):
 def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, client):
     with app.app_context():
         owner = make_user()
-        make_code(owner)
+        make_code(owner, "shopwindow", announce=False, commit=False)
         db.session.commit()
         owner_id = owner.id
     scan(client)
@@ -49,7 +50,7 @@ def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, c
 def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events(app, client):
     with app.app_context():
         owner = make_user()
-        make_code(owner)
+        make_code(owner, "shopwindow", announce=False, commit=False)
         by_owner = make_endpoint(owner, URL, events=["qr.scanned"])
         by_failures = make_endpoint(owner, URL, events=["qr.scanned"])
         db.session.commit()
@@ -71,8 +72,8 @@ def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events
 def test_a_code_filter_decides_which_scans_an_endpoint_hears(app, client):
     with app.app_context():
         owner = make_user()
-        make_code(owner, "window")
-        poster = make_code(owner, "poster")
+        make_code(owner, "window", announce=False, commit=False)
+        poster = make_code(owner, "poster", announce=False, commit=False)
         make_endpoint(owner, URL, events=["qr.scanned"], qr_code_id=poster.slug)
         db.session.commit()
     scan(client, "window")
@@ -85,7 +86,7 @@ def test_without_redis_the_database_answers(app_factory):
     app = webhook_app(app_factory)
     with app.app_context():
         owner = make_user()
-        code = make_code(owner)
+        code = make_code(owner, "shopwindow", announce=False, commit=False)
         endpoint = make_endpoint(owner, URL, events=["qr.scanned"])
         db.session.commit()
         owner_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
@@ -104,7 +105,7 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
 
     with app.app_context():
         owner = make_user()
-        make_code(owner)
+        make_code(owner, "shopwindow", announce=False, commit=False)
         gone = make_endpoint(owner, URL, events=["qr.scanned"])
         kept = make_endpoint(owner, URL + "2", events=["qr.scanned"])
         db.session.commit()

@@ -1,8 +1,9 @@
 """The slug cache is shared by every process: an edit is seen by the very next scan anywhere."""
 import pytest
 
+from tests.factories import make_code
 from tests.support import processes
-from tests.support.codes import make_code, update_code
+from tests.support.codes import update_code
 from tests.support.servers import target_of
 from webapp.extensions import cache, db
 from webapp.services.scans import targets

@@ -6,14 +6,14 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import ROOT, process_env, wait_for
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import SETTINGS, make_code, make_endpoint, make_user, webhook_app
+from tests.support.webhooks import SETTINGS, webhook_app
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience import breakers
 from webapp.models import WebhookAttempt, WebhookOutbox
-from webapp.services import signals
 from workers.context import set_app
 from workers.webhooks import drain_deliveries
 
@@ -37,7 +37,7 @@ def create_events(app, url, n):
         owner = make_user()
         make_endpoint(owner, url, events=["qr.created"])
         for i in range(n):
-            signals.code_created.send(make_code(owner, f"c{i}"))
+            make_code(owner, f"c{i}", commit=False)
         db.session.commit()
 
 
@@ -117,7 +117,7 @@ def test_an_open_breaker_on_one_host_does_not_hold_up_another(app, receiver):
             make_endpoint(owner, receiver.url(), events=["qr.created"])
             make_endpoint(owner, healthy.url(), events=["qr.created"])
             for i in range(5):
-                signals.code_created.send(make_code(owner, f"c{i}"))
+                make_code(owner, f"c{i}", commit=False)
             db.session.commit()
         drain_deliveries()
         assert receiver.count() == 3 and healthy.count() == 5

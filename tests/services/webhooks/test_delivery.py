@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver, always, failing_first
-from tests.support.webhooks import make_code, make_endpoint, make_user, webhook_app
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
-from webapp.services import signals
 from webapp.services.webhooks import endpoints
 from workers.webhooks import drain_deliveries
 
@@ -35,7 +35,7 @@ def create_events(app, url, n=1, events=("qr.created",)):
         owner = make_user()
         endpoint = make_endpoint(owner, url, events=events)
         for i in range(n):
-            signals.code_created.send(make_code(owner, f"code{i}"))
+            make_code(owner, f"code{i}", commit=False)
         db.session.commit()
         return endpoint.id
 
@@ -93,7 +93,7 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
         new = endpoints.rotate_secret(row)
         owner_id = row.owner_id
         db.session.commit()
-        signals.code_created.send(make_code(type("Owner", (), {"id": owner_id}), "rotating"))
+        make_code(owner_id, "rotating", commit=False)
         db.session.commit()
     drain_deliveries()
     during = receiver.wait_for(1)[0]
@@ -104,7 +104,7 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
     with app.app_context():
         row = db.session.get(WebhookEndpoint, endpoint_id)
         row.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
-        signals.code_created.send(make_code(type("Owner", (), {"id": owner_id}), "rotated"))
+        make_code(owner_id, "rotated", commit=False)
         db.session.commit()
     drain_deliveries()
     after = receiver.wait_for(2)[1]
@@ -278,7 +278,7 @@ def test_an_unsendable_row_fails_alone_and_the_batch_goes_on(app, receiver):
                                  events=["qr.created"], enabled=True, failure_streak=0)
         db.session.add(broken)  # stored as is, as if saved before a rule existed
         for slug in ("a", "b"):
-            signals.code_created.send(make_code(owner, slug))
+            make_code(owner, slug, commit=False)
         db.session.commit()
         broken_id = broken.id
     drain_deliveries()

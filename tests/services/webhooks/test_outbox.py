@@ -4,7 +4,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.support.webhooks import make_code, make_endpoint, make_user, webhook_app
+from tests.factories import make_code, make_endpoint, make_user
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import BackgroundJob, WebhookOutbox
 from webapp.services import signals
@@ -27,7 +28,7 @@ def outbox():
 def test_a_scan_writes_one_row_per_subscribed_enabled_endpoint_of_the_owner(app, redis):
     with app.app_context():
         owner, other = make_user(), make_user("other@example.com")
-        code = make_code(owner)
+        code = make_code(owner, "shopwindow", announce=False, commit=False)
         scans = make_endpoint(owner, URL, events=["qr.scanned"])
         make_endpoint(owner, URL, events=["qr.created"])  # not subscribed to scans
         disabled = make_endpoint(owner, URL, events=["qr.scanned"])
@@ -56,7 +57,7 @@ def test_a_rolled_back_change_leaves_no_row_and_enqueues_nothing(app, redis):
         make_endpoint(owner, URL)
         db.session.commit()
         redis.delete(REQUESTED_KEY)
-        code = make_code(owner)
+        code = make_code(owner, "shopwindow", announce=False, commit=False)
         signals.code_created.send(code)
         db.session.rollback()
         assert outbox() == []
@@ -67,7 +68,8 @@ def test_a_rolled_back_change_leaves_no_row_and_enqueues_nothing(app, redis):
 def test_code_filter_limits_code_events_and_excludes_job_events(app):
     with app.app_context():
         owner = make_user()
-        window, poster = make_code(owner, "window"), make_code(owner, "poster")
+        window = make_code(owner, "window", announce=False, commit=False)
+        poster = make_code(owner, "poster", announce=False, commit=False)
         everything = make_endpoint(owner, URL, events=["qr.updated", "job.completed"])
         only_poster = make_endpoint(owner, URL, events=["qr.updated", "job.completed"],
                                     qr_code_id=poster.slug)
@@ -101,7 +103,7 @@ def test_one_event_to_two_endpoints_keeps_one_event_id_and_one_enqueue(app, redi
         first, second = make_endpoint(owner, URL), make_endpoint(owner, URL)
         db.session.commit()
         redis.delete(REQUESTED_KEY)
-        codes = [make_code(owner, f"c{i}") for i in range(5)]
+        codes = [make_code(owner, f"c{i}", announce=False, commit=False) for i in range(5)]
         for code in codes:
             signals.code_created.send(code)
         db.session.commit()
@@ -118,7 +120,7 @@ def test_one_event_to_two_endpoints_keeps_one_event_id_and_one_enqueue(app, redi
 def test_a_deleted_code_still_reaches_an_endpoint_filtered_on_it(app):
     with app.app_context():
         owner = make_user()
-        code = make_code(owner)
+        code = make_code(owner, "shopwindow", announce=False, commit=False)
         endpoint = make_endpoint(owner, URL, events=["qr.deleted"], qr_code_id=code.id)
         db.session.commit()
         signals.code_deleted.send(code)
@@ -136,7 +138,7 @@ def test_the_sweep_requests_a_drain_only_when_something_is_due(app, redis):
         db.session.commit()
         assert sweep_due_deliveries() == 0
         assert redis.llen("rq:queue:default") == 0
-        signals.code_created.send(make_code(owner))
+        make_code(owner, commit=False)
         db.session.commit()
         redis.flushdb()  # the enqueue is lost
         assert sweep_due_deliveries() == 1
@@ -150,7 +152,7 @@ def test_with_redis_down_the_change_still_commits_and_its_event_waits_for_the_sw
     with down.app_context():
         owner = make_user()
         make_endpoint(owner, URL)
-        signals.code_created.send(make_code(owner))
+        make_code(owner, commit=False)
         db.session.commit()  # the enqueue fails after the commit, quietly
     with app.app_context():
         assert [r.status for r in outbox()] == ["pending"]

@@ -3,16 +3,10 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
+from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import (
-    SETTINGS,
-    as_env,
-    make_code,
-    make_endpoint,
-    make_user,
-    webhook_app,
-)
+from tests.support.webhooks import SETTINGS, as_env, webhook_app
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans import recording
@@ -34,7 +28,7 @@ def scans(app, url, n):
     with app.app_context():
         owner = make_user()
         make_endpoint(owner, url, events=["qr.scanned"])
-        code = make_code(owner)
+        code = make_code(owner, "shopwindow", announce=False, commit=False)
         db.session.commit()
         for _ in range(n):
             recording.record_scan(code.id, user_agent="Mozilla/5.0")

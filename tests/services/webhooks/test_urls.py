@@ -4,11 +4,11 @@ import socket
 import pytest
 from sqlalchemy import select
 
+from tests.factories import make_code, make_endpoint, make_user
 from tests.support.receiver import Receiver
-from tests.support.webhooks import make_code, make_endpoint, make_user, webhook_app
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
-from webapp.services import signals
 from webapp.services.webhooks.urls import UrlRefused, validate_url
 from workers.webhooks import drain_deliveries
 
@@ -111,7 +111,7 @@ def event_for_stored_url(app, url):
                                    events=["qr.created"], enabled=True, failure_streak=0)
         db.session.add(endpoint)
         db.session.flush()
-        signals.code_created.send(make_code(owner))
+        make_code(owner, commit=False)
         db.session.commit()
 
 
@@ -135,7 +135,7 @@ def test_a_name_that_turns_to_127_0_0_1_after_saving_is_refused_at_send(strict_a
     with strict_app.app_context():
         owner = make_user()
         make_endpoint(owner, f"http://hooks.example.com:{receiver.port}/in", events=["qr.created"])
-        signals.code_created.send(make_code(owner))
+        make_code(owner, commit=False)
         db.session.commit()
     drain_deliveries()
     assert receiver.count() == 0
@@ -149,7 +149,7 @@ def test_a_rebinding_between_our_check_and_the_connect_is_caught_by_the_pinned_l
     with strict_app.app_context():
         owner = make_user()
         make_endpoint(owner, f"http://hooks.example.com:{receiver.port}/in", events=["qr.created"])
-        signals.code_created.send(make_code(owner))
+        make_code(owner, commit=False)
         db.session.commit()
     drain_deliveries()
     assert receiver.count() == 0
@@ -164,7 +164,7 @@ def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(app_fact
         owner = make_user()
         make_endpoint(owner, f"http://receiver.test:{receiver.port}/in", events=["qr.created"])
         for slug in ("a", "b", "c"):
-            signals.code_created.send(make_code(owner, slug))
+            make_code(owner, slug, commit=False)
         db.session.commit()
         dns.asked.clear()
     drain_deliveries()

@@ -1,7 +1,8 @@
 """/api/qr-codes/<slug>/scan: public, cacheable metadata of a code that follows its edits."""
 from datetime import timedelta
 
-from tests.support.codes import make_code, update_code
+from tests.factories import make_code
+from tests.support.codes import update_code
 from webapp.models.base import utcnow
 
 

@@ -7,7 +7,8 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.support.qrcodes import decode_png, decode_svg, make_logo, make_user, on_white
+from tests.factories import make_api_user, make_logo
+from tests.support.qrcodes import decode_png, decode_svg, on_white
 from webapp.extensions import db
 from webapp.models import QrCode, User
 from webapp.services import signals
@@ -18,13 +19,13 @@ BASE = "http://127.0.0.1:5000"
 @pytest.fixture
 def ada(app):
     with app.app_context():
-        return make_user("ada@example.com")[1]
+        return make_api_user("ada@example.com")[1]
 
 
 @pytest.fixture
 def bob(app):
     with app.app_context():
-        return make_user("bob@example.com")[1]
+        return make_api_user("bob@example.com")[1]
 
 
 def count_codes(app):

@@ -2,7 +2,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.qrcodes import make_user
+from tests.factories import make_api_user
 
 FIELDS = ["kind", "target_url", "content", "content_type", "title", "slug", "style", "active",
           "expires_at"]
@@ -19,7 +19,7 @@ bodies = st.dictionaries(st.sampled_from(FIELDS), values, max_size=6)
 
 def test_random_create_and_change_bodies_get_a_clear_4xx_or_a_code(app, client):
     with app.app_context():
-        _, headers = make_user("fuzz@example.com")
+        _, headers = make_api_user("fuzz@example.com")
     code_id = client.post("/api/qr-codes", headers=headers,
                           json={"target_url": "https://example.com"}).json["id"]
 
@@ -39,7 +39,7 @@ def test_random_create_and_change_bodies_get_a_clear_4xx_or_a_code(app, client):
 
 def test_malformed_ids_and_queries_are_404_or_422(client, app):
     with app.app_context():
-        _, headers = make_user("fuzz@example.com")
+        _, headers = make_api_user("fuzz@example.com")
     for path in ("/api/qr-codes/%00", "/api/qr-codes/" + "x" * 300, "/api/qr-codes/%00/image.svg",
                  "/api/qr-codes/%C3%BF/image.png"):
         assert client.get(path, headers=headers).status_code == 404, path

@@ -4,12 +4,11 @@ import time
 import pytest
 from sqlalchemy import select
 
+from tests.factories import make_api_user, make_code
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import make_code, webhook_app
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import User, WebhookOutbox
-from webapp.services import signals
-from webapp.services.accounts import api_keys, users
 
 
 @pytest.fixture
@@ -21,15 +20,13 @@ def app(app_factory):
 def api(app, client):
     """A client with the bearer key of a fresh user."""
     with app.app_context():
-        user = users.create_user("api@example.com", "correct horse battery", min_length=10)
-        _, raw = api_keys.create_api_key(user)
-        db.session.commit()
-    return Api(client, raw)
+        _, headers = make_api_user("api@example.com")
+    return Api(client, headers)
 
 
 class Api:
-    def __init__(self, client, key):
-        self.client, self.headers = client, {"Authorization": f"Bearer {key}"}
+    def __init__(self, client, headers):
+        self.client, self.headers = client, headers
 
     def __getattr__(self, method):
         return lambda path, **kw: getattr(self.client, method)(path, headers=self.headers, **kw)
@@ -72,7 +69,7 @@ def test_a_body_that_is_not_json_is_a_400(api):
 def test_patch_changes_rotates_disables_and_clears_the_filter(api, app):
     with app.app_context():
         owner = db.session.scalar(select(User))
-        make_code(owner, "poster")
+        make_code(owner, "poster", announce=False, commit=False)
         db.session.commit()
     created = api.post("/api/webhooks", json={"url": "http://127.0.0.1:8123/a", "events": ["qr.scanned"],
                                               "qr_code_id": "poster"}).json
@@ -101,10 +98,8 @@ def test_patch_changes_rotates_disables_and_clears_the_filter(api, app):
 def test_another_users_endpoint_is_404_everywhere(api, app, client):
     created = api.post("/api/webhooks", json={"url": "http://127.0.0.1:8123/a", "events": ["qr.scanned"]}).json
     with app.app_context():
-        eve = users.create_user("eve@example.com", "correct horse battery", min_length=10)
-        _, raw = api_keys.create_api_key(eve)
-        db.session.commit()
-    eve_api = Api(client, raw)
+        _, headers = make_api_user("eve@example.com")
+    eve_api = Api(client, headers)
     path = f"/api/webhooks/{created['id']}"
     assert eve_api.get(path).status_code == 404
     assert eve_api.patch(path, json={"enabled": False}).status_code == 404
@@ -119,7 +114,7 @@ def test_deliveries_list_attempts_filters_pages_and_redelivers(api, app, run_job
         with app.app_context():
             owner = db.session.scalar(select(User))
             for i in range(3):
-                signals.code_created.send(make_code(owner, f"c{i}"))
+                make_code(owner, f"c{i}", commit=False)
             db.session.commit()
             ids = [r.id for r in db.session.scalars(select(WebhookOutbox))]
             # the first one fails for good; the others will succeed
@@ -162,7 +157,7 @@ def test_deliveries_list_attempts_filters_pages_and_redelivers(api, app, run_job
 def test_delete_removes_the_endpoint_and_its_outbox(api, app):
     created = api.post("/api/webhooks", json={"url": "http://127.0.0.1:8123/a", "events": ["qr.created"]}).json
     with app.app_context():
-        signals.code_created.send(make_code(db.session.scalar(select(User))))
+        make_code(db.session.scalar(select(User)), commit=False)
         db.session.commit()
     assert api.delete(f"/api/webhooks/{created['id']}").status_code == 204
     assert api.get(f"/api/webhooks/{created['id']}").status_code == 404

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.codes import make_code, make_user
+from tests.factories import make_code, make_user
 from webapp.extensions import db
 from webapp.services.scans import recording
 

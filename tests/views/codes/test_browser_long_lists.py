@@ -5,9 +5,8 @@ import pytest
 from flask import request, request_finished
 from playwright.sync_api import expect
 
+from tests.factories import make_api_user, seed_codes
 from tests.support.auth import PASSWORD
-from tests.support.long_lists import seed_codes
-from tests.support.qrcodes import make_user
 
 pytestmark = pytest.mark.browser
 BUDGET = 60 * 1024  # JavaScript and CSS of the dashboard, compressed, as transferred
@@ -21,7 +20,7 @@ ALL_LOADED = """() => { const imgs = [...document.querySelectorAll('.code-thumb 
 
 def seeded_user(app, count):
     with app.app_context():
-        user, _ = make_user("scroll@example.com")
+        user, _ = make_api_user("scroll@example.com")
         return seed_codes(user.id, count)
 
 

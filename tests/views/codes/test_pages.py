@@ -3,8 +3,9 @@ import re
 
 from sqlalchemy import select
 
-from tests.support.codes import FORM, make_code
-from tests.support.qrcodes import decode_svg, make_logo
+from tests.factories import make_code, make_logo
+from tests.support.codes import FORM
+from tests.support.qrcodes import decode_svg
 from webapp.extensions import db
 from webapp.models import QrCode, User
 from webapp.views.codes.pages import PAGE_SIZE

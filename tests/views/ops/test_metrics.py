@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from tests.support.codes import make_code
+from tests.factories import make_code
 from tests.support.processes import gunicorn
 from tests.support.servers import target_of
 from webapp.infra.resilience import breakers

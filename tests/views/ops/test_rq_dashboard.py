@@ -3,17 +3,17 @@ import pytest
 from playwright.sync_api import expect
 from rq.job import Job
 
+from tests.factories import make_user
 from tests.support.auth import PASSWORD
 from tests.support.processes import wait_for
 from webapp.extensions import db
-from webapp.services.accounts import users
 from webapp.services.jobs import queues
 
 
 @pytest.fixture
 def admin(app, auth):
     with app.app_context():
-        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        make_user("root@example.com", password=PASSWORD, is_admin=True)
         db.session.commit()
         db.session.remove()
     auth.login("root@example.com")
@@ -91,7 +91,7 @@ def test_unexpected_dashboard_urls_are_404_not_500(client, admin):
 @pytest.mark.browser
 def test_the_dashboards_own_requeue_button_works_with_our_token(page, app, redis, failed_job):
     with app.app_context():
-        users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+        make_user("root@example.com", password=PASSWORD, is_admin=True)
         db.session.commit()
         db.session.remove()
     page.goto("/login")

@@ -1,13 +1,12 @@
 """/admin/status: breakers, queue lengths, the outbox backlog and success rates per endpoint."""
 import re
 
+from tests.factories import make_code, make_endpoint, make_user
 from tests.support.auth import PASSWORD, AuthActions
-from tests.support.codes import make_code
 from tests.support.receiver import Receiver, failing_first
-from tests.support.webhooks import make_endpoint, webhook_app
+from tests.support.webhooks import webhook_app
 from webapp.extensions import db
 from webapp.models import User
-from webapp.services.accounts import users
 from webapp.services.jobs import queues
 from workers.webhooks import drain_deliveries
 
@@ -19,7 +18,7 @@ def test_status_page_shows_queues_backlog_and_success_rates(app_factory):
         with app.app_context():
             code = make_code(slug="hooked")
             make_endpoint(db.session.get(User, code.owner_id), receiver.url())
-            users.create_user("root@example.com", PASSWORD, is_admin=True, min_length=10)
+            make_user("root@example.com", password=PASSWORD, is_admin=True)
             db.session.commit()
         assert client.get("/s/hooked").status_code == 302
         with app.app_context():

@@ -1,5 +1,6 @@
 """The public image of a dynamic code: cacheable, decodable, never a static code's content."""
-from tests.support.codes import make_code, make_user
+
+from tests.factories import make_code, make_user
 from tests.support.qrcodes import decode_png
 from webapp.models.base import utcnow
 

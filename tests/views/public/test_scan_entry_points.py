@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from werkzeug.test import Client
 
-from tests.support.codes import make_code
+from tests.factories import make_code
 from webapp.extensions import db
 from webapp.models import ScanEvent
 from webapp.services.scans import visitors

@@ -4,7 +4,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.codes import make_code, make_user
+from tests.factories import make_code, make_user
 
 ANY_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300)
 SETTINGS = settings(max_examples=60, deadline=None,

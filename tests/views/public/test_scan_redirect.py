@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from tests.support.codes import make_code, update_code
+from tests.factories import make_code
+from tests.support.codes import update_code
 from webapp.extensions import db
 from webapp.models import ScanEvent
 from webapp.models.base import utcnow
