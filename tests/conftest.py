@@ -8,8 +8,11 @@ import os
 import pytest
 from flask import request_finished
 
+from tests.factories import make_api_user
 from tests.support import auth as auth_support
-from tests.support.backends import clean, create_database, make_config
+from tests.support import faults
+from tests.support.backends import clean, create_database, make_config, redis_url
+from tests.support.receiver import Receiver
 from webapp.app import create_app
 from webapp.extensions import db
 
@@ -61,14 +64,28 @@ def app_factory(database, tmp_path):
 
 
 @pytest.fixture
-def app_overrides():
-    """Config overrides for the `app` fixture; a test module may override this fixture."""
-    return {}
+def app_settings(request):
+    """The config the `app` fixture is built with, declared where the tests are:
+    `pytestmark = pytest.mark.settings(...)` for a module, `@pytest.mark.settings(...)` for
+    a test; the module's, then the class's, then the test's are merged, the nearest winning.
+    A marker takes dicts and keywords, and the name of a fixture whose value is a dict for
+    settings that exist only at run time (the port of a fault proxy, say)."""
+    merged = {}
+    for node in request.node.listchain():  # session … module, class, function
+        for marker in node.own_markers:
+            if marker.name != "settings":
+                continue
+            for source in marker.args:
+                if isinstance(source, str):
+                    source = request.getfixturevalue(source)
+                merged.update(source)
+            merged.update(marker.kwargs)
+    return merged
 
 
 @pytest.fixture
-def app(app_factory, app_overrides):
-    app = app_factory(**app_overrides)
+def app(app_factory, app_settings):
+    app = app_factory(**app_settings)
     clean(app)
     from webapp.infra.redis_client import get_redis
 
@@ -99,6 +116,21 @@ def redis(app):
 @pytest.fixture
 def auth(client):
     return auth_support.AuthActions(client)
+
+
+@pytest.fixture
+def owner(app, auth):
+    """Ada, signed up through the forms (the client stays logged in as her): her id."""
+    auth.signup()
+    return auth_support.user_id(app)
+
+
+@pytest.fixture
+def api_owner(app):
+    """Ada, made with an API key, the client not logged in: (her id, the key's headers)."""
+    with app.app_context():
+        user, headers = make_api_user("ada@example.com")
+        return user.id, headers
 
 
 @pytest.fixture
@@ -148,6 +180,21 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 that answers 200 until told otherwise."""
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def redis_proxy():
+    """A fault proxy in front of this run's Redis; point an app at it to cut or slow Redis."""
+    proxy = faults.redis_proxy(redis_url())
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from standardwebhooks import Webhook
 
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 
 EVENTS = ["qr.created", "qr.scanned", "qr.updated", "qr.deleted"]
 
 
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def test_code_lifecycle_and_a_real_scan_reach_the_receiver_signed(app, client, runner, run_jobs):

@@ -1,9 +1,10 @@
-"""Webhook test set-up: an app that may reach 127.0.0.1 and retries in tenths of seconds."""
-from webapp.infra.redis_client import get_redis
-from workers.context import set_app
+"""Webhook settings for tests: the app may reach 127.0.0.1 and retries in tenths of seconds.
+
+A module of webhook tests declares `pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)`.
+"""
 
 # Real settings, short waits: no test sits through a real backoff.
-SETTINGS = dict(
+WEBHOOK_SETTINGS = dict(
     WEBHOOK_ALLOW_HTTP=True,
     WEBHOOK_ALLOW_PRIVATE=True,
     WEBHOOK_RETRY_SCHEDULE=(0, 0.2, 0.2, 0.2, 0.2, 0.2),
@@ -26,13 +27,3 @@ def as_env(settings):
             value = ",".join(str(v) for v in value)
         env[key] = str(value)
     return env
-
-
-def webhook_app(app_factory, **overrides):
-    from tests.support.backends import clean
-
-    app = app_factory(**{**SETTINGS, **overrides})
-    clean(app)
-    get_redis(app).flushdb()
-    set_app(app)
-    return app

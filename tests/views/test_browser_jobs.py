@@ -10,12 +10,7 @@ from tests.support.auth import PASSWORD, user_id
 from tests.support.jobs import WORKER_ENV
 from webapp.services.jobs import queues
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def app_overrides():
-    return dict(test_jobs.FAST)
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.settings(test_jobs.FAST)]
 
 
 def log_in(page, auth, app):

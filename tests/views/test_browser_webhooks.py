@@ -5,15 +5,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.receiver import Receiver
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from workers.webhooks import drain_deliveries
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = [pytest.mark.browser, pytest.mark.settings(WEBHOOK_SETTINGS)]
 
 
 def sign_up(page):

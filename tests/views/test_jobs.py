@@ -3,7 +3,6 @@ import pytest
 
 from tests.factories import make_codes
 from tests.support import jobs as test_jobs
-from tests.support.auth import user_id
 from tests.support.jobs import WORKER_ENV, job_row, wait_for_status
 from tests.support.processes import wait_for
 from webapp.services.jobs import queues
@@ -11,15 +10,7 @@ from webapp.services.jobs import queues
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def app_overrides():
-    return dict(test_jobs.FAST)
-
-
-@pytest.fixture
-def owner(app, auth):
-    auth.signup()
-    return user_id(app)
+pytestmark = pytest.mark.settings(test_jobs.FAST)
 
 
 def post(client, auth, path, **headers):

@@ -6,22 +6,13 @@ from sqlalchemy import select
 
 from tests.factories import make_user
 from tests.support.auth import PASSWORD
-from tests.support.receiver import Receiver, always
-from tests.support.webhooks import webhook_app
+from tests.support.receiver import always
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookEndpoint, WebhookOutbox
 from workers.webhooks import drain_deliveries
 
-
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def create(client, auth, url, events=("qr.scanned",), code=""):

@@ -13,12 +13,7 @@ from webapp.models.base import utcnow
 from webapp.services.exports.streams import BATCH
 from webapp.services.scans.recording import record_scan
 
-
-@pytest.fixture
-def owner(app):
-    with app.app_context():
-        user, headers = make_api_user("ada@example.com")
-        return user.id, headers
+pytestmark = pytest.mark.settings(EXPORT_STREAM_MAX_ROWS=5)
 
 
 def ndjson(response):
@@ -29,8 +24,8 @@ def ndjson(response):
     return [json.loads(line) for line in body.splitlines()]
 
 
-def test_the_stream_has_every_code_once_one_json_object_per_line(app, client, owner):
-    owner_id, headers = owner
+def test_the_stream_has_every_code_once_one_json_object_per_line(app, client, api_owner):
+    owner_id, headers = api_owner
     with app.app_context():
         ids = seed_codes(owner_id, 2 * BATCH + 7, same_time_every=4)  # crosses two batch edges
         give_scans(ids[0], people=5, bots=2)
@@ -50,8 +45,8 @@ def test_the_stream_has_every_code_once_one_json_object_per_line(app, client, ow
     assert by_id[ids[1]]["scan_count"] == 0
 
 
-def test_the_stream_needs_a_key_and_shows_only_ones_own(app, client, owner):
-    _, headers = owner
+def test_the_stream_needs_a_key_and_shows_only_ones_own(app, client, api_owner):
+    _, headers = api_owner
     assert client.get("/api/qr-codes/stream").status_code == 401
     with app.app_context():
         _, bob = make_api_user("bob@example.com")
@@ -59,8 +54,8 @@ def test_the_stream_needs_a_key_and_shows_only_ones_own(app, client, owner):
     assert client.get("/api/qr-codes/stream", headers={"Authorization": "Bearer sk_nope"}).status_code == 401
 
 
-def test_the_stream_takes_the_lists_filters(app, client, owner):
-    owner_id, headers = owner
+def test_the_stream_takes_the_lists_filters(app, client, api_owner):
+    owner_id, headers = api_owner
     with app.app_context():
         rows = [code_row(owner_id, i, utcnow(), title="Window" if i % 2 else "Door",
                          kind="static" if i % 3 == 0 else "dynamic") for i in range(12)]
@@ -71,8 +66,8 @@ def test_the_stream_takes_the_lists_filters(app, client, owner):
     assert ndjson(client.get("/api/qr-codes/stream?q=%00", headers=headers)) == []
 
 
-def test_a_stream_the_client_drops_ends_its_request_cleanly(app, client, owner):
-    owner_id, headers = owner
+def test_a_stream_the_client_drops_ends_its_request_cleanly(app, client, api_owner):
+    owner_id, headers = api_owner
     with app.app_context():
         seed_codes(owner_id, 3 * BATCH)
     response = client.get("/api/qr-codes/stream", headers=headers, buffered=False)
@@ -81,11 +76,6 @@ def test_a_stream_the_client_drops_ends_its_request_cleanly(app, client, owner):
     response.close()  # as the server does when the browser goes away
     # The app and its session still work: the next request is answered normally.
     assert len(ndjson(client.get("/api/qr-codes/stream?kind=static", headers=headers))) == 0
-
-
-@pytest.fixture
-def app_overrides():
-    return {"EXPORT_STREAM_MAX_ROWS": 5}
 
 
 def rows_of(response):

@@ -19,15 +19,10 @@ from tests.support.processes import wait_for
 from webapp.extensions import db
 from webapp.models import QrCode
 
-pytestmark = pytest.mark.slow
-
 ROWS, CHUNK = 5000, 250
 ENV = {**WORKER_ENV, "BULK_CHUNK_ROWS": CHUNK}
 
-
-@pytest.fixture
-def app_overrides():
-    return {**test_jobs.FAST, "BULK_CHUNK_ROWS": CHUNK}
+pytestmark = [pytest.mark.slow, pytest.mark.settings(test_jobs.FAST, BULK_CHUNK_ROWS=CHUNK)]
 
 
 def test_bulk_job_of_a_killed_worker_completes_on_a_new_one_with_every_row_once(

@@ -8,16 +8,11 @@ from tests.support import jobs as test_jobs
 from tests.support.bulk import csv_file, upload
 from tests.support.jobs import WORKER_ENV, job_row
 
-pytestmark = pytest.mark.slow
-
 ROWS, CHUNK = 100_000, 1000
 ENV = {**WORKER_ENV, "BULK_CHUNK_ROWS": CHUNK, "JOB_PROGRESS_INTERVAL": 1}
 MB = 1024 * 1024
 
-
-@pytest.fixture
-def app_overrides():
-    return {**test_jobs.FAST, "BULK_CHUNK_ROWS": CHUNK}
+pytestmark = [pytest.mark.slow, pytest.mark.settings(test_jobs.FAST, BULK_CHUNK_ROWS=CHUNK)]
 
 
 def rss(pid):

@@ -14,14 +14,9 @@ from webapp.extensions import db
 from webapp.models import ScanEvent
 from webapp.services.jobs import queues
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.settings(test_jobs.FAST)]
 
 ITEMS, CHUNK = 300, 10
-
-
-@pytest.fixture
-def app_overrides():
-    return dict(test_jobs.FAST)
 
 
 @pytest.fixture

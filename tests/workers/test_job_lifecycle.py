@@ -13,10 +13,7 @@ from webapp.models.base import utcnow
 from webapp.services.jobs import lifecycle, queues
 from workers.runs import JobRun, LeaseLost
 
-
-@pytest.fixture
-def app_overrides():
-    return dict(test_jobs.FAST)
+pytestmark = pytest.mark.settings(test_jobs.FAST)
 
 
 @pytest.fixture

@@ -7,12 +7,7 @@ from tests.support.jobs import WORKER_ENV, attempts_key, job_row, wait_for_statu
 from webapp.models.base import utcnow
 from webapp.services.jobs import queues
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def app_overrides():
-    return dict(test_jobs.FAST)
+pytestmark = [pytest.mark.slow, pytest.mark.settings(test_jobs.FAST)]
 
 
 def submit(app, job_type, owner_id=None, **payload):

@@ -8,8 +8,6 @@ import time
 import pybreaker
 import pytest
 
-from tests.support.backends import redis_url
-from tests.support.faults import redis_proxy
 from tests.support.processes import ROOT, process_env
 from webapp.infra.resilience import breaker_storage, breakers, retries
 from webapp.infra.resilience.guard import guard
@@ -57,13 +55,6 @@ class OtherProcess:
         self.proc.wait(timeout=10)
 
 
-@pytest.fixture
-def proxy():
-    proxy = redis_proxy(redis_url())
-    yield proxy
-    proxy.stop()
-
-
 def ping(port, calls):
     """One real round trip to Redis through the proxy."""
     calls.append(port)
@@ -81,30 +72,31 @@ def other(app):
     other.stop()
 
 
-def test_breaker_opens_short_circuits_half_opens_and_closes_in_every_process(app, proxy, other):
+def test_breaker_opens_short_circuits_half_opens_and_closes_in_every_process(
+        app, redis_proxy, other):
     calls = []
     with app.app_context():
         breaker = breakers.get_breaker("probe", fail_max=FAIL_MAX, reset_timeout=RESET)
-        guard(breaker, ping, proxy.port, calls)
+        guard(breaker, ping, redis_proxy.port, calls)
         assert breaker.current_state == "closed"
 
-        proxy.reset()  # connections are accepted, then aborted with a RST
+        redis_proxy.reset()  # connections are accepted, then aborted with a RST
         for attempt in range(FAIL_MAX):
             with pytest.raises(OSError):
-                guard(breaker, ping, proxy.port, calls)
+                guard(breaker, ping, redis_proxy.port, calls)
             expected = "open" if attempt == FAIL_MAX - 1 else "closed"
             assert breaker.current_state == expected
         assert len(calls) == 1 + FAIL_MAX
 
         # Open: refused at once, the service is not called.
         with pytest.raises(pybreaker.CircuitBreakerError):
-            guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, redis_proxy.port, calls)
         assert len(calls) == 1 + FAIL_MAX
         assert other.ask() == {"state": "open", "outcome": "short-circuited", "calls": 0}
 
-        proxy.restore()
+        redis_proxy.restore()
         time.sleep(RESET + 0.3)
-        guard(breaker, ping, proxy.port, calls)  # the trial call (half-open)
+        guard(breaker, ping, redis_proxy.port, calls)  # the trial call (half-open)
         assert len(calls) == 2 + FAIL_MAX
         assert breaker.current_state == "closed"
         assert other.ask() == {"state": "closed", "outcome": "called", "calls": 1}
@@ -113,20 +105,20 @@ def test_breaker_opens_short_circuits_half_opens_and_closes_in_every_process(app
         assert (snapshot["opened"], snapshot["half_opened"], snapshot["closed"]) == (1, 1, 1)
 
 
-def test_a_failed_trial_opens_the_breaker_again(app, proxy):
+def test_a_failed_trial_opens_the_breaker_again(app, redis_proxy):
     calls = []
     with app.app_context():
         breaker = breakers.get_breaker("probe", fail_max=1, reset_timeout=2)
-        proxy.reset()
+        redis_proxy.reset()
         with pytest.raises(OSError):
-            guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, redis_proxy.port, calls)
         assert breaker.current_state == "open"
         time.sleep(2 + 0.3)
         with pytest.raises(OSError):  # the trial, still failing
-            guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, redis_proxy.port, calls)
         assert breaker.current_state == "open"
         with pytest.raises(pybreaker.CircuitBreakerError):
-            guard(breaker, ping, proxy.port, calls)
+            guard(breaker, ping, redis_proxy.port, calls)
         assert len(calls) == 2
 
 

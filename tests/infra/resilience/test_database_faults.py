@@ -14,12 +14,14 @@ from sqlalchemy import create_engine, func, select, text
 from tests.factories import make_code, make_endpoint
 from tests.support.faults import FAST_FAILURE, database_proxy, through_database_proxy
 from tests.support.receiver import Receiver
-from tests.support.webhooks import SETTINGS as WEBHOOK_SETTINGS
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience.breakers import database_breaker
 from webapp.models import ScanCounter, ScanEvent, User, WebhookOutbox
 from webapp.services.scans import buffer
+
+pytestmark = pytest.mark.settings(FAST_FAILURE, WEBHOOK_SETTINGS, "through_the_proxy")
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +40,8 @@ def proxy(database, db_kind):
 
 
 @pytest.fixture
-def app_overrides(proxy, database):
-    return {**FAST_FAILURE, **WEBHOOK_SETTINGS, **through_database_proxy(database, proxy)}
+def through_the_proxy(proxy, database):
+    return through_database_proxy(database, proxy)
 
 
 @pytest.fixture

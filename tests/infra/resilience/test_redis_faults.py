@@ -7,25 +7,20 @@ from sqlalchemy import func, select
 
 from tests.factories import make_code, make_endpoint
 from tests.support.backends import redis_url
-from tests.support.faults import FAST_FAILURE, redis_proxy, through_redis_proxy
+from tests.support.faults import FAST_FAILURE, through_redis_proxy
 from tests.support.receiver import Receiver
-from tests.support.webhooks import SETTINGS as WEBHOOK_SETTINGS
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ScanEvent, User, WebhookOutbox
 from webapp.services.jobs import lifecycle, queues
 from webapp.services.webhooks import dispatch
 
-
-@pytest.fixture
-def proxy():
-    proxy = redis_proxy(redis_url())
-    yield proxy
-    proxy.stop()
+pytestmark = pytest.mark.settings(FAST_FAILURE, WEBHOOK_SETTINGS, "through_the_proxy")
 
 
 @pytest.fixture
-def app_overrides(proxy):
-    return {**FAST_FAILURE, **WEBHOOK_SETTINGS, **through_redis_proxy(redis_url(), proxy)}
+def through_the_proxy(redis_proxy):
+    return through_redis_proxy(redis_url(), redis_proxy)
 
 
 def count_rows(app, model, *where):
@@ -34,12 +29,12 @@ def count_rows(app, model, *where):
 
 
 @pytest.mark.parametrize("fault", ["cut", "reset"])
-def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, proxy, fault):
+def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, redis_proxy, fault):
     with app.app_context():
         make_code(slug="cached", target_url="https://shop.example/a")
         make_code(slug="fresh", target_url="https://shop.example/b")
     assert client.get("/s/cached").status_code == 302  # now in the slug cache
-    proxy.mode = fault
+    redis_proxy.mode = fault
 
     timings = []
     for slug, location in [("cached", "https://shop.example/a"), ("fresh", "https://shop.example/b")] * 3:
@@ -58,7 +53,7 @@ def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, proxy,
 
         assert redis_breaker().current_state == "open"
 
-    proxy.restore()
+    redis_proxy.restore()
     time.sleep(FAST_FAILURE["REDIS_BREAKER_RESET_SECONDS"] + 0.1)
     assert client.get("/s/cached").status_code == 302
     with app.app_context():
@@ -66,13 +61,14 @@ def test_scans_redirect_and_are_recorded_while_redis_is_down(app, client, proxy,
     assert count_rows(app, ScanEvent) == 8
 
 
-def test_a_redis_that_hangs_costs_scans_a_timeout_only_until_its_breaker_opens(app, client, proxy):
+def test_a_redis_that_hangs_costs_scans_a_timeout_only_until_its_breaker_opens(
+        app, client, redis_proxy):
     """A partition: Redis accepts connections and never answers. Every guarded call,
     including reading the shared database breaker from Redis, must stop waiting on it."""
     with app.app_context():
         make_code(slug="cached", target_url="https://shop.example/a")
     assert client.get("/s/cached").status_code == 302
-    proxy.slow(30)
+    redis_proxy.slow(30)
     timings = []
     for _ in range(6):
         time.sleep(0.6)  # past the breakers' half-second read cache, each time
@@ -89,13 +85,13 @@ def test_a_redis_that_hangs_costs_scans_a_timeout_only_until_its_breaker_opens(a
 
 
 def test_a_job_submitted_while_redis_is_down_stays_pending_and_the_sweep_enqueues_it(
-        app, proxy, run_jobs):
-    proxy.cut()
+        app, redis_proxy, run_jobs):
+    redis_proxy.cut()
     with app.app_context():
         row = queues.submit("worker.check")
         job_id = row.id
         assert db.session.get(BackgroundJob, job_id).status == "pending"
-    proxy.restore()
+    redis_proxy.restore()
     run_jobs()  # nothing was enqueued: nothing runs
     with app.app_context():
         assert db.session.get(BackgroundJob, job_id).status == "pending"
@@ -106,21 +102,21 @@ def test_a_job_submitted_while_redis_is_down_stays_pending_and_the_sweep_enqueue
         assert db.session.get(BackgroundJob, job_id).status == "completed"
 
 
-def test_webhook_deliveries_of_scans_taken_while_redis_was_down_catch_up(app, client, proxy,
-                                                                          run_jobs):
+def test_webhook_deliveries_of_scans_taken_while_redis_was_down_catch_up(
+        app, client, redis_proxy, run_jobs):
     with Receiver() as receiver:
         with app.app_context():
             code = make_code(slug="hooked")
             make_endpoint(db.session.get(User, code.owner_id), receiver.url())
             db.session.commit()
-        proxy.cut()
+        redis_proxy.cut()
         for _ in range(3):
             assert client.get("/s/hooked").status_code == 302
         assert count_rows(app, ScanEvent) == 3
         # the outbox rows committed with the scans; their delivery request was lost
         assert count_rows(app, WebhookOutbox, WebhookOutbox.event_type == "qr.scanned") == 3
 
-        proxy.restore()
+        redis_proxy.restore()
         with app.app_context():
             dispatch.sweep_due_deliveries()
             db.session.commit()

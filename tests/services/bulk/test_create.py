@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import api_key, make_code
-from tests.support.auth import user_id
 from tests.support.bulk import (
     code_count,
     csv_file,
@@ -19,16 +18,7 @@ from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob, QrCode, User
 from webapp.services.codes import slugs, styles
 
-
-@pytest.fixture
-def app_overrides():
-    return {"BULK_CHUNK_ROWS": 3}
-
-
-@pytest.fixture
-def owner(app, auth):
-    auth.signup()
-    return user_id(app)
+pytestmark = pytest.mark.settings(BULK_CHUNK_ROWS=3)
 
 
 @pytest.fixture

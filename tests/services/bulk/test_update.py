@@ -12,9 +12,7 @@ from webapp.services import signals
 HEADER = "slug,target_url,title,active"
 
 
-@pytest.fixture
-def app_overrides():
-    return {"BULK_CHUNK_ROWS": 2}
+pytestmark = pytest.mark.settings(BULK_CHUNK_ROWS=2)
 
 
 @pytest.fixture

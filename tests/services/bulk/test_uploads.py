@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import api_key
-from tests.support.auth import user_id
 from tests.support.bulk import csv_file, read_csv, result_files, upload
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -22,12 +21,6 @@ REFUSED = [
      "This file is not UTF-8: line 2 has the byte 0xE9"),
     ("broken quote", b'target_url,kind,title\nhttps://a.example/,dynamic,"open\n', "Line 2 cannot be read"),
 ]
-
-
-@pytest.fixture
-def owner(app, auth):
-    auth.signup()
-    return user_id(app)
 
 
 def nothing_queued(app, redis):

@@ -28,13 +28,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def owner(app):
-    with app.app_context():
-        user, headers = make_api_user("ada@example.com")
-        return user.id, headers
-
-
 def searched(row):
     return [row["title"], row["slug"], row["target_url"] or "", row["content"] or ""]
 
@@ -63,9 +56,9 @@ def python_filter(rows, q="", kind=None, active=None, has_scans=None, scans=None
 
 
 @pytest.fixture
-def rows(app, owner):
+def rows(app, api_owner):
     """The same odd texts as titles, targets and static contents, in several kinds and states."""
-    user_id, _ = owner
+    user_id, _ = api_owner
     start = utcnow() - timedelta(days=1)
     made = []
     for i, odd in enumerate(ODD_TEXTS):
@@ -101,15 +94,15 @@ def all_pages(client, headers, limit=6, **params):
             return ids
 
 
-def test_search_with_odd_text_matches_a_python_filter(client, owner, rows):
-    _, headers = owner
+def test_search_with_odd_text_matches_a_python_filter(client, api_owner, rows):
+    _, headers = api_owner
     made, _ = rows
     for q in QUERIES:
         assert all_pages(client, headers, q=q) == python_filter(made, q), repr(q)
 
 
-def test_a_search_that_finds_something_odd_finds_exactly_it(client, owner, rows):
-    _, headers = owner
+def test_a_search_that_finds_something_odd_finds_exactly_it(client, api_owner, rows):
+    _, headers = api_owner
     made, _ = rows
     by_title = {row["title"]: row["id"] for row in made}
     assert by_title["100% cotton"] in all_pages(client, headers, q="100%")
@@ -127,8 +120,8 @@ FILTERS = [
 ]
 
 
-def test_filters_match_a_python_filter(client, owner, rows):
-    _, headers = owner
+def test_filters_match_a_python_filter(client, api_owner, rows):
+    _, headers = api_owner
     made, scans = rows
     for filters in FILTERS:
         expected = python_filter(made, scans=scans, **filters)
@@ -136,16 +129,16 @@ def test_filters_match_a_python_filter(client, owner, rows):
         assert all_pages(client, headers, **params) == expected, filters
 
 
-def test_a_nul_in_the_search_matches_nothing_and_breaks_nothing(client, owner, rows, auth):
-    _, headers = owner
+def test_a_nul_in_the_search_matches_nothing_and_breaks_nothing(client, api_owner, rows, auth):
+    _, headers = api_owner
     assert all_pages(client, headers, q="poster\x00") == []
     auth.login()
     page = client.get("/codes/", query_string={"q": "a\x00b"})
     assert page.status_code == 200 and "No codes match" in page.get_data(as_text=True)
 
 
-def test_bad_search_input_is_a_clear_422(client, owner, auth):
-    _, headers = owner
+def test_bad_search_input_is_a_clear_422(client, api_owner, auth):
+    _, headers = api_owner
     too_long = "y" * (MAX_QUERY + 1)
     for params, field in (({"q": too_long}, "q"), ({"kind": "round"}, "kind"),
                           ({"active": "maybe"}, "active"), ({"has_scans": "2"}, "has_scans")):

@@ -6,19 +6,12 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from tests.factories import code_row, make_api_user, seed_codes
+from tests.factories import code_row, seed_codes
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.models.base import utcnow
 from webapp.services.codes.filters import CodeFilters
 from webapp.services.codes.listing import codes_query, decode_cursor, encode_cursor
-
-
-@pytest.fixture
-def ada(app):
-    with app.app_context():
-        user, headers = make_api_user("ada@example.com")
-        return user.id, headers
 
 
 def page(client, headers, cursor=None, limit=7, **filters):
@@ -28,8 +21,8 @@ def page(client, headers, cursor=None, limit=7, **filters):
     return [item["id"] for item in response.json["items"]], response.json["next_cursor"]
 
 
-def test_paging_returns_every_code_once_while_codes_are_created_and_deleted(app, client, ada):
-    owner_id, headers = ada
+def test_paging_returns_every_code_once_while_codes_are_created_and_deleted(app, client, api_owner):
+    owner_id, headers = api_owner
     rng = random.Random(9)
     with app.app_context():
         # Groups of three share their created_at to the microsecond: the id breaks the tie.
@@ -62,8 +55,8 @@ def test_paging_returns_every_code_once_while_codes_are_created_and_deleted(app,
     assert set(first) == set(created)
 
 
-def test_codes_with_the_same_time_page_by_id(app, client, ada):
-    owner_id, headers = ada
+def test_codes_with_the_same_time_page_by_id(app, client, api_owner):
+    owner_id, headers = api_owner
     at = utcnow()
     with app.app_context():
         ids = seed_codes(owner_id, 0, rows=[code_row(owner_id, i, at) for i in range(9)])
@@ -90,8 +83,8 @@ def cursor_of(text_value):
     cursor_of("no separator"),
     "%%%", "\x00", "é" * 50, "A" * 201,
 ])
-def test_a_cursor_we_did_not_make_is_a_400_not_a_500(client, auth, ada, cursor):
-    _, headers = ada
+def test_a_cursor_we_did_not_make_is_a_400_not_a_500(client, auth, api_owner, cursor):
+    _, headers = api_owner
     response = client.get("/api/qr-codes", query_string={"cursor": cursor}, headers=headers)
     assert response.status_code in (400, 422)
     assert response.json["error"]["message"]
@@ -99,8 +92,8 @@ def test_a_cursor_we_did_not_make_is_a_400_not_a_500(client, auth, ada, cursor):
     assert client.get("/codes/", query_string={"cursor": cursor}).status_code in (400, 422)
 
 
-def test_a_cursor_from_another_zone_means_the_same_instant(app, ada):
-    owner_id, _ = ada
+def test_a_cursor_from_another_zone_means_the_same_instant(app, api_owner):
+    owner_id, _ = api_owner
     with app.app_context():
         seed_codes(owner_id, 3)
         code = db.session.scalars(select(QrCode)).first()
@@ -126,8 +119,8 @@ def plan(query):
     return "\n".join(rows)
 
 
-def test_a_page_after_a_cursor_is_an_index_seek_not_an_offset(app, ada):
-    owner_id, _ = ada
+def test_a_page_after_a_cursor_is_an_index_seek_not_an_offset(app, api_owner):
+    owner_id, _ = api_owner
     with app.app_context():
         seed_codes(owner_id, 30)
         middle = db.session.scalars(codes_query(owner_id).offset(15).limit(1)).one()

@@ -14,16 +14,7 @@ from webapp.services.csvfiles import writer
 from webapp.services.exports.export_jobs import _codes_after, code_row
 from webapp.services.jobs import files
 
-
-@pytest.fixture
-def app_overrides():
-    return {"EXPORT_CHUNK_ROWS": 3, "BULK_CHUNK_ROWS": 3}
-
-
-@pytest.fixture
-def owner(app, auth):
-    auth.signup()
-    return user_id(app)
+pytestmark = pytest.mark.settings(EXPORT_CHUNK_ROWS=3, BULK_CHUNK_ROWS=3)
 
 
 def start(client, headers, **body):

@@ -3,10 +3,7 @@ import io
 import zipfile
 from datetime import timedelta
 
-import pytest
-
 from tests.factories import api_key, make_codes
-from tests.support.auth import user_id
 from tests.support.jobs import job_row
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -35,12 +32,6 @@ def test_part_zips_join_into_one_zip_with_every_entry(app):
         assert sorted(joined.namelist()) == ["a.png", "b.png", "c.png"]
         assert joined.read("c.png") == b"C" * 5000
     assert entry["bytes"] == len(data) and entry["content_type"] == "application/zip"
-
-
-@pytest.fixture
-def owner(app, auth):
-    auth.signup()
-    return user_id(app)
 
 
 def test_files_of_old_jobs_are_purged_and_the_page_says_so(app, client, owner, run_jobs):

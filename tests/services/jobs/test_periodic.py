@@ -16,12 +16,10 @@ from workers.scheduler import build_scheduler
 
 SECRET = "cron-secret-for-tests-0123456789"
 
-
-@pytest.fixture
-def app_overrides():
+pytestmark = pytest.mark.settings(
     # Hour-long periods here, so a second sweep in the same test finds nothing due.
-    return {**test_jobs.FAST, "JOB_ENQUEUE_GRACE": 0, "CRON_SECRET": SECRET,
-            "JOB_SWEEP_INTERVAL": 3600, "JOB_REAPER_INTERVAL": 3600}
+    test_jobs.FAST, JOB_ENQUEUE_GRACE=0, CRON_SECRET=SECRET, JOB_SWEEP_INTERVAL=3600,
+    JOB_REAPER_INTERVAL=3600)
 
 
 def cron(client, secret=SECRET):

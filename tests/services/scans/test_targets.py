@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_code, make_endpoint, make_user
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans import targets
@@ -15,9 +15,7 @@ from webapp.services.webhooks import endpoints, health
 URL = "http://127.0.0.1:9/hook"
 
 
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def scan(client, slug="shopwindow"):
@@ -82,8 +80,7 @@ def test_a_code_filter_decides_which_scans_an_endpoint_hears(app, client):
     assert outbox_count(app) == 1
 
 
-def test_without_redis_the_database_answers(app_factory):
-    app = webhook_app(app_factory)
+def test_without_redis_the_database_answers(app, app_factory):
     with app.app_context():
         owner = make_user()
         code = make_code(owner, "shopwindow", announce=False, commit=False)

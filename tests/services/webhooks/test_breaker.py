@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import ROOT, process_env, wait_for
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import SETTINGS, webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience import breakers
@@ -21,15 +21,7 @@ BREAKER = dict(WEBHOOK_BREAKER_FAIL_MAX=3, WEBHOOK_BREAKER_RESET_SECONDS=3,
                WEBHOOK_RETRY_SCHEDULE=(0,) + (0.1,) * 10)
 
 
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory, **BREAKER)
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS, BREAKER)
 
 
 def create_events(app, url, n):
@@ -78,7 +70,7 @@ def test_breaker_opens_stops_attempts_and_closes_after_a_success_everywhere(app,
     drain_deliveries()
     assert receiver.count() == 3
 
-    other = app_factory(**{**SETTINGS, **BREAKER})  # a second app instance: its own breaker objects
+    other = app_factory(**{**WEBHOOK_SETTINGS, **BREAKER})  # a second app instance: its own breaker objects
     assert breaker_state(other, receiver) == "open"
     assert state_in_another_process(app, receiver) == "open"
 

@@ -10,23 +10,14 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver, always, failing_first
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.services.webhooks import endpoints
 from workers.webhooks import drain_deliveries
 
-
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def create_events(app, url, n=1, events=("qr.created",)):
@@ -192,9 +183,8 @@ def test_429_with_retry_after_waits_that_long(app, receiver):
     assert second.at - receiver.requests[0].at >= 1.9
 
 
-def test_an_endpoint_failing_too_long_without_success_is_disabled(app_factory, receiver):
-    app = webhook_app(app_factory, WEBHOOK_DISABLE_AFTER_SECONDS=0.5,
-                      WEBHOOK_RETRY_SCHEDULE=(0,) + (0.2,) * 20)
+@pytest.mark.settings(WEBHOOK_DISABLE_AFTER_SECONDS=0.5, WEBHOOK_RETRY_SCHEDULE=(0,) + (0.2,) * 20)
+def test_an_endpoint_failing_too_long_without_success_is_disabled(app, receiver):
     receiver.behaviour = always(503)
     endpoint_id = create_events(app, receiver.url())
     drain_until(app, lambda: not endpoint(app, endpoint_id).enabled, message="the endpoint to be disabled")
@@ -220,8 +210,8 @@ def test_a_redirect_is_never_followed(app, receiver):
     assert first.status_code == 302 and "redirects are not followed" in first.error
 
 
-def test_response_excerpt_is_capped(app_factory, receiver):
-    app = webhook_app(app_factory, WEBHOOK_MAX_RESPONSE_BYTES=4096)
+@pytest.mark.settings(WEBHOOK_MAX_RESPONSE_BYTES=4096)
+def test_response_excerpt_is_capped(app, receiver):
     receiver.behaviour = always(200, body=b"x" * 100_000)
     create_events(app, receiver.url(), n=2)
     drain_deliveries()

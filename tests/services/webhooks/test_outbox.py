@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_code, make_endpoint, make_user
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import BackgroundJob, WebhookOutbox
 from webapp.services import signals
@@ -16,9 +16,7 @@ from webapp.services.webhooks.dispatch import REQUESTED_KEY, sweep_due_deliverie
 URL = "http://127.0.0.1:9/hook"  # never contacted here: nothing is drained in this module
 
 
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def outbox():
@@ -145,8 +143,8 @@ def test_the_sweep_requests_a_drain_only_when_something_is_due(app, redis):
     assert redis.llen("rq:queue:default") == 1
 
 
-def test_with_redis_down_the_change_still_commits_and_its_event_waits_for_the_sweep(app_factory):
-    app = webhook_app(app_factory)
+def test_with_redis_down_the_change_still_commits_and_its_event_waits_for_the_sweep(
+        app, app_factory):
     down = app_factory(**{**{k: app.config[k] for k in ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")},
                           "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_SOCKET_TIMEOUT": 0.5})
     with down.app_context():

@@ -6,7 +6,7 @@ from standardwebhooks import Webhook
 from tests.factories import make_code, make_endpoint, make_user
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import SETTINGS, as_env, webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS, as_env
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans import recording
@@ -18,9 +18,7 @@ OUTAGE = dict(WEBHOOK_RETRY_SCHEDULE=(0,) + (0.3,) * 30, WEBHOOK_BREAKER_FAIL_MA
 KILL = dict(WEBHOOK_READ_TIMEOUT=2.0, WEBHOOK_LEASE_SECONDS=4.5)
 
 
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 def scans(app, url, n):
@@ -50,11 +48,11 @@ def delivered_attempts(app):
 
 
 @pytest.mark.slow
-def test_receiver_down_then_failing_then_up_every_event_delivered_once(app_factory, worker_process):
-    app = webhook_app(app_factory, **OUTAGE)
+@pytest.mark.settings(OUTAGE)
+def test_receiver_down_then_failing_then_up_every_event_delivered_once(app, worker_process):
     receiver = Receiver()  # not listening yet: connection refused
     scans(app, receiver.url(), 20)
-    env = as_env({**SETTINGS, **OUTAGE})
+    env = as_env({**WEBHOOK_SETTINGS, **OUTAGE})
     workers = [worker_process(**env), worker_process(**env)]  # two, competing for the rows
 
     wait_for(lambda: any(r.attempts >= 2 for r in outbox(app)), timeout=30,
@@ -86,12 +84,12 @@ def test_receiver_down_then_failing_then_up_every_event_delivered_once(app_facto
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_delivery_delivers_after_the_lease_expires(app_factory, worker_process):
-    app = webhook_app(app_factory, **KILL)
+@pytest.mark.settings(KILL)
+def test_a_worker_killed_mid_delivery_delivers_after_the_lease_expires(app, worker_process):
     with Receiver() as receiver:
         receiver.behaviour = receiver.hanging()
         scans(app, receiver.url(), 1)
-        worker = worker_process(**as_env({**SETTINGS, **KILL}))
+        worker = worker_process(**as_env({**WEBHOOK_SETTINGS, **KILL}))
         receiver.wait_for(1, timeout=30)  # the worker is inside the POST now
         worker.kill()
         receiver.behaviour = always(200)

@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_code, make_endpoint, make_user
-from tests.support.receiver import Receiver
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.services.webhooks.urls import UrlRefused, validate_url
@@ -73,16 +72,8 @@ def test_allow_private_opens_loopback_only():
             validate_url(url, allow_http=True, allow_private=True)
 
 
-@pytest.fixture
-def strict_app(app_factory):
-    """May use http:// (the receiver is local) but may not reach private addresses."""
-    return webhook_app(app_factory, WEBHOOK_ALLOW_PRIVATE=False)
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
+# The app may use http:// (the receiver is local) but may not reach private addresses.
+STRICT = pytest.mark.settings(WEBHOOK_SETTINGS, WEBHOOK_ALLOW_PRIVATE=False)
 
 
 class FakeDns:
@@ -121,44 +112,46 @@ def attempts(app):
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "0x7f000001"])
-def test_the_address_is_checked_again_when_sending(strict_app, receiver, host):
-    event_for_stored_url(strict_app, receiver.url(host=host))
+@STRICT
+def test_the_address_is_checked_again_when_sending(app, receiver, host):
+    event_for_stored_url(app, receiver.url(host=host))
     drain_deliveries()
     assert receiver.count() == 0
-    [(outcome, status, error)] = attempts(strict_app)
+    [(outcome, status, error)] = attempts(app)
     assert outcome == "failed" and status is None and "Refused before sending" in error
 
 
-def test_a_name_that_turns_to_127_0_0_1_after_saving_is_refused_at_send(strict_app, receiver,
+@STRICT
+def test_a_name_that_turns_to_127_0_0_1_after_saving_is_refused_at_send(app, receiver,
                                                                         monkeypatch):
     FakeDns(monkeypatch, {"hooks.example.com": ["93.184.216.34", "127.0.0.1"]})
-    with strict_app.app_context():
+    with app.app_context():
         owner = make_user()
         make_endpoint(owner, f"http://hooks.example.com:{receiver.port}/in", events=["qr.created"])
         make_code(owner, commit=False)
         db.session.commit()
     drain_deliveries()
     assert receiver.count() == 0
-    assert "resolves to 127.0.0.1" in attempts(strict_app)[0][2]
+    assert "resolves to 127.0.0.1" in attempts(app)[0][2]
 
 
+@STRICT
 def test_a_rebinding_between_our_check_and_the_connect_is_caught_by_the_pinned_lookup(
-        strict_app, receiver, monkeypatch):
+        app, receiver, monkeypatch):
     # public for the save and for our check before the batch, loopback for the connection
     FakeDns(monkeypatch, {"hooks.example.com": ["93.184.216.34", "93.184.216.34", "127.0.0.1"]})
-    with strict_app.app_context():
+    with app.app_context():
         owner = make_user()
         make_endpoint(owner, f"http://hooks.example.com:{receiver.port}/in", events=["qr.created"])
         make_code(owner, commit=False)
         db.session.commit()
     drain_deliveries()
     assert receiver.count() == 0
-    assert "Refused at send time" in attempts(strict_app)[0][2]
+    assert "Refused at send time" in attempts(app)[0][2]
 
 
-def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(app_factory, receiver,
-                                                                       monkeypatch):
-    app = webhook_app(app_factory)  # loopback allowed: the receiver is on 127.0.0.1
+@pytest.mark.settings(WEBHOOK_SETTINGS)  # loopback allowed: the receiver is on 127.0.0.1
+def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(app, receiver, monkeypatch):
     dns = FakeDns(monkeypatch, {"receiver.test": ["127.0.0.1"]})
     with app.app_context():
         owner = make_user()

@@ -6,14 +6,11 @@ from sqlalchemy import select
 
 from tests.factories import make_api_user, make_code
 from tests.support.receiver import Receiver, always
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import User, WebhookOutbox
 
-
-@pytest.fixture
-def app(app_factory):
-    return webhook_app(app_factory)
+pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 
 @pytest.fixture

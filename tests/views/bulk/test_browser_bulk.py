@@ -11,14 +11,10 @@ from tests.support.auth import PASSWORD
 from tests.support.jobs import WORKER_ENV
 from tests.support.qrcodes import decode_png
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.settings(test_jobs.FAST, BULK_CHUNK_ROWS=10)]
 
 ROWS = 60
-
-
-@pytest.fixture
-def app_overrides():
-    return {**test_jobs.FAST, "BULK_CHUNK_ROWS": 10}
 
 
 def test_upload_progress_download_and_decode(page, auth, app, worker_process, tmp_path):

@@ -23,7 +23,7 @@ def test_metrics_are_off_without_a_token(app, client):
     assert client.get("/metrics").status_code == 404
 
 
-@pytest.mark.parametrize("app_overrides", [{"METRICS_TOKEN": TOKEN}])
+@pytest.mark.settings(METRICS_TOKEN=TOKEN)
 def test_metrics_need_the_bearer_token(app, client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -1,18 +1,20 @@
 """/admin/status: breakers, queue lengths, the outbox backlog and success rates per endpoint."""
 import re
 
+import pytest
+
 from tests.factories import make_code, make_endpoint, make_user
 from tests.support.auth import PASSWORD, AuthActions
 from tests.support.receiver import Receiver, failing_first
-from tests.support.webhooks import webhook_app
+from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services.jobs import queues
 from workers.webhooks import drain_deliveries
 
 
-def test_status_page_shows_queues_backlog_and_success_rates(app_factory):
-    app = webhook_app(app_factory)
+@pytest.mark.settings(WEBHOOK_SETTINGS)
+def test_status_page_shows_queues_backlog_and_success_rates(app):
     client = app.test_client()
     with Receiver(failing_first(1)) as receiver:
         with app.app_context():
