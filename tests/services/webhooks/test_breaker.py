@@ -42,7 +42,8 @@ def breaker_state(app, receiver):
 
 def state_in_another_process(app, receiver):
     """What a separate Python process (another worker, say) reads for this breaker."""
-    code = ("from webapp.app import create_app; from webapp import resilience; app = create_app();"
+    code = ("from webapp.app import create_app; from webapp.infra.resilience import breakers;"
+            "app = create_app();"
             "ctx = app.app_context(); ctx.push();"
             f"print(breakers.get_breaker('webhook:127.0.0.1:{receiver.port}', fail_max=3,"
             " reset_timeout=3).current_state)")
