@@ -12,6 +12,7 @@ from tests.factories import make_api_user
 from tests.support import auth as auth_support
 from tests.support import faults
 from tests.support.backends import clean, create_database, make_config, redis_url
+from tests.support.image_api import ImageApi
 from tests.support.receiver import Receiver
 from webapp.app import create_app
 from webapp.extensions import db
@@ -180,6 +181,12 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def image_api(app, client):
+    """The images API as a program calls it: Ada's bearer key, multipart uploads."""
+    return ImageApi(app, client)
 
 
 @pytest.fixture

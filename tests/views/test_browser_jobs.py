@@ -5,8 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_codes
+from tests.support import browser
 from tests.support import jobs as test_jobs
-from tests.support.auth import PASSWORD, user_id
+from tests.support.auth import user_id
 from tests.support.jobs import WORKER_ENV
 from webapp.services.jobs import queues
 
@@ -15,11 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.settings(test_j
 
 def log_in(page, auth, app):
     auth.signup()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    browser.log_in(page)
     return user_id(app)
 
 

@@ -4,19 +4,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import sign_up
 from tests.support.receiver import Receiver
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from workers.webhooks import drain_deliveries
 
 pytestmark = [pytest.mark.browser, pytest.mark.settings(WEBHOOK_SETTINGS)]
-
-
-def sign_up(page):
-    page.goto("/signup")
-    page.get_by_label("E-mail").fill("grace@example.com")
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
 
 
 def test_add_an_endpoint_send_a_test_event_filter_and_redeliver(page):

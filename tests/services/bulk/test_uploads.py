@@ -73,15 +73,9 @@ def test_missing_file_bad_format_and_bad_encoding_are_refused(app, client, owner
     nothing_queued(app, redis)
 
 
-def test_too_big_an_upload_is_a_413(app_factory, redis):
-    app = app_factory(MAX_CONTENT_LENGTH=64 * 1024)
-    from tests.support.backends import clean
-
-    clean(app)
-    client = app.test_client()
-    from tests.support.auth import AuthActions
-
-    AuthActions(client).signup()
+@pytest.mark.settings(MAX_CONTENT_LENGTH=64 * 1024)
+def test_too_big_an_upload_is_a_413(app, client, auth, redis):
+    auth.signup()
     response = upload(client, csv_file(["https://a.example/,dynamic," + "x" * 1000] * 100),
                       api_key(app))
     assert response.status_code == 413 and response.json["error"]["code"] == "file_too_large"

@@ -4,14 +4,9 @@ import io
 import pytest
 
 from tests.support import images as samples
-from tests.support.image_api import ImageApi, stored_files
+from tests.support.image_api import stored_files
 from webapp.extensions import db
 from webapp.models import BackgroundJob, ImageAsset
-
-
-@pytest.fixture
-def api(app, client):
-    return ImageApi(app, client)
 
 
 def assert_nothing_stored(app, redis):
@@ -56,33 +51,33 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_hostile_upload_is_refused_and_nothing_is_stored(api, app, redis, case):
+def test_hostile_upload_is_refused_and_nothing_is_stored(image_api, app, redis, case):
     make, filename, content_type, status, code = HOSTILE[case]
-    response = api.upload(make(), filename, content_type)
+    response = image_api.upload(make(), filename, content_type)
     assert response.status_code == status, response.json
     assert response.json["error"]["code"] == code
     assert len(response.json["error"]["message"]) > 20
     assert_nothing_stored(app, redis)
 
 
-def test_an_animation_within_the_frame_limit_is_accepted(api):
-    response = api.upload(samples.long_animation(12), "spinner.gif", "image/gif")
+def test_an_animation_within_the_frame_limit_is_accepted(image_api):
+    response = image_api.upload(samples.long_animation(12), "spinner.gif", "image/gif")
     assert response.status_code == 202
     assert response.json["status"] == "pending"
 
 
-def test_file_over_the_image_limit_is_413_with_the_limit_named(api, app, redis):
+def test_file_over_the_image_limit_is_413_with_the_limit_named(image_api, app, redis):
     app.config["MAX_IMAGE_BYTES"] = 100_000
-    response = api.upload(samples.photo_bytes("rocket.jpg"), "rocket.jpg", "image/jpeg")
+    response = image_api.upload(samples.photo_bytes("rocket.jpg"), "rocket.jpg", "image/jpeg")
     assert response.status_code == 413
     assert response.json["error"]["code"] == "file_too_large"
     assert "limit is 0.1 MB" in response.json["error"]["message"]
     assert_nothing_stored(app, redis)
 
 
-def test_request_over_the_upload_limit_is_413_json(api, app, redis):
+def test_request_over_the_upload_limit_is_413_json(image_api, app, redis):
     app.config["MAX_CONTENT_LENGTH"] = 50_000
-    response = api.upload(samples.photo_bytes("rocket.jpg"), "rocket.jpg", "image/jpeg")
+    response = image_api.upload(samples.photo_bytes("rocket.jpg"), "rocket.jpg", "image/jpeg")
     assert response.status_code == 413
     assert response.json["error"]["code"] == "file_too_large"
     assert "larger than a request may be" in response.json["error"]["message"]
@@ -93,15 +88,15 @@ def test_request_over_the_upload_limit_is_413_json(api, app, redis):
     ({"quality": 0}, "quality"), ({"quality": 101}, "quality"), ({"format": "gif"}, "format"),
     ({"max_width": "wide"}, "max_width"), ({"max_height": -5}, "max_height"),
 ])
-def test_bad_options_are_422_with_the_field_named(api, app, redis, options, field):
-    response = api.upload(samples.photo_bytes("chelsea.png"), "cat.png", **options)
+def test_bad_options_are_422_with_the_field_named(image_api, app, redis, options, field):
+    response = image_api.upload(samples.photo_bytes("chelsea.png"), "cat.png", **options)
     assert response.status_code == 422
     assert field in response.json["error"]["fields"]
     assert_nothing_stored(app, redis)
 
 
-def test_missing_file_field_is_400(api, app, redis):
-    response = api.client.post("/api/images/upload", data={"quality": "80"}, headers=api.headers,
+def test_missing_file_field_is_400(image_api, app, redis):
+    response = image_api.client.post("/api/images/upload", data={"quality": "80"}, headers=image_api.headers,
                                content_type="multipart/form-data")
     assert response.status_code == 400
     assert response.json["error"]["fields"]["file"]

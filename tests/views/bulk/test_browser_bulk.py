@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import jobs as test_jobs
-from tests.support.auth import PASSWORD
+from tests.support.browser import log_in
 from tests.support.jobs import WORKER_ENV
 from tests.support.qrcodes import decode_png
 
@@ -19,11 +19,7 @@ ROWS = 60
 
 def test_upload_progress_download_and_decode(page, auth, app, worker_process, tmp_path):
     auth.signup()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    log_in(page)
 
     lines = ["target_url,kind,title"]
     lines += [f"https://shop.example.com/p/{n},dynamic,Product {n}" for n in range(ROWS - 1)]

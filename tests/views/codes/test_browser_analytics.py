@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_code, make_user
+from tests.support.browser import log_in
 from webapp.extensions import db
 from webapp.services.scans import recording
 
@@ -21,14 +22,6 @@ AGENTS = [
     "Safari/537.36",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
 ]
-
-
-def log_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def test_analytics_page_draws_the_chart_and_switches_range(app, auth, page):

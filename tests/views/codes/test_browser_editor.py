@@ -5,18 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browser import sign_up
 from tests.support.qrcodes import decode_svg
 
 pytestmark = pytest.mark.browser
-
-
-def sign_up(page, email="grace@example.com"):
-    page.goto("/signup")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
 
 def preview_svg(page):

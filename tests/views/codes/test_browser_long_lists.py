@@ -6,7 +6,7 @@ from flask import request, request_finished
 from playwright.sync_api import expect
 
 from tests.factories import make_api_user, seed_codes
-from tests.support.auth import PASSWORD
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 BUDGET = 60 * 1024  # JavaScript and CSS of the dashboard, compressed, as transferred
@@ -24,14 +24,6 @@ def seeded_user(app, count):
         return seed_codes(user.id, count)
 
 
-def log_in(page):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("scroll@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
 def card_ids(page):
     return page.eval_on_selector_all(".code-card", "cards => cards.map(c => c.dataset.codeId)")
 
@@ -39,7 +31,7 @@ def card_ids(page):
 @pytest.mark.slow
 def test_scrolling_a_list_of_500_codes_to_the_end_shows_every_one(app, page):
     ids = seeded_user(app, 500)
-    log_in(page)
+    log_in(page, "scroll@example.com")
     page.goto("/codes/")
     cards = page.locator(".code-card")
     expect(cards).to_have_count(48)
@@ -60,7 +52,7 @@ def test_only_the_previews_in_view_are_requested(app, page):
             statuses.append((request.full_path, response.status_code))
 
     request_finished.connect(record, app)
-    log_in(page)
+    log_in(page, "scroll@example.com")
     page.wait_for_load_state("networkidle")  # the dashboard's own previews are done
     previews = []
     page.on("request", lambda r: previews.append(r.url) if "/image.svg" in r.url else None)
@@ -89,7 +81,7 @@ def test_only_the_previews_in_view_are_requested(app, page):
 
 def test_the_dashboard_with_50_codes_ships_at_most_60_kb_of_js_and_css(app, page):
     seeded_user(app, 50)
-    log_in(page)
+    log_in(page, "scroll@example.com")
     cdp = page.context.new_cdp_session(page)
     seen, sizes = {}, {}
     cdp.on("Network.responseReceived", lambda e: seen.__setitem__(e["requestId"], e))
@@ -112,7 +104,7 @@ def test_the_dashboard_with_50_codes_ships_at_most_60_kb_of_js_and_css(app, page
 
 def test_typing_a_search_narrows_the_list_in_place(app, page):
     seeded_user(app, 60)  # titles "Code 0" … "Code 59"
-    log_in(page)
+    log_in(page, "scroll@example.com")
     page.goto("/codes/")
     expect(page.locator(".code-card")).to_have_count(48)
     page.get_by_label("Search title, slug or target").fill("code 5")

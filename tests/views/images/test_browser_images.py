@@ -2,19 +2,15 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.support import browser
 from tests.support import images as samples
-from tests.support.auth import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 def log_in(page, auth):
     auth.signup(email="grace@example.com")
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("grace@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    browser.log_in(page, "grace@example.com")
 
 
 def test_uploaded_image_turns_ready_without_a_reload(page, auth, run_jobs):

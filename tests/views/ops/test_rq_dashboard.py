@@ -5,6 +5,7 @@ from rq.job import Job
 
 from tests.factories import make_user
 from tests.support.auth import PASSWORD
+from tests.support.browser import log_in
 from tests.support.processes import wait_for
 from webapp.extensions import db
 from webapp.services.jobs import queues
@@ -94,10 +95,7 @@ def test_the_dashboards_own_requeue_button_works_with_our_token(page, app, redis
         make_user("root@example.com", password=PASSWORD, is_admin=True)
         db.session.commit()
         db.session.remove()
-    page.goto("/login")
-    page.get_by_label("E-mail").fill("root@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "root@example.com")
     page.get_by_role("link", name="Queues").click()
     expect(page.get_by_role("link", name="RQ-dashboard")).to_be_visible()
 
