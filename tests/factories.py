@@ -1,4 +1,4 @@
-"""Test data, made one way: users, API keys, codes, logos, webhook endpoints.
+"""Test data, made one way: users, API keys, codes, logos, webhook endpoints, job rows.
 
 Call these inside an app context, except the ones that take `app` (they open their own,
 for tests that run outside one). Rows go straight into the tables where the service
@@ -13,7 +13,7 @@ from tests.support.auth import PASSWORD
 from tests.support.qrcodes import logo_bytes, logo_image
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import ImageAsset, QrCode, ScanCounter, User
+from webapp.models import BackgroundJob, ImageAsset, QrCode, ScanCounter, User
 from webapp.models.base import new_id, utcnow
 from webapp.services import signals
 from webapp.services.accounts import api_keys, users
@@ -133,7 +133,7 @@ def give_scans(code_id, people, bots=0, shard=0):
     db.session.commit()
 
 
-# Images and webhook endpoints
+# Images, webhook endpoints and job rows
 
 def make_logo(user, photo="coffee.png", status="ready"):
     """An ImageAsset as the upload job leaves it, the optimised bytes in storage; its id."""
@@ -153,3 +153,13 @@ def make_logo(user, photo="coffee.png", status="ready"):
 def make_endpoint(owner, url, events=WEBHOOK_EVENTS, qr_code_id=None):
     """An endpoint made by the webhooks service (URL checked, secret made); not committed."""
     return endpoints.create_endpoint(owner, url, list(events), qr_code_id)
+
+
+def make_job(owner_id, job_type, *, status="completed", result=None, **fields):
+    """A job row as a job of `job_type` left it, straight in the table (no queue, no worker);
+    flushed, not committed."""
+    row = BackgroundJob(type=job_type, owner_id=owner_id, status=status,
+                        result={} if result is None else result, **fields)
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -3,7 +3,7 @@ import io
 import zipfile
 from datetime import timedelta
 
-from tests.factories import api_key, make_codes
+from tests.factories import api_key, make_codes, make_job
 from tests.support.jobs import job_row
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -84,7 +84,7 @@ def test_the_errors_file_is_linked_from_the_page_and_the_api(app, client, owner)
     from webapp.services.bulk.row_errors import RowErrors
 
     with app.app_context():
-        row = finished_job_row(owner)
+        row = make_job(owner, "exports.codes", finished_at=utcnow())
         errors = RowErrors(row.id, ["title"])
         errors.add(2, "title: missing", {"title": ""})
         row.row_errors = errors.finish()
@@ -100,11 +100,3 @@ def test_the_errors_file_is_linked_from_the_page_and_the_api(app, client, owner)
     download = client.get(job["errors"]["url"])
     assert download.status_code == 200
     assert download.get_data().decode("utf-8-sig").splitlines()[1] == "2,title: missing,"
-
-
-def finished_job_row(owner):
-    row = BackgroundJob(type="exports.codes", owner_id=owner, status="completed", result={},
-                        finished_at=utcnow())
-    db.session.add(row)
-    db.session.flush()
-    return row
