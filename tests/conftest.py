@@ -1,68 +1,21 @@
 """Fixtures: a real database (SQLite file or PostgreSQL), a real Redis, real workers.
 
-SCANLINK_TEST_DB chooses the database: `sqlite` (default) or `postgresql`, the
-latter on the server in TEST_DATABASE_URL, in a database made for this run and
-dropped after it. The schema comes from the migrations, never from create_all.
+Which database and Redis: tests/support/backends.py. The schema comes from the
+migrations, never from create_all.
 """
 import os
-import uuid
 
 import pytest
 from flask import request_finished
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.factories import make_api_user
+from tests.support import auth as auth_support
+from tests.support import faults
+from tests.support.backends import clean, create_database, make_config, redis_url
+from tests.support.image_api import ImageApi
+from tests.support.receiver import Receiver
 from webapp.app import create_app
-from webapp.config import TestConfig, database_url
 from webapp.extensions import db
-
-from .support import auth as auth_support
-from .support.servers import free_port  # noqa: F401  (re-exported for tests)
-
-TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "9"))
-
-
-def redis_url():
-    base = os.environ.get("REDIS_URL")
-    if not base:
-        pytest.exit("REDIS_URL is not set: run the suite with `make test`, which starts a Redis", 2)
-    url = make_url(base.replace("redis://", "postgresql://", 1))  # reuse URL parsing
-    host = url.host or "127.0.0.1"
-    auth = f":{url.password}@" if url.password else ""
-    return f"redis://{auth}{host}:{url.port or 6379}/{TEST_REDIS_DB}"
-
-
-def create_database(kind, tmp_path_factory):
-    """Returns (url, dropper) for a fresh, empty database of this run."""
-    if kind == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "scanlink.db"
-        return f"sqlite:///{path}", lambda: None
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        pytest.exit("SCANLINK_TEST_DB=postgresql needs TEST_DATABASE_URL", 2)
-    admin_url = make_url(database_url(server))
-    name = f"scanlink_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-            ), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return admin_url.set(database=name).render_as_string(hide_password=False), drop
-
-
-def make_config(database, **overrides):
-    config = TestConfig()
-    config.SQLALCHEMY_DATABASE_URI = database
-    config.REDIS_URL = redis_url()
-    config.RATELIMIT_STORAGE_URI = config.REDIS_URL
-    return config.update(**overrides)
 
 
 @pytest.fixture(scope="session")
@@ -83,19 +36,6 @@ def database(db_kind, tmp_path_factory):
             engine.dispose()
     yield url
     drop()
-
-
-def clean(app):
-    with app.app_context():
-        tables = [t.name for t in db.metadata.sorted_tables]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in reversed(tables):
-                db.session.execute(text(f'DELETE FROM "{name}"'))
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture
@@ -125,14 +65,28 @@ def app_factory(database, tmp_path):
 
 
 @pytest.fixture
-def app_overrides():
-    """Config overrides for the `app` fixture; a test module may override this fixture."""
-    return {}
+def app_settings(request):
+    """The config the `app` fixture is built with, declared where the tests are:
+    `pytestmark = pytest.mark.settings(...)` for a module, `@pytest.mark.settings(...)` for
+    a test; the module's, then the class's, then the test's are merged, the nearest winning.
+    A marker takes dicts and keywords, and the name of a fixture whose value is a dict for
+    settings that exist only at run time (the port of a fault proxy, say)."""
+    merged = {}
+    for node in request.node.listchain():  # session … module, class, function
+        for marker in node.own_markers:
+            if marker.name != "settings":
+                continue
+            for source in marker.args:
+                if isinstance(source, str):
+                    source = request.getfixturevalue(source)
+                merged.update(source)
+            merged.update(marker.kwargs)
+    return merged
 
 
 @pytest.fixture
-def app(app_factory, app_overrides):
-    app = app_factory(**app_overrides)
+def app(app_factory, app_settings):
+    app = app_factory(**app_settings)
     clean(app)
     from webapp.infra.redis_client import get_redis
 
@@ -166,9 +120,24 @@ def auth(client):
 
 
 @pytest.fixture
+def owner(app, auth):
+    """Ada, signed up through the forms (the client stays logged in as her): her id."""
+    auth.signup()
+    return auth_support.user_id(app)
+
+
+@pytest.fixture
+def api_owner(app):
+    """Ada, made with an API key, the client not logged in: (her id, the key's headers)."""
+    with app.app_context():
+        user, headers = make_api_user("ada@example.com")
+        return user.id, headers
+
+
+@pytest.fixture
 def run_jobs(app):
     """Runs every queued job in a real RQ worker (in-process) until the queues are empty."""
-    from .support.workers import run_burst
+    from tests.support.workers import run_burst
 
     return lambda: run_burst(app)
 
@@ -198,7 +167,7 @@ def chromium():
 
 @pytest.fixture
 def live_server(app):
-    from .support.servers import LiveServer
+    from tests.support.servers import LiveServer
 
     server = LiveServer(app).start()
     yield server
@@ -215,9 +184,30 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def image_api(app, client):
+    """The images API as a program calls it: Ada's bearer key, multipart uploads."""
+    return ImageApi(app, client)
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 that answers 200 until told otherwise."""
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def redis_proxy():
+    """A fault proxy in front of this run's Redis; point an app at it to cut or slow Redis."""
+    proxy = faults.redis_proxy(redis_url())
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
 def worker_process(app, tmp_path):
     """Starts real `python -m workers` processes; all are stopped after the test."""
-    from .support.processes import WorkerProcess
+    from tests.support.processes import WorkerProcess
 
     started = []
 

@@ -2,10 +2,9 @@
 import pytest
 from sqlalchemy import inspect
 
+from tests.support.backends import create_database, make_config
 from webapp.app import create_app
 from webapp.extensions import db
-
-from .conftest import create_database, make_config
 
 
 @pytest.fixture

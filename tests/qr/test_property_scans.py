@@ -5,14 +5,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import make_api_user, make_logo
+from tests.support.qrcodes import decode_png, decode_svg, photo_path
 from webapp.extensions import db
 from webapp.qr.style import FINDER_SHAPES, MIN_QUIET_ZONE, MODULE_SHAPES
 from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes.content import payload_of
 from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH
-
-from ..support.qrcodes import decode_png, decode_svg, make_logo, make_user, photo_path
 
 EXAMPLES = 350  # some seeds draw many unscannable colours; 200 saved codes must remain
 
@@ -82,7 +82,7 @@ def test_every_saved_code_decodes_to_its_payload_as_png_and_svg(app):
     photo_path()  # skips with the reason when the shared photos are absent
     stats = Counter()
     with app.app_context():
-        user, _ = make_user("property@example.com")
+        user, _ = make_api_user("property@example.com")
         logo_id = make_logo(user)
 
         @settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -6,10 +6,9 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from tests.support.qrcodes import decode_png, decode_svg, on_white, photo_path, rasterise_svg
 from webapp.qr import parse_style, render, verdict
 from webapp.qr.drawing import build
-
-from ..support.qrcodes import decode_png, decode_svg, on_white, photo_path, rasterise_svg
 
 URL = "https://scan.example.com/s/abcdefgh"
 STYLES = [

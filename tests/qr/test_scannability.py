@@ -6,12 +6,11 @@ import zxingcpp
 from PIL import Image
 from segno import encoder
 
+from tests.support.qrcodes import decode_png, decode_svg, logo_image, on_white, photo_path
 from webapp.qr import StyleInvalid, parse_style, render, stored_style, verdict
 from webapp.qr.contrast import check_contrast
 from webapp.qr.drawing import build
 from webapp.qr.logo_budget import FUNCTION, codeword_grid
-
-from ..support.qrcodes import decode_png, decode_svg, logo_image, on_white, photo_path
 
 URL = "https://scan.example.com/s/abcdefgh"
 

@@ -1,6 +1,9 @@
 """Signing up and logging in through the real forms, CSRF token included."""
 import re
 
+from webapp.extensions import db
+from webapp.models import User
+
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -33,3 +36,11 @@ class AuthActions:
 
     def token(self, path="/"):
         return csrf_token(self.client, path)
+
+
+def user_id(app, email="ada@example.com"):
+    """The id of the user with this e-mail (one signed up through the forms, say)."""
+    with app.app_context():
+        uid = db.session.query(User.id).filter_by(email=email).scalar()
+        db.session.remove()
+    return uid

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from .faultproxy import FaultProxy
+from tests.support.faultproxy import FaultProxy
 
 # Small, so that no test waits long on a timeout or a reset period.
 FAST_FAILURE = dict(

@@ -3,20 +3,14 @@ import io
 import os
 from urllib.parse import urlsplit
 
-from webapp.extensions import db
-from webapp.services.accounts import api_keys, users
-
-from .auth import PASSWORD
+from tests.factories import make_api_user
 
 
 class ImageApi:
     def __init__(self, app, client, email="ada@example.com"):
         self.app, self.client = app, client
         with app.app_context():
-            user = users.create_user(email, PASSWORD, min_length=10)
-            _, self.key = api_keys.create_api_key(user, "tests")
-            db.session.commit()
-        self.headers = {"Authorization": f"Bearer {self.key}"}
+            _, self.headers = make_api_user(email)
 
     def upload(self, data, filename="logo.png", content_type="image/png", **options):
         form = {name: str(value) for name, value in options.items()}

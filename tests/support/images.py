@@ -5,7 +5,7 @@ import zlib
 
 from PIL import ExifTags, Image
 
-from .photos import photo_path
+from tests.support.photos import photo_path
 
 GPS_XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
            b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '

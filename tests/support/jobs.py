@@ -80,30 +80,6 @@ FAST = {
 WORKER_ENV = {**PLUGIN_ENV, **FAST}
 
 
-def user_id(app, email="ada@example.com"):
-    from webapp.models import User
-
-    with app.app_context():
-        uid = db.session.query(User.id).filter_by(email=email).scalar()
-        db.session.remove()
-    return uid
-
-
-def make_codes(app, owner_id, count, title="Code {n}"):
-    """Codes straight into the table (the QR service is another area's)."""
-    from webapp.models import QrCode
-
-    with app.app_context():
-        codes = [QrCode(owner_id=owner_id, slug=f"s{owner_id}x{n}", kind="dynamic",
-                        title=title.format(n=n), target_url=f"https://shop.example/p/{n}")
-                 for n in range(count)]
-        db.session.add_all(codes)
-        db.session.commit()
-        ids = [code.id for code in codes]
-        db.session.remove()
-    return ids
-
-
 def job_row(app, job_id):
     from webapp.models import BackgroundJob
 
@@ -115,7 +91,7 @@ def job_row(app, job_id):
 
 
 def wait_for_status(app, job_id, statuses=("completed", "failed"), timeout=30, worker=None):
-    from .processes import wait_for
+    from tests.support.processes import wait_for
 
     def reached():
         row = job_row(app, job_id)
@@ -127,16 +103,6 @@ def wait_for_status(app, job_id, statuses=("completed", "failed"), timeout=30, w
         if worker is not None:
             print(worker.output())
         raise
-
-
-def api_key(app, email="ada@example.com"):
-    from webapp.services.accounts import api_keys, users
-
-    with app.app_context():
-        _, raw = api_keys.create_api_key(users.find_user_by_email(email), "tests")
-        db.session.commit()
-        db.session.remove()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 @tracked

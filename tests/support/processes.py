@@ -1,10 +1,13 @@
-"""Real `python -m workers` processes against the test's database and Redis."""
+"""Real `python -m workers` and gunicorn processes against the test's database and Redis."""
 import os
 import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support.servers import free_port, target_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +65,31 @@ class WorkerProcess:
 
     def output(self):
         return Path(self.log_path).read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(app, log_path, *options, **env):
+    """The Procfile's web process (gunicorn, two workers) on the test's database and Redis;
+    yields its port once it answers, and stops it after."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app",  # ./gunicorn.conf.py by default
+             "--bind", f"127.0.0.1:{port}", "--workers", "2", *options],
+            cwd=ROOT, env=process_env(app, **env), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: _answers(port), timeout=30, message="gunicorn to answer")
+            yield port
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def _answers(port):
+    try:
+        return target_of(port, "-", "HEAD")[0] == 404
+    except OSError:
+        return False
 
 
 def _stat(pid):

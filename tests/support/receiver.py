@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .servers import free_port
+from tests.support.servers import free_port
 
 
 @dataclass

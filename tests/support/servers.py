@@ -1,4 +1,5 @@
-"""Real servers for tests: the app on a free port, in a thread."""
+"""Real servers for tests: the app on a free port, in a thread; asking a server for a scan."""
+import http.client
 import socket
 import threading
 
@@ -28,3 +29,15 @@ class LiveServer:
     def stop(self):
         self.server.shutdown()
         self.thread.join(timeout=5)
+
+
+def target_of(port, slug, method="GET"):
+    """(status, Location) of a scan of `slug` on a server at 127.0.0.1:`port`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, f"/s/{slug}", headers={"Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("Location")
+    finally:
+        conn.close()

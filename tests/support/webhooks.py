@@ -1,12 +1,10 @@
-"""Webhook test set-up: an app that may reach 127.0.0.1 and retries in tenths of seconds."""
-from webapp.extensions import db
-from webapp.infra.redis_client import get_redis
-from webapp.models import QrCode, User
-from webapp.services.webhooks import endpoints
-from workers.context import set_app
+"""Webhook settings for tests: the app may reach 127.0.0.1 and retries in tenths of seconds.
+
+A module of webhook tests declares `pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)`.
+"""
 
 # Real settings, short waits: no test sits through a real backoff.
-SETTINGS = dict(
+WEBHOOK_SETTINGS = dict(
     WEBHOOK_ALLOW_HTTP=True,
     WEBHOOK_ALLOW_PRIVATE=True,
     WEBHOOK_RETRY_SCHEDULE=(0, 0.2, 0.2, 0.2, 0.2, 0.2),
@@ -29,33 +27,3 @@ def as_env(settings):
             value = ",".join(str(v) for v in value)
         env[key] = str(value)
     return env
-
-
-def webhook_app(app_factory, **overrides):
-    from ..conftest import clean
-
-    app = app_factory(**{**SETTINGS, **overrides})
-    clean(app)
-    get_redis(app).flushdb()
-    set_app(app)
-    return app
-
-
-def make_user(email="owner@example.com"):
-    user = User(email=email, password_hash="x")
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def make_code(owner, slug="shopwindow", **fields):
-    code = QrCode(owner_id=owner.id, slug=slug, kind="dynamic", title=fields.pop("title", "Window"),
-                  target_url=fields.pop("target_url", "https://example.com/"), **fields)
-    db.session.add(code)
-    db.session.flush()
-    return code
-
-
-def make_endpoint(owner, url, events=("qr.scanned", "qr.created", "qr.updated", "qr.deleted"),
-                  qr_code_id=None):
-    return endpoints.create_endpoint(owner, url, list(events), qr_code_id)

@@ -1,0 +1,23 @@
+"""Signing up and logging in through the real pages, in Chromium (the `page` fixture)."""
+from playwright.sync_api import expect
+
+from tests.support.auth import PASSWORD
+
+
+def log_in(page, email="ada@example.com", password=PASSWORD):
+    """Logs in through the form and waits for the dashboard."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def sign_up(page, email="grace@example.com", password="a long enough password"):
+    """Signs up through the form and waits for the dashboard."""
+    page.goto("/signup")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_label("Repeat password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
