@@ -219,3 +219,16 @@ def worker_process(app, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass runs what touches the database (through the `database` or
+    `db_kind` fixture); the rest (the renderer, CSV and image checks, the docs, the
+    layout) does not depend on the database and ran on the SQLite pass already."""
+    if os.environ.get("SCANLINK_TEST_DB") != "postgresql":
+        return
+    needs_database = {"database", "db_kind"}
+    kept = [item for item in items if needs_database & set(getattr(item, "fixturenames", ()))]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
