@@ -7,15 +7,21 @@ import os
 
 import pytest
 from flask import request_finished
+from flask_migrate import upgrade
 
 from tests.factories import make_api_user
 from tests.support import auth as auth_support
 from tests.support import faults
 from tests.support.backends import clean, create_database, make_config, redis_url
 from tests.support.image_api import ImageApi
+from tests.support.processes import WorkerProcess
 from tests.support.receiver import Receiver
+from tests.support.servers import LiveServer
+from tests.support.workers import run_burst
 from webapp.app import create_app
 from webapp.extensions import db
+from webapp.infra.redis_client import get_redis
+from workers.context import set_app
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +32,6 @@ def db_kind():
 @pytest.fixture(scope="session")
 def database(db_kind, tmp_path_factory):
     """The URL of this run's database, migrated to head once."""
-    from flask_migrate import upgrade
-
     url, drop = create_database(db_kind, tmp_path_factory)
     app = create_app(make_config(url))
     with app.app_context():
@@ -88,11 +92,7 @@ def app_settings(request):
 def app(app_factory, app_settings):
     app = app_factory(**app_settings)
     clean(app)
-    from webapp.infra.redis_client import get_redis
-
     get_redis(app).flushdb()
-    from workers.context import set_app
-
     set_app(app)
     return app
 
@@ -109,8 +109,6 @@ def runner(app):
 
 @pytest.fixture
 def redis(app):
-    from webapp.infra.redis_client import get_redis
-
     return get_redis(app)
 
 
@@ -137,8 +135,6 @@ def api_owner(app):
 @pytest.fixture
 def run_jobs(app):
     """Runs every queued job in a real RQ worker (in-process) until the queues are empty."""
-    from tests.support.workers import run_burst
-
     return lambda: run_burst(app)
 
 
@@ -167,8 +163,6 @@ def chromium():
 
 @pytest.fixture
 def live_server(app):
-    from tests.support.servers import LiveServer
-
     server = LiveServer(app).start()
     yield server
     server.stop()
@@ -207,8 +201,6 @@ def redis_proxy():
 @pytest.fixture
 def worker_process(app, tmp_path):
     """Starts real `python -m workers` processes; all are stopped after the test."""
-    from tests.support.processes import WorkerProcess
-
     started = []
 
     def start(**env):

@@ -130,8 +130,9 @@ def test_reaper_hands_on_a_stale_row_and_fails_one_out_of_attempts(app, redis):
     assert job_row(app, alive).status == "processing"
 
 
-def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs):
-    queues.register("test.missing", queues.JobSpec("tests.support.jobs.no_such_function", queue="high"))
+def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs, monkeypatch):
+    monkeypatch.setitem(queues.JOB_TYPES, "test.missing",
+                        queues.JobSpec("tests.support.jobs.no_such_function", queue="high"))
     job_id = submit(app, "test.missing")
     run_jobs()  # RQ cannot import the function: it fails the job before our code runs
     assert job_row(app, job_id).status == "pending"

@@ -21,9 +21,10 @@ def admin(app, auth):
 
 
 @pytest.fixture
-def failed_job(app, redis, run_jobs):
+def failed_job(app, redis, run_jobs, monkeypatch):
     """A job RQ holds as failed (its function cannot be imported)."""
-    queues.register("test.unimportable", queues.JobSpec("tests.nowhere.nothing", queue="high"))
+    monkeypatch.setitem(queues.JOB_TYPES, "test.unimportable",
+                        queues.JobSpec("tests.nowhere.nothing", queue="high"))
     with app.app_context():
         job_id = queues.submit("test.unimportable").id
     run_jobs()

@@ -105,9 +105,9 @@ def flush(limit=None):
 
 def write(items):
     """Writes buffered items in one transaction and commits; returns how many were new."""
-    rows = [dict(item["row"], scanned_at=datetime.fromisoformat(item["row"]["scanned_at"]),
-                 buffer_key=item["key"], hooks=_hooks(item)) for item in items]
     try:
+        rows = [dict(item["row"], scanned_at=datetime.fromisoformat(item["row"]["scanned_at"]),
+                     buffer_key=item["key"], hooks=_hooks(item)) for item in items]
         ids = write_scans(db.session.connection(), rows, signals.after_commit)
         db.session.commit()
     except BaseException:
