@@ -1,8 +1,9 @@
 """`make test`: a Redis when none is given, the suite on SQLite, then on PostgreSQL.
 
 REDIS_URL is used when set; otherwise a redis-server is started on a free port
-and stopped afterwards. With TEST_DATABASE_URL set, the whole suite runs a
-second time against PostgreSQL (the tests create and drop their own database).
+and stopped afterwards. With TEST_DATABASE_URL set, the suite runs a second time
+against PostgreSQL (the tests create and drop their own database); that pass keeps
+the tests that touch the database (tests/conftest.py, pytest_collection_modifyitems).
 """
 import os
 import shutil

@@ -1,4 +1,5 @@
-"""Webhook jobs: drain the due outbox rows; the sweep that re-requests lost drains."""
+"""The webhook job: drain the due outbox rows (the sweep and the pruning are periodic
+tasks, webapp/services/jobs/periodic.py)."""
 import logging
 import time
 
@@ -46,14 +47,3 @@ def drain_deliveries():
         sender.close()
     dispatch.schedule_next_wakeup()
     return sent
-
-
-@in_app_context
-def sweep_due_deliveries():
-    return dispatch.sweep_due_deliveries()
-
-
-@in_app_context
-def prune_delivered_deliveries():
-    """Periodic: delivered events older than WEBHOOK_RETENTION_DAYS go, with their attempts."""
-    return delivery.prune_delivered()

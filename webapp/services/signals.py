@@ -31,14 +31,10 @@ webhooks_changed = _signals.signal("webhooks-changed")
 _AFTER_COMMIT = "scanlink_after_commit"
 
 
-def after_commit(callback, *args, **kwargs):
-    """Run `callback` once the current session commits; dropped on rollback."""
-    after_commit_in(db.session(), callback, *args, **kwargs)
-
-
-def after_commit_in(session, callback, *args, **kwargs):
-    """`after_commit` for a given session (from inside a session event, say)."""
-    session.info.setdefault(_AFTER_COMMIT, []).append((callback, args, kwargs))
+def after_commit(callback, *args, session=None, **kwargs):
+    """Run `callback` once the session (the current one unless given) commits; dropped on
+    rollback."""
+    (session or db.session()).info.setdefault(_AFTER_COMMIT, []).append((callback, args, kwargs))
 
 
 def after_commit_once(callback, *args, session=None, **kwargs):

@@ -1,4 +1,4 @@
-"""/api/qr-codes as API.md fixes it: create, list, read, change, delete, image with an ETag."""
+"""/api/qr-codes as docs/api.md describes it: create, list, read, change, delete, image with an ETag."""
 import io
 
 import pytest

@@ -1,4 +1,4 @@
-"""/api/webhooks as API.md fixes it: create with a secret, read, change, delete, deliveries."""
+"""/api/webhooks as docs/api.md describes it: create with a secret, read, change, delete, deliveries."""
 import time
 
 import pytest
@@ -103,6 +103,21 @@ def test_another_users_endpoint_is_404_everywhere(api, app, client):
     assert eve_api.delete(path).status_code == 404
     assert eve_api.get(path + "/deliveries").status_code == 404
     assert api.get(path).json["enabled"] is True
+
+
+def test_malformed_ids_are_404_not_a_database_error(api, client, auth, app):
+    """PostgreSQL refuses text holding NUL with an error: such ids must not reach a query."""
+    for bad in ("ab%00cd", "x" * 300, "%C3%BF"):
+        assert api.get(f"/api/webhooks/{bad}").status_code == 404, bad
+        assert api.get(f"/api/webhooks/{bad}/deliveries").status_code == 404, bad
+        assert api.post(f"/api/webhooks/deliveries/{bad}/redeliver").status_code == 404, bad
+    auth.signup()
+    token = auth.token("/account/")
+    for bad in ("ab%00cd", "x" * 300):
+        response = client.post(f"/account/api-keys/{bad}/revoke", data={"csrf_token": token})
+        assert response.status_code == 404, bad
+        response = client.post(f"/webhooks/deliveries/{bad}/redeliver", data={"csrf_token": token})
+        assert response.status_code == 404, bad
 
 
 def test_deliveries_list_attempts_filters_pages_and_redelivers(api, app, run_jobs):

@@ -2,7 +2,7 @@
 
 - `failures`: `database_error`, `redis_error`, `transient`, and `ServiceUnavailable`
   (neither the service nor its fallback answered: a 503).
-- `retries`: `retrying()`, the one tenacity policy; `http_timeouts()` for webhooks.
+- `retries`: `retrying()`, the one tenacity policy.
 - `breakers`: `database_breaker()`, `redis_breaker()`, `get_breaker(name)` (one per
   webhook host), `breaker_snapshots()` for the status pages.
 - `guard`: `guard(breaker, func, ...)`, how every call goes through a breaker.

@@ -1,4 +1,4 @@
-"""The one tenacity retry policy, and the timeouts of outgoing HTTP."""
+"""The one tenacity retry policy."""
 import logging
 
 import tenacity
@@ -25,9 +25,3 @@ def retrying(config=None, **overrides):
     )
     options.update(overrides)
     return tenacity.Retrying(**options)
-
-
-def http_timeouts(config=None):
-    """(connect, read) seconds for an outgoing webhook request."""
-    config = config or current_app.config
-    return (config["WEBHOOK_CONNECT_TIMEOUT"], config["WEBHOOK_READ_TIMEOUT"])

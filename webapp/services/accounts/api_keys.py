@@ -8,6 +8,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.models.base import utcnow
+from webapp.services.ids import looks_like_id
 
 API_KEY_PREFIX = "sk_"
 
@@ -40,7 +41,7 @@ def user_for_api_key(raw):
 
 
 def revoke_api_key(user, key_id):
-    key = db.session.get(ApiKey, key_id)
+    key = db.session.get(ApiKey, key_id) if looks_like_id(key_id) else None
     if key is None or key.user_id != user.id:
         return False
     key.revoked_at = key.revoked_at or utcnow()

@@ -4,5 +4,4 @@
   (`reports.code_for_owner`, `reports.parse_range` check the request first).
 - `rollups.rollup_due_days()`: the periodic daily rollups the summaries read.
 - `day_stats.aggregate_events`: the one way raw events are counted per day.
-- `scan_csv.scan_rows`: one code's scans as a streamed CSV.
 """

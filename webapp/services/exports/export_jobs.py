@@ -46,7 +46,7 @@ def code_row(code, base_url, scans):
             code.active, code.expires_at, scans, code.created_at, code.updated_at]
 
 
-def scan_row(event, slug, title):
+def scan_line(event, slug, title):
     return [event.scanned_at, event.qr_code_id, slug, title, event.device_type, event.os,
             event.browser, event.referrer, event.country, event.is_bot]
 
@@ -96,7 +96,7 @@ def export_scans(run):
 
     def chunk(after, limit):
         rows = _scans_after(run.owner_id, after, limit)
-        out = [scan_row(event, slug, title) for event, slug, title in rows]
+        out = [scan_line(event, slug, title) for event, slug, title in rows]
         return out, (rows[-1][0].id if rows else None)
 
     return _export(run, "scans", SCAN_COLUMNS, total, chunk)

@@ -25,7 +25,7 @@ from webapp.services.exports.export_jobs import (
     CODE_COLUMNS,
     SCAN_COLUMNS,
     code_row,
-    scan_row,
+    scan_line,
     scans_query,
 )
 
@@ -72,7 +72,7 @@ def scans_csv(owner_id):
     yield header(SCAN_COLUMNS)
     rows = db.session.execute(scans_query(owner_id).execution_options(yield_per=BATCH))
     for batch in rows.partitions():
-        yield encode_rows(scan_row(event, slug, title) for event, slug, title in batch)
+        yield encode_rows(scan_line(event, slug, title) for event, slug, title in batch)
 
 
 def _count_up_to(query, limit):

@@ -10,5 +10,7 @@ The path of a scan, in order (views/public/scan.py calls the first two):
    with the database down it is kept in Redis (`buffer.push`) and written by the
    periodic `buffer.flush` through the same `writes.write_scans`.
 
-`recording.record_scan` writes a scan in the caller's transaction (imports, tests).
+`recording.record_scan` writes a scan in the caller's transaction, with the webhooks the
+redirect would find (so none for a static code, which has no scan URL); the tests record
+their scans with it.
 """

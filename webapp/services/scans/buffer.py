@@ -32,8 +32,8 @@ from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience import breakers, retries
 from webapp.infra.resilience.guard import guard
 from webapp.services import signals
-from webapp.services.scans import targets
 from webapp.services.scans.writes import write_scans
+from webapp.services.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ def push(target, row, redis=None):
         "key": uuid.uuid4().hex,
         "row": dict(row, scanned_at=row["scanned_at"].isoformat()),
         "hooks": target.webhooks(),
+        # What the version before this one reads instead of `hooks`, so that rolling back
+        # while scans wait here loses none of them.
+        "code": {"owner_id": target.owner_id, "slug": target.slug, "title": target.title},
     }
     redis = redis or get_redis()
     guard(breakers.redis_breaker(), redis.rpush, BUFFER_KEY, json.dumps(item))
@@ -123,6 +126,6 @@ def _hooks(item):
         return item["hooks"]
     # Buffered before an upgrade by a version that kept the code's owner, not its webhooks.
     code, code_id = item["code"], item["row"]["qr_code_id"]
-    endpoints = [endpoint for endpoint, code_filter in targets.load_subscriptions(code["owner_id"])
+    endpoints = [endpoint for endpoint, code_filter in events.scan_subscriptions(code["owner_id"])
                  if code_filter in (None, code_id)]
     return {"endpoints": endpoints, "slug": code["slug"], "title": code["title"]} if endpoints else None

@@ -33,8 +33,9 @@ from werkzeug.urls import iri_to_uri
 from webapp.extensions import cache, db
 from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
-from webapp.models import QrCode, WebhookEndpoint
+from webapp.models import QrCode
 from webapp.services import signals
+from webapp.services.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ FOUND_TTL = 300
 MISS_TTL = 15
 MAX_SLUG_LENGTH = 64  # the column's size: anything longer cannot exist
 MISSING = "-"  # the cached value of a slug that has no code
-SCANNED = "qr.scanned"
 
 
 @dataclass(frozen=True)
@@ -104,19 +104,9 @@ def load_slug(slug):
         return None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(load_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
+    hooks = tuple(events.scan_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
     return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.owner_id,
             row.slug, hooks)
-
-
-def load_subscriptions(owner_id):
-    """The owner's enabled `qr.scanned` subscriptions: [(endpoint id, code filter or None)]."""
-    rows = db.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.qr_code_id, WebhookEndpoint.events)
-        .where(WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.id))
-    return [(endpoint_id, code_filter) for endpoint_id, code_filter, events in rows
-            if SCANNED in (events or [])]
 
 
 def resolve_slug(slug):

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import QrCode, WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services.ids import looks_like_id
 from webapp.services.ownership import get_owned
 from webapp.services.webhooks.dispatch import request_drain
 from webapp.services.webhooks.events import EVENT_TYPES, write_test_event
@@ -147,15 +148,12 @@ def attempts_of(outbox_ids):
 
 
 def get_delivery(owner, delivery_id):
-    row = db.session.get(WebhookOutbox, delivery_id)
-    if row is None or get_endpoint_or_none(owner, row.endpoint_id) is None:
+    """An outbox row of one of the owner's endpoints, else NotFound."""
+    row = db.session.get(WebhookOutbox, delivery_id) if looks_like_id(delivery_id) else None
+    if row is None:
         raise NotFound("No such delivery.")
+    get_owned(WebhookEndpoint, owner.id, row.endpoint_id, "No such delivery.")
     return row
-
-
-def get_endpoint_or_none(owner, endpoint_id):
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    return endpoint if endpoint is not None and endpoint.owner_id == owner.id else None
 
 
 def redeliver(owner, delivery_id):

@@ -54,6 +54,17 @@ def subscribed_endpoints(owner_id, event_type, qr_code_id=None):
             if event_type in (e.events or []) and e.qr_code_id in (None, qr_code_id)]
 
 
+def scan_subscriptions(owner_id):
+    """The owner's enabled `qr.scanned` subscriptions, [(endpoint id, code filter or None)]:
+    what a scan's cached look-up keeps (scans/targets.py), so a scan needs no query here."""
+    rows = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.qr_code_id, WebhookEndpoint.events)
+        .where(WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.id))
+    return [(endpoint_id, code_filter) for endpoint_id, code_filter, events in rows
+            if "qr.scanned" in (events or [])]
+
+
 def write_event(owner_id, event_type, data, qr_code_id=None, endpoints=None):
     """Adds the event's outbox rows to the session; returns them (maybe none)."""
     if endpoints is None:

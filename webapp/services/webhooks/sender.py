@@ -19,7 +19,7 @@ from requests_hardened.ip_filter import InvalidIPAddress
 from standardwebhooks import Webhook
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from webapp.infra.resilience import breakers, retries
+from webapp.infra.resilience import breakers
 from webapp.infra.resilience.guard import open_until
 from webapp.models.base import utcnow
 from webapp.services.webhooks.urls import UrlRefused, check_host, host_and_port
@@ -31,6 +31,12 @@ EXCERPT_CHARS = 1000
 ADDRESS_CHECK_TTL = 30.0
 FLUSH_EVERY = 1.0
 
+
+
+def http_timeouts(config=None):
+    """(connect, read) seconds for an outgoing webhook request."""
+    config = config or current_app.config
+    return (config["WEBHOOK_CONNECT_TIMEOUT"], config["WEBHOOK_READ_TIMEOUT"])
 
 @dataclass
 class Delivery:
@@ -70,7 +76,7 @@ def make_session(config):
         ip_filter_enable=True,
         ip_filter_allow_loopback_ips=config["WEBHOOK_ALLOW_PRIVATE"],
         never_redirect=True,
-        default_timeout=retries.http_timeouts(config),
+        default_timeout=http_timeouts(config),
         user_agent_override=USER_AGENT,
     ))
     session.trust_env = False  # no proxies or .netrc from the environment: we connect ourselves
@@ -98,7 +104,7 @@ class Sender:
         config = self.app.config
         self.config = config
         self.session = make_session(config)
-        self.timeouts = retries.http_timeouts(config)
+        self.timeouts = http_timeouts(config)
         self.max_bytes = config["WEBHOOK_MAX_RESPONSE_BYTES"]
         self.allow_private = config["WEBHOOK_ALLOW_PRIVATE"]
         self._signers = {}

@@ -5,7 +5,8 @@ from flask import Blueprint, Response, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from webapp.services import ServiceError
-from webapp.services.analytics import reports, scan_csv
+from webapp.services.analytics import reports
+from webapp.services.exports import scan_csv
 from webapp.views.codes import chart
 from webapp.web.rendering import render
 
