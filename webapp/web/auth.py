@@ -2,7 +2,7 @@
 from functools import wraps
 
 from flask import abort, g, redirect, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
 from webapp.models import User
@@ -34,6 +34,15 @@ def init_login(app):
             response.status_code = 401
             return response
         return redirect(target)
+
+
+def log_in(user, remember=False):
+    """Every way in (password, two-factor, single sign-on) starts the session here."""
+    login_user(user, remember=remember)
+
+
+def log_out():
+    logout_user()
 
 
 def admin_required(view):

@@ -58,7 +58,12 @@ def change_password(user, current, new, *, min_length):
     if not check_password_hash(user.password_hash, current or ""):
         raise ServiceError("Your current password is not right.", fields={"current_password": "wrong"})
     check_password_strength(new, min_length)
-    user.password_hash = generate_password_hash(new)
+    set_password(user, new)
+
+
+def set_password(user, password):
+    """The one place a password is stored: a change and a reset both come through here."""
+    user.password_hash = generate_password_hash(password)
 
 
 def count_users():

@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import users
+from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("auth", __name__)
 
@@ -67,7 +68,7 @@ def signup():
             status = exc.status
         else:
             db.session.commit()
-            login_user(user)
+            log_in(user)
             flash("Welcome to Scanlink.", "success")
             return redirect(url_for("dashboard.index"))
     elif request.method == "POST":
@@ -86,7 +87,7 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            log_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
         flash("That e-mail and password do not match an account.", "error")
         status = 401
@@ -98,6 +99,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    log_out()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
