@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.services import ServiceError
-from webapp.services.accounts import api_keys, users
+from webapp.services.accounts import api_keys, two_factor, users
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -35,6 +35,8 @@ def page(password_form=None, key_form=None, new_key=None, status=200):
         key_form=key_form or ApiKeyForm(formdata=None),
         keys=keys, new_key=new_key,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        two_factor_on=two_factor.is_enabled(current_user),
+        recovery_codes_left=two_factor.recovery_codes_left(current_user),
     ), status
 
 
