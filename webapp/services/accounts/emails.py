@@ -30,8 +30,11 @@ def render(template, **context):
     return current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
 
 
-def minutes(seconds):
-    return f"{seconds // 3600} hours" if seconds >= 7200 else f"{max(1, seconds // 60)} minutes"
+def duration(seconds):
+    """How long a link lasts, in words: "60 minutes", "24 hours"."""
+    count, unit = ((seconds // 3600, "hour") if seconds >= 7200 else
+                   (seconds // 60, "minute") if seconds >= 120 else (seconds, "second"))
+    return f"{count} {unit}" + ("" if count == 1 else "s")
 
 
 def send_account_mail(kind, email):
@@ -45,11 +48,11 @@ def send_account_mail(kind, email):
             return False
         link = public_url("password_reset.reset", token=password_reset.reset_token(user))
         body = render("password_reset", link=link,
-                      valid_for=minutes(current_app.config["PASSWORD_RESET_SECONDS"]))
+                      valid_for=duration(current_app.config["PASSWORD_RESET_SECONDS"]))
         mail.send(user.email, "Reset your Scanlink password", body)
     elif user is None:
         link = public_url("signup.finish", token=signup.signup_token(email))
-        body = render("signup", link=link, valid_for=minutes(current_app.config["SIGNUP_LINK_SECONDS"]))
+        body = render("signup", link=link, valid_for=duration(current_app.config["SIGNUP_LINK_SECONDS"]))
         mail.send(email, "Finish creating your Scanlink account", body)
     else:
         body = render("signup_taken", login=public_url("auth.login"),

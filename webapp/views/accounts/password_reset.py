@@ -22,7 +22,8 @@ def forgot():
     if form.validate_on_submit():
         email = queue_mail(emails.PASSWORD_RESET, form)
         if email is not None:
-            return render_template("password_reset/sent.html", email=email)
+            return render_template("password_reset/sent.html", email=email, valid_for=emails.duration(
+                current_app.config["PASSWORD_RESET_SECONDS"]))
         status = 422
     elif request.method == "POST":
         status = 422
