@@ -116,6 +116,7 @@ class Config:
 
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "10 per minute; 50 per hour")
+        self.RATELIMIT_MAIL_PER_ADDRESS = os.environ.get("RATELIMIT_MAIL_PER_ADDRESS", "5 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"

@@ -168,3 +168,21 @@ def test_a_bad_address_is_a_422_and_queues_nothing(app, client):
 def test_asking_for_links_is_rate_limited(client, mail_server, run_jobs):
     statuses = [ask_for_reset(client, f"someone{i}@example.com").status_code for i in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+@pytest.mark.settings(RATELIMIT_MAIL_PER_ADDRESS="2 per hour")
+def test_mails_to_one_address_are_limited_from_any_client_address(app, ada, mail_server, run_jobs):
+    def ask(client_address, email, path="/forgot-password"):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = client_address
+        token = csrf_token(client, path)
+        return client.post(path, data={"email": email, "csrf_token": token}).status_code
+
+    # Sign-up and reset share the limit; an address without an account is limited the same.
+    for email in ("ada@example.com", "nobody@example.com"):
+        assert ask("10.0.0.1", email) == 200
+        assert ask("10.0.0.2", email.upper(), path="/signup") == 200
+        assert ask("10.0.0.3", email) == 429
+    assert ask("10.0.0.4", "grace@example.com") == 200
+    run_jobs()
+    assert len(mail_server.to("ada@example.com")) == 2

@@ -1,12 +1,29 @@
 """What the pages of the mailed-link flows (sign-up, password reset) share."""
-from flask import current_app, make_response, render_template
+import hashlib
 
-from webapp.extensions import db
+from flask import current_app, make_response, render_template, request
+
+from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import users
 from webapp.services.jobs import queues
 
 MAIL_JOB = "mail.account"
+
+
+def mail_limit():
+    return current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
+
+
+def posted_address():
+    """The rate limit's key: the address asked for (hashed: Redis keys are not for addresses)."""
+    address = (request.form.get("email") or "").strip().lower()
+    return "mail-to:" + hashlib.sha256(address.encode("utf-8", "replace")).hexdigest()
+
+
+# Sign-up and reset mails to one address, from whatever client addresses: no mail bombing.
+per_address = limiter.shared_limit(mail_limit, scope="mail-per-address", key_func=posted_address,
+                                   methods=["POST"])
 
 
 def queue_mail(kind, form):

@@ -6,9 +6,9 @@ from flask_login import current_user
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import emails, links, password_reset
+from webapp.views.accounts import mailed_links
 from webapp.views.accounts.auth import auth_limit, failed_attempt
 from webapp.views.accounts.forms import EmailForm, NewPasswordForm
-from webapp.views.accounts.mailed_links import add_error, link_page, link_problem, queue_mail
 from webapp.web.auth import log_out
 
 bp = Blueprint("password_reset", __name__)
@@ -16,11 +16,12 @@ bp = Blueprint("password_reset", __name__)
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(auth_limit, methods=["POST"])  # every POST sends a mail: each one counts
+@mailed_links.per_address
 def forgot():
     form = EmailForm()
     status = 200
     if form.validate_on_submit():
-        email = queue_mail(emails.PASSWORD_RESET, form)
+        email = mailed_links.queue_mail(emails.PASSWORD_RESET, form)
         if email is not None:
             return render_template("password_reset/sent.html", email=email, valid_for=emails.duration(
                 current_app.config["PASSWORD_RESET_SECONDS"]))
@@ -36,7 +37,7 @@ def reset(token):
     try:
         user = password_reset.user_for_token(token)
     except links.LinkProblem as exc:
-        return link_problem(exc, "password_reset.forgot", "Ask for a new link")
+        return mailed_links.link_problem(exc, "password_reset.forgot", "Ask for a new link")
     form = NewPasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -45,9 +46,9 @@ def reset(token):
                                           min_length=current_app.config["PASSWORD_MIN_LENGTH"])
         except links.LinkProblem as exc:  # used meanwhile, from another tab
             db.session.rollback()
-            return link_problem(exc, "password_reset.forgot", "Ask for a new link")
+            return mailed_links.link_problem(exc, "password_reset.forgot", "Ask for a new link")
         except ServiceError as exc:
-            status = add_error(form, exc)
+            status = mailed_links.add_error(form, exc)
         else:
             db.session.commit()
             if current_user.is_authenticated:
@@ -57,4 +58,4 @@ def reset(token):
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 422
-    return link_page("password_reset/reset.html", status, form=form, email=user.email)
+    return mailed_links.link_page("password_reset/reset.html", status, form=form, email=user.email)

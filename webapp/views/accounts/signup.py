@@ -6,9 +6,9 @@ from flask_login import current_user
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import emails, links, signup
+from webapp.views.accounts import mailed_links
 from webapp.views.accounts.auth import auth_limit, failed_attempt
 from webapp.views.accounts.forms import EmailForm, NewPasswordForm
-from webapp.views.accounts.mailed_links import add_error, link_page, link_problem, queue_mail
 from webapp.web.auth import log_in
 
 bp = Blueprint("signup", __name__)
@@ -16,13 +16,14 @@ bp = Blueprint("signup", __name__)
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(auth_limit, methods=["POST"])  # every POST sends a mail: each one counts
+@mailed_links.per_address
 def start():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = EmailForm()
     status = 200
     if form.validate_on_submit():
-        email = queue_mail(emails.SIGNUP, form)
+        email = mailed_links.queue_mail(emails.SIGNUP, form)
         if email is not None:
             return render_template("signup/check_email.html", email=email)
         status = 422
@@ -39,9 +40,9 @@ def finish(token):
     try:
         email = signup.email_for_token(token)
     except signup.AccountExists as exc:
-        return link_page("signup/account_exists.html", exc.status, message=exc.message)
+        return mailed_links.link_page("signup/account_exists.html", exc.status, message=exc.message)
     except links.LinkProblem as exc:
-        return link_problem(exc, "signup.start", "Sign up again")
+        return mailed_links.link_problem(exc, "signup.start", "Sign up again")
     form = NewPasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -50,9 +51,9 @@ def finish(token):
                                           min_length=current_app.config["PASSWORD_MIN_LENGTH"])
         except signup.AccountExists as exc:
             db.session.rollback()
-            return link_page("signup/account_exists.html", exc.status, message=exc.message)
+            return mailed_links.link_page("signup/account_exists.html", exc.status, message=exc.message)
         except ServiceError as exc:
-            status = add_error(form, exc)
+            status = mailed_links.add_error(form, exc)
         else:
             db.session.commit()
             log_in(user)
@@ -60,4 +61,4 @@ def finish(token):
             return redirect(url_for("dashboard.index"))
     elif request.method == "POST":
         status = 422
-    return link_page("signup/password.html", status, form=form, email=email)
+    return mailed_links.link_page("signup/password.html", status, form=form, email=email)
