@@ -120,6 +120,7 @@ class Config:
         self.RATELIMIT_TWO_FACTOR = os.environ.get("RATELIMIT_TWO_FACTOR",
                                                    "5 per 15 minutes; 20 per day")
         self.TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
+        self.RATELIMIT_MAIL_PER_ADDRESS = os.environ.get("RATELIMIT_MAIL_PER_ADDRESS", "5 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"
@@ -136,6 +137,13 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+        self.PASSWORD_RESET_SECONDS = env_int("PASSWORD_RESET_SECONDS", 3600)
+        self.SIGNUP_LINK_SECONDS = env_int("SIGNUP_LINK_SECONDS", 86400)
+
+        # Mail: smtp://user:pass@host:587 (STARTTLS) or smtps://… (TLS); unset: mails go to the log.
+        self.SMTP_URL = os.environ.get("SMTP_URL") or None
+        self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Scanlink <scanlink@localhost>"
+        self.MAIL_TIMEOUT = env_float("MAIL_TIMEOUT", 10.0)
 
         # Webhooks: what a receiver may be, how long we wait for it, how often we retry.
         self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
@@ -174,6 +182,8 @@ class Config:
         if not schedule or any(step < 0 for step in schedule):
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")
         self.WEBHOOK_RETRY_SCHEDULE = schedule
+        if self.SMTP_URL and not self.SMTP_URL.startswith(("smtp://", "smtps://")):
+            raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
         # The lease is renewed about once a second between sends, so one send must fit in it.
         if self.WEBHOOK_LEASE_SECONDS <= self.WEBHOOK_CONNECT_TIMEOUT + self.WEBHOOK_READ_TIMEOUT + 1:
             raise ConfigError("WEBHOOK_LEASE_SECONDS must exceed the webhook connect and read "
@@ -190,3 +200,4 @@ class TestConfig(Config):
         self.SCANLINK_ENV = "testing"
         self.SECRET_KEY = "test-secret-key"
         self.PASSWORD_MIN_LENGTH = 10
+        self.SMTP_URL = None  # a test that sends mail starts its own server (tests/support/smtp.py)
