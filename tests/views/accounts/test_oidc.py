@@ -19,6 +19,7 @@ from webapp.config import Config, ConfigError
 from webapp.extensions import db
 from webapp.models import User, UserIdentity
 from webapp.services.accounts import users
+from webapp.views.accounts.auth import safe_next
 
 APP_URL = "http://scanlink.test"
 
@@ -195,6 +196,16 @@ def test_next_is_followed_on_this_site_only(client, auth):
     assert client.get(path_of(back)).headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/", "codes",
+])
+def test_next_never_leaves_the_site(target):
+    """The log-in form's `next` check, which single sign-on shares: what browsers would read
+    as another host is dropped."""
+    assert safe_next(target) is None
+    assert safe_next("/codes/?q=a%2Fb") == "/codes/?q=a%2Fb"
+
+
 # Answers that are refused
 
 def callback_url(client, auth, account="newcomer"):
@@ -210,8 +221,10 @@ def with_params(url, **changes):
 
 
 @pytest.mark.parametrize("changes", [
-    {"state": "tampered"}, {"state": None}, {"code": None}, {"code": "not-a-code"}, {"iss": "http://127.0.0.1:1"},
-], ids=["tampered-state", "no-state", "no-code", "invalid-code", "other-issuer"])
+    {"state": "tampered"}, {"state": None}, {"code": None}, {"code": "not-a-code"},
+    {"iss": "http://127.0.0.1:1"}, {"state": "\x00"}, {"code": "\x00\ud7ff"}, {"code": "c" * 20000},
+], ids=["tampered-state", "no-state", "no-code", "invalid-code", "other-issuer", "nul-state",
+        "nul-code", "huge-code"])
 def test_a_tampered_or_incomplete_answer_is_refused(client, auth, app, changes):
     response = client.get(with_params(callback_url(client, auth), **changes))
     assert 400 <= response.status_code < 500

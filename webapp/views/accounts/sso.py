@@ -41,7 +41,9 @@ def only_when_configured():
 def start():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    session[NEXT] = safe_next(request.form.get("next"))
+    target = safe_next(request.form.get("next"))
+    # The session is a cookie: a huge `next` would push the flow's state out of it.
+    session[NEXT] = target if target and len(target) <= 1000 else None
     try:
         return single_sign_on.authorization_redirect(redirect_uri())
     except single_sign_on.SignOnFailed as exc:
@@ -59,12 +61,14 @@ def callback():
     except ServiceError as exc:
         db.session.rollback()
         return refused(exc.status, exc.message)
+    # Read before log_in, which may start the session afresh.
+    target = session.pop(NEXT, None) or url_for("dashboard.index")
     log_in(user)
     if how == "created":
         flash("Welcome to Scanlink.", "success")
     elif how == "linked":
         flash(f"Your account is now linked to {single_sign_on.provider_name()}.", "success")
-    return redirect(session.pop(NEXT, None) or url_for("dashboard.index"))
+    return redirect(target)
 
 
 def _user_for(identity):
