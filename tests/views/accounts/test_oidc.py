@@ -9,6 +9,8 @@ import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
+from joserfc.jwk import RSAKey
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -20,6 +22,7 @@ from webapp.extensions import db
 from webapp.models import User, UserIdentity
 from webapp.services.accounts import users
 from webapp.views.accounts.auth import safe_next
+from webapp.web import single_sign_on
 
 APP_URL = "http://scanlink.test"
 
@@ -264,6 +267,25 @@ def test_the_nonce_of_the_id_token_is_checked(client, auth, app):
     response = client.get(path_of(back))
     assert response.status_code == 400 and "could not be verified" in page_of(response)
     assert accounts(app) == ([], []) and not logged_in(client)
+
+
+def test_the_signature_of_the_id_token_is_checked(client, auth, app, provider):
+    """The provider's key id, another key: an ID token signed by anyone else is refused."""
+    back = callback_url(client, auth)
+    kid = requests.get(provider.issuer + "/jwks", timeout=5).json()["keys"][0]["kid"]
+    impostor = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+    app.extensions[single_sign_on.CLIENT].server_metadata["jwks"] = {
+        "keys": [impostor.as_dict(private=False)]}
+    response = client.get(path_of(back))
+    assert response.status_code == 400 and "could not be verified" in page_of(response)
+    assert accounts(app) == ([], []) and not logged_in(client)
+
+
+@pytest.mark.settings(RATELIMIT_AUTH="3 per minute")
+def test_refused_answers_use_up_the_log_in_allowance(client, app):
+    for _ in range(3):
+        assert client.get(CALLBACK + "?code=guess&state=guess").status_code == 400
+    assert client.get(CALLBACK + "?code=guess&state=guess").status_code == 429
 
 
 def test_the_provider_checks_the_pkce_verifier(client, auth, app):
