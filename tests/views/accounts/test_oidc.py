@@ -20,7 +20,7 @@ from tests.support.servers import LiveServer, free_port
 from webapp.config import Config, ConfigError
 from webapp.extensions import db
 from webapp.models import User, UserIdentity
-from webapp.services.accounts import users
+from webapp.services.accounts import identities, users
 from webapp.views.accounts.auth import safe_next
 from webapp.web import single_sign_on
 
@@ -188,6 +188,27 @@ def test_an_account_linked_to_another_subject_is_not_linked_again(client, auth, 
     response = come_back(client, auth, "ada-verified")
     assert response.status_code == 403 and "linked to another identity" in page_of(response)
     assert len(accounts(app)[1]) == 1 and not logged_in(client)
+
+
+def test_two_first_log_ins_at_once_make_one_user(client, auth, app, monkeypatch):
+    """The race of two tabs: the second request looked before the first one's commit. It
+    is replayed here by hiding the first one's row from the second's first look."""
+    first = callback_url(client, auth)
+    second = callback_url(client, auth)
+    assert client.get(path_of(first)).status_code == 302
+    auth.logout()
+    real = identities.find_identity
+    looks = []
+
+    def racing(issuer, subject):
+        looks.append(subject)
+        return None if len(looks) == 1 else real(issuer, subject)
+
+    monkeypatch.setattr(identities, "find_identity", racing)
+    response = client.get(path_of(second))
+    assert response.status_code == 302 and logged_in(client) and len(looks) == 2
+    found, links = accounts(app)
+    assert len(found) == 1 and len(links) == 1
 
 
 def test_next_is_followed_on_this_site_only(client, auth):

@@ -50,7 +50,7 @@ def user_for(identity):
     how = "linked"
     if user is None:
         user, how = _new_user(email), "created"
-    elif _has_other_identity_at(user, identity.issuer):
+    elif _has_other_identity_at(user, identity):
         # The address moved to another person at the provider: the subject is what counts.
         raise IdentityRefused(
             "Your Scanlink account is linked to another identity at this provider. "
@@ -83,14 +83,16 @@ def _verified_email(identity):
     return email
 
 
-def _has_other_identity_at(user, issuer):
-    return any(link.issuer == issuer for link in user.identities)
+def _has_other_identity_at(user, identity):
+    return any(link.issuer == identity.issuer and link.subject != identity.subject
+               for link in user.identities)
 
 
 def _new_user(email):
     """A user who logs in through the provider: the password is random and thrown away,
     so password log-in stays impossible until they set one through "forgot password"."""
-    user = User(email=email, is_admin=False)
-    users.set_password(user, secrets.token_urlsafe(32))
+    user = User(email=email, is_admin=False, password_hash="!")  # replaced below
     db.session.add(user)
+    db.session.flush()  # set_password may need the id (to end the user's other sessions)
+    users.set_password(user, secrets.token_urlsafe(32))
     return user

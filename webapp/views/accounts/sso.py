@@ -75,8 +75,8 @@ def _user_for(identity):
     """Commits the link or the new user. Two first log-ins at once (two tabs) race for the
     same (issuer, subject): the loser finds the winner's row on a second try."""
     for attempt in (1, 2):
-        user, how = identities.user_for(identity)
         try:
+            user, how = identities.user_for(identity)
             db.session.commit()
             return user, how
         except IntegrityError:
