@@ -145,6 +145,14 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Scanlink <scanlink@localhost>"
         self.MAIL_TIMEOUT = env_float("MAIL_TIMEOUT", 10.0)
 
+        # Single sign-on through an OpenID Connect provider; off while OIDC_ISSUER is unset.
+        self.OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip() or None
+        self.OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+        self.OIDC_NAME = os.environ.get("OIDC_NAME") or "single sign-on"
+        self.OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
+        self.OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 5.0)
+
         # Webhooks: what a receiver may be, how long we wait for it, how often we retry.
         self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
         self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
@@ -178,6 +186,10 @@ class Config:
                     "set it, or set SCANLINK_ENV=development for a local run"
                 )
             self.SECRET_KEY = local_secret_key()
+        if self.OIDC_ISSUER and not (self.OIDC_CLIENT_ID and self.OIDC_CLIENT_SECRET):
+            raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+        if self.OIDC_ISSUER and "openid" not in self.OIDC_SCOPES.split():
+            raise ConfigError("OIDC_SCOPES must include openid (it asks for the ID token)")
         schedule = tuple(self.WEBHOOK_RETRY_SCHEDULE)
         if not schedule or any(step < 0 for step in schedule):
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")

@@ -37,6 +37,9 @@ def safe_next(target):
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read "/\evil.example" as "//evil.example"; control characters are dropped.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
     return target
 
 
