@@ -21,6 +21,7 @@ from webapp.views.ops import health, metrics, rq_dashboard, status
 from webapp.views.public import image, scan
 from webapp.web import errors, static_assets
 from webapp.web.auth import init_login
+from webapp.web.json_input import JsonRequest, StrictJsonProvider
 from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, account, dashboard, health, jobs, code_pages, bulk_pages,
@@ -63,6 +64,8 @@ def configure_logging(app):
 def register_extensions(app):
     database.init_app(app)
     app.session_interface = LazyCookieSessionInterface()
+    app.request_class = JsonRequest
+    app.json = StrictJsonProvider(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     cache.init_app(app, config={
