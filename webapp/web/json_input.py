@@ -16,9 +16,8 @@ after it, because the escapes are only resolved by parsing.
 import json
 import re
 
-from flask import Request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest
 
 from webapp.services import ServiceError
 
@@ -84,13 +83,17 @@ def _step(path, key):
     return f"{path}.{key}" if path else key
 
 
+def nul_refusal(where):
+    """A NUL is well-formed input that cannot be kept: a 422, as the services answer."""
+    message = f"“{where}” holds a NUL character (\\u0000), which cannot be stored: remove it."
+    return ServiceError(message, fields={where: "holds a NUL character"}, status=422,
+                        code="invalid")
+
+
 def refusal(where, character):
-    """A NUL is well-formed JSON that cannot be kept (422, as the services say of NUL in
-    a form); a lone surrogate is not text at all (400)."""
+    """A lone surrogate is not text at all: a 400."""
     if character == "\x00":
-        message = f"“{where}” holds a NUL character (\\u0000), which cannot be stored: remove it."
-        return ServiceError(message, fields={where: "holds a NUL character"}, status=422,
-                            code="invalid")
+        return nul_refusal(where)
     return InvalidJson(f"“{where}” holds a lone UTF-16 surrogate (\\u{ord(character):04x}), "
                        "which is not a character: send text as valid Unicode.")
 
@@ -115,12 +118,3 @@ class StrictJsonProvider(DefaultJSONProvider):
 
     def loads(self, s, **kwargs):
         return loads(s, **kwargs)
-
-
-class JsonRequest(Request):
-    """Says what was wrong with a body (Flask's own request hides it outside debug)."""
-
-    def on_json_loading_failed(self, e):
-        if e is None:
-            raise UnsupportedMediaType("Send JSON with Content-Type: application/json.")
-        raise BadRequest(f"The body is not valid JSON: {e}.")
