@@ -21,6 +21,8 @@ from webapp.views.ops import health, metrics, rq_dashboard, status
 from webapp.views.public import image, scan
 from webapp.web import errors, single_sign_on, static_assets
 from webapp.web.auth import init_login
+from webapp.web.json_input import StrictJsonProvider
+from webapp.web.request import CheckedRequest
 from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
@@ -64,6 +66,8 @@ def configure_logging(app):
 def register_extensions(app):
     database.init_app(app)
     app.session_interface = LazyCookieSessionInterface()
+    app.request_class = CheckedRequest
+    app.json = StrictJsonProvider(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     cache.init_app(app, config={

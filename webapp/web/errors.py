@@ -21,6 +21,7 @@ TITLES = {
     405: "Method not allowed",
     410: "Gone",
     413: "Too large",
+    422: "Not accepted",
     429: "Too many requests",
     500: "Something went wrong",
     503: "Temporarily unavailable",

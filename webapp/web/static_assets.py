@@ -17,7 +17,7 @@ import mimetypes
 import os
 import threading
 
-from flask import request, send_from_directory
+from flask import abort, request, send_from_directory
 from werkzeug.security import safe_join
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -62,6 +62,8 @@ def init_app(app):
     send_static = app.view_functions["static"]
 
     def static(filename):
+        if "\x00" in filename:  # os.stat would raise on it: no file has one
+            abort(404)
         variant = compressed_variant(folder, filename, request.accept_encodings)
         if variant is None:
             response = send_static(filename=filename)

@@ -94,6 +94,39 @@ class FakeDns:
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+@pytest.mark.parametrize("url, reason", [
+    ("https://127.0.0.1\x00.example.com/in", "control or invisible character (U+0000)"),
+    ("https://hooks\x00.example.com/in", "(U+0000)"),
+    ("https://hooks.example.com\x00/in", "(U+0000)"),
+    ("https://hooks.example.com/in\x00", "(U+0000)"),
+    ("https://hoo\x01ks.example.com/in", "(U+0001)"),
+    ("https://hooks.exam\x7fple.com/in", "(U+007F)"),
+    ("https://hooks.exam\x9bple.com/in", "(U+009B)"),
+    ("https://hooks.exa\u200bmple.com/in", "(U+200B)"),  # IDNA would drop it: example.com
+    ("https://hooks.exa\u202emple.com/in", "(U+202E)"),
+    ("https://hooks\t.example.com/in", "spaces"),  # urlsplit would drop it: hooks.example.com
+    ("https://hooks\n.example.com/in", "spaces"),
+    ("https://hooks.exa mple.com/in", "spaces"),
+    ("https://hooks.exa\u3000mple.com/in", "spaces"),
+    ("https://hooks.exa\u0085mple.com/in", "spaces"),
+    ("https://hooks%00.example.com/in", "no %-escapes"),
+    ("https://hooks%2eexample.com/in", "no %-escapes"),
+])
+def test_hidden_characters_are_refused_before_any_lookup(monkeypatch, url, reason):
+    dns = FakeDns(monkeypatch, {})
+    with pytest.raises(UrlRefused) as refused:
+        validate_url(url, allow_http=True, allow_private=True)
+    assert reason in refused.value.message
+    assert refused.value.fields == {"url": refused.value.message}
+    assert dns.asked == []
+
+
+def test_a_clean_host_is_looked_up_where_the_spy_sees_it(monkeypatch):
+    dns = FakeDns(monkeypatch, {"hooks.example.com": ["93.184.216.34"]})
+    assert validate_url("https://hooks.example.com/in")
+    assert dns.asked == ["hooks.example.com"]
+
+
 def event_for_stored_url(app, url):
     """An endpoint whose URL is stored as is (as if saved before the rules), with one event."""
     with app.app_context():

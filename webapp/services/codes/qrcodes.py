@@ -202,9 +202,9 @@ def code_to_dict(code):
     return data
 
 
-def image_etag(code, fmt, scale, border):
+def image_etag(code, fmt, scale, border, public=False):
     basis = json.dumps([qr.RENDERER_VERSION, payload_of(code), code.style, logo_version(code),
-                        fmt, scale, border, code.title], sort_keys=True)
+                        fmt, scale, border, None if public else code.title], sort_keys=True)
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
@@ -215,7 +215,9 @@ def image_size(code):
     return drawing.width, drawing.height
 
 
-def render_code(code, fmt, scale=10, border=None):
+def render_code(code, fmt, scale=10, border=None, public=False):
+    """The image in `fmt`. A `public` one (for anyone who has the slug) carries no title:
+    the title is the owner's note, not part of the printed code."""
     if fmt not in qr.FORMATS:
         raise ServiceError(f"Unknown image format “{fmt}”: use {', '.join(qr.FORMATS)}.",
                            fields={"format": "unknown"}, status=404, code="not_found")
@@ -223,7 +225,7 @@ def render_code(code, fmt, scale=10, border=None):
     style = qr.stored_style(code.style)
     try:
         return qr.render(payload_of(code), style, fmt, scale=scale, border=border,
-                         logo=logo_for_code(code) if style.logo else None, title=code.title or None)
+                         logo=logo_for_code(code) if style.logo else None, title=None if public else code.title or None)
     except ValueError as exc:  # the raster would be too large
         raise ServiceError(f"That image would be too large ({exc}); use a smaller scale.",
                            fields={"scale": "too large"}, status=422, code="invalid") from None

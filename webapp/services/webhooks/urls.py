@@ -9,6 +9,7 @@ answer in between (DNS rebinding) is still caught.
 import ipaddress
 import re
 import socket
+import unicodedata
 from urllib.parse import urlsplit
 
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
@@ -80,6 +81,7 @@ def validate_url(url, *, allow_http=False, allow_private=False):
         raise UrlRefused("Enter the URL that should receive the events.")
     if len(url) > MAX_URL_LENGTH:
         raise UrlRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    _refuse_hidden_characters(url)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -99,12 +101,25 @@ def validate_url(url, *, allow_http=False, allow_private=False):
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise UrlRefused("The URL has no host name.")
-    if any(ch.isspace() for ch in url):
-        raise UrlRefused("The URL contains spaces.")
+    if "%" in host:
+        raise UrlRefused("Write the host name out: a host has no %-escapes.")
     if _NUMERIC_HOST.fullmatch(host) and not _is_dotted_quad(host):
         raise UrlRefused(f"Write the address {host} in the usual dotted form (like 203.0.113.7).")
     check_host(host, port or (443 if scheme == "https" else 80), allow_private)
     return url
+
+
+def _refuse_hidden_characters(url):
+    """Before anything parses or resolves the URL: urlsplit drops tabs and newlines
+    silently, the resolver ends a host at a NUL (`127.0.0.1\\0.example.com` is 127.0.0.1)
+    and IDNA drops some invisible characters, so the host looked up would not be the one
+    shown and stored. PostgreSQL cannot store a NUL either."""
+    for ch in url:
+        if ch.isspace():
+            raise UrlRefused("The URL contains spaces.")
+        if unicodedata.category(ch)[0] in "CZ":
+            raise UrlRefused(f"The URL contains a control or invisible character "
+                             f"(U+{ord(ch):04X}); remove it.")
 
 
 def _is_dotted_quad(host):

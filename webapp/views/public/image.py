@@ -1,6 +1,7 @@
 """The public image of a dynamic code, for pages and print shops that embed it.
 
-Only dynamic codes: their image holds nothing but the public scan URL. A static
+Only dynamic codes: their image holds nothing but the public scan URL (not even the
+code's title, which is the owner's own note). A static
 code's image is its content (a Wi-Fi password, a contact card), so it stays
 behind the owner's API.
 """
@@ -33,7 +34,7 @@ def code_image(slug, fmt):
         abort(404)
     if not code.active or (code.expires_at and code.expires_at <= utcnow()):
         abort(410, "This code is no longer active.")
-    etag = service.image_etag(code, fmt, scale, None)
+    etag = service.image_etag(code, fmt, scale, None, public=True)
     headers = {"ETag": f'"{etag}"', "Cache-Control": PUBLIC_IMAGE_CACHE,
                "Access-Control-Allow-Origin": "*"}
     if etag in request.if_none_match:
@@ -42,6 +43,6 @@ def code_image(slug, fmt):
     key = f"public-image:{etag}"
     body = cache.get(key)
     if body is None:
-        body = service.render_code(code, fmt, scale=scale)
+        body = service.render_code(code, fmt, scale=scale, public=True)
         cache.set(key, body, timeout=3600)
     return Response(body, mimetype=FORMATS[fmt], headers=headers)
