@@ -11,11 +11,12 @@ def test_public_code_metadata_is_cacheable_and_follows_edits(app, client):
         code = make_code(slug="menu", title="Lunch menu")
         response = client.get("/api/qr-codes/menu/scan")
         assert response.status_code == 200
-        assert response.json == {"slug": "menu", "active": True}  # the title is the owner's
+        assert response.json == {"slug": "menu", "title": "Lunch menu", "active": True}
         assert response.headers["Cache-Control"] == "public, s-maxage=60, stale-while-revalidate=300"
         assert "Set-Cookie" not in response.headers
         update_code(code, title="Dinner menu", active=False)
-        assert client.get("/api/qr-codes/menu/scan").json == {"slug": "menu", "active": False}
+        assert client.get("/api/qr-codes/menu/scan").json == {
+            "slug": "menu", "title": "Dinner menu", "active": False}
         update_code(code, active=True, expires_at=utcnow() - timedelta(seconds=1))
         assert client.get("/api/qr-codes/menu/scan").json["active"] is False
     missing = client.get("/api/qr-codes/nope/scan")

@@ -1,7 +1,8 @@
 """`GET /api/qr-codes/<slug>/scan`: public metadata of a code, for CDNs and scanner apps.
 
-Only what the printed code already tells anyone: its slug, and whether it is live. The
-title is the owner's own note ("Spring sale, supplier X") and stays behind the API key.
+The title is part of this answer by the API contract (API.md, "Resources"): scanner
+apps show it before following the code. It is the one place a title is public; the
+public images and pages carry none.
 
 Served from the same Redis-memoised slug look-up as the redirect (so it is
 cached server-side and dropped on every edit), and marked cacheable by shared
@@ -20,6 +21,7 @@ CACHE_CONTROL = "public, s-maxage=60, stale-while-revalidate=300"
 
 class PublicCode(BaseModel):
     slug: str
+    title: str
     active: bool
 
 
@@ -31,6 +33,6 @@ def public_scan(slug):
     target = targets.lookup(slug)
     if target is None:
         raise NotFound("No such QR code.")
-    response = jsonify(slug=slug, active=target.live)
+    response = jsonify(slug=slug, title=target.title, active=target.live)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
