@@ -2,10 +2,11 @@
 and the Content-Security-Policy in Chromium).
 
 `seed(app, email)` gives a user one of everything a page can show: a dynamic code with
-scans, a paused one, a static one, a style preset, a logo, a finished job, a webhook
-endpoint with a delivery. `urls(app, site)` walks the app's url_map: every route that
-answers GET, its arguments filled from `arguments(site)` (by endpoint first, then by
-name), plus `extra(site)` (error pages and the scan path's own pages).
+scans, one with a logo, a paused one, a static one, a style preset, a logo, a finished
+job with a file, a webhook endpoint with deliveries. `urls(app, site)` walks the app's
+url_map: every route that answers GET, its arguments filled from `arguments(site)` (by
+endpoint first, then by name), plus `extra(site)` (error pages and the scan path's own
+pages).
 
 A new page without arguments is walked as soon as it exists. A new argument name makes
 `urls` fail until `arguments` names it, so no page is left out unnoticed; a route
@@ -45,6 +46,7 @@ class Site:
     email: str
     code_id: str
     slug: str
+    logo_slug: str
     paused_slug: str
     static_code_id: str
     preset_id: str
@@ -73,10 +75,12 @@ def seed(app, email="ada@example.com", *, is_admin=False):
         db.session.add(preset)
         image = db.session.get(ImageAsset, make_logo(user))
         _serve_variant(image)
+        with_logo = make_code(user, title="Coffee cup", style={"logo": image.id, "error_correction": "H"})
         job = make_job(user.id, "bulk.create", result={"created": 1, "files": _job_file(user)},
                        started_at=utcnow(), finished_at=utcnow())
         db.session.commit()
-        site = Site(email=email, code_id=code.id, slug=code.slug, paused_slug=paused.slug,
+        site = Site(email=email, code_id=code.id, slug=code.slug, logo_slug=with_logo.slug,
+                    paused_slug=paused.slug,
                     static_code_id=static.id, preset_id=preset.id, image_id=image.id,
                     image_name=public_path(image).rsplit("/", 1)[-1], job_id=job.id,
                     endpoint_id=endpoint.id)
@@ -103,7 +107,7 @@ def arguments(site):
     """What fills a URL's arguments: {endpoint: {name: values}} first, then {name: values}.
     A list gives one URL per value."""
     by_endpoint = {
-        "public_image.code_image": {"fmt": ["svg", "png"]},
+        "public_image.code_image": {"fmt": ["svg", "png"], "slug": [site.slug, site.logo_slug]},
         "api.code_image": {"fmt": ["svg", "png", "pdf"]},
         "api.public_scan": {"slug": site.slug},
         "jobs.download": {"name": "csv"},
@@ -161,5 +165,8 @@ def _build(rule, values):
 
 
 def is_document(content_type, body):
-    """A whole HTML page (not a fragment for htmx, not a redirect's stub)."""
+    """A document a browser opens: a whole HTML page (not a fragment for htmx, not a
+    redirect's stub) or an SVG."""
+    if content_type.startswith("image/svg+xml"):
+        return True
     return content_type.startswith("text/html") and body.lstrip()[:15].lower() == b"<!doctype html>"

@@ -1,0 +1,177 @@
+"""In Chromium: no page breaks its Content-Security-Policy, and htmx works under it.
+
+Every document of the walk (tests/support/site_pages.py) is opened as a visitor, an
+owner and an administrator, with a listener, added before any script of the page runs,
+that reports each `securitypolicyviolation` event; console errors and uncaught
+exceptions are recorded too. Then the htmx parts are worked: the editor's live preview,
+a preset applied, a form saved, a delete confirmed, a CSV upload that empties its form.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support import site_pages
+from tests.support.browser import log_in
+
+pytestmark = pytest.mark.browser
+
+RECORDER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportViolation({page: location.pathname, directive: event.violatedDirective,
+                            blocked: event.blockedURI, sample: event.sample,
+                            source: event.sourceFile, line: event.lineNumber});
+}, true);
+"""
+# The browser's own line about an error page it was sent to (a 404 page is still a page).
+OWN_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
+# rq-dashboard's template links a /static/favicon.ico that Scanlink does not have.
+DASHBOARD_FAVICON = "/static/favicon.ico"
+
+
+class Watched:
+    """A browser context whose pages report policy violations, console errors and
+    uncaught exceptions."""
+
+    def __init__(self, chromium, base_url):
+        self.violations, self.errors = [], []
+        self.context = chromium.new_context(base_url=base_url)
+        self.context.set_default_timeout(15000)
+        self.context.expose_function("__reportViolation", lambda report: self.violations.append(report))
+        self.context.add_init_script(RECORDER)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
+
+    def _console(self, message):
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        if OWN_STATUS.match(message.text) and (
+                source == self.page.url
+                or "/admin/rq/" in self.page.url and source.endswith(DASHBOARD_FAVICON)):
+            return
+        self.errors.append(f"{self.page.url}: {message.text} ({message.location.get('url')})")
+
+    def open_every_document(self, urls):
+        """Opens each URL that answers with a document; returns {url: status} of those."""
+        opened = {}
+        for url in urls:
+            answer = self.page.request.get(url, max_redirects=0)
+            if site_pages.is_document(answer.headers.get("content-type", ""), answer.body()):
+                opened[url] = self.page.goto(url).status
+            answer.dispose()
+        self.page.wait_for_timeout(300)  # reports still on their way
+        return opened
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def browser(chromium, live_server):
+    watched = Watched(chromium, live_server.url)
+    yield watched
+    watched.close()
+
+
+@pytest.mark.parametrize("who", ["visitor", "owner", "admin"])
+def test_no_page_breaks_the_policy(app, browser, who):
+    site = site_pages.seed(app, "grace@example.com" if who == "admin" else "ada@example.com",
+                           is_admin=who == "admin")
+    if who != "visitor":
+        log_in(browser.page, site.email)
+    opened = browser.open_every_document(site_pages.urls(app, site))
+    assert browser.violations == []
+    assert browser.errors == []
+    assert opened["/login" if who == "visitor" else "/"] == 200
+    assert opened["/no-such-page"] == 404 and opened[f"/s/{site.paused_slug}"] == 410
+    assert opened[f"/qr/{site.logo_slug}.svg"] == 200
+    if who != "visitor":
+        assert opened[f"/codes/{site.code_id}/analytics"] == 200
+        assert opened[f"/webhooks/{site.endpoint_id}"] == 200
+    if who == "admin":
+        assert opened["/admin/status/"] == 200 and opened["/admin/rq/0/view/workers"] == 200
+
+
+def preview_src(page):
+    return page.locator("#preview-image").get_attribute("src")
+
+
+def test_htmx_works_under_the_policy(app, browser, tmp_path):
+    site = site_pages.seed(app)
+    page = browser.page
+    log_in(page, site.email)
+    previews = []
+    page.on("request", lambda request: previews.append(request.url)
+            if request.url.endswith("/codes/preview") else None)
+
+    # The live preview: an htmx POST with the CSRF header from hx-headers.
+    page.goto(f"/codes/{site.code_id}")
+    before = preview_src(page)
+    page.get_by_label("Module colour", exact=True).fill("#7a1d1d")
+    expect(page.locator("#preview-image")).not_to_have_attribute("src", before)
+    expect(page.locator("#unsaved")).to_contain_text("unsaved style changes")
+
+    # Typing a preset's name asks for no preview (data-no-preview).
+    asked = len(previews)
+    page.get_by_label("Preset name").fill("Deep red")
+    page.wait_for_timeout(700)
+    assert len(previews) == asked
+    page.get_by_role("button", name="Save style").click()
+    expect(page.locator("#presets").get_by_role("link", name="Deep red")).to_be_visible()
+
+    # A preset applied: the style fields swap in, then the preview follows (data-then-change).
+    page.locator("#presets").get_by_role("link", name="Brand blue").click()
+    expect(page.get_by_label("Module colour", exact=True)).to_have_value("#1d3fdc")
+    expect(page.locator("#preview-image")).to_have_attribute("src", re.compile("^data:image/svg"))
+    page.wait_for_function(
+        "() => atob(document.querySelector('#preview-image').src.split(',')[1]).includes('#1d3fdc')")
+
+    # The logo size shows beside its slider (data-shows-in).
+    page.get_by_text("Logo and frame").click()
+    page.get_by_label("Logo in the centre").select_option(index=1)
+    page.locator("input[name=logo_size]").fill("22")
+    expect(page.locator("#logo-size-out")).to_have_text("22")
+
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    # Delete asks first (data-confirm): no keeps the code, yes deletes it.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete code").click()
+    expect(page.get_by_role("button", name="Delete code")).to_be_visible()
+    assert page.url.endswith(f"/codes/{site.code_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete code").click()
+    expect(page).to_have_url(re.compile(r"/codes/$"))
+
+    # A CSV upload answered 202 empties its form (data-reset-on).
+    upload = tmp_path / "codes.csv"
+    upload.write_text("target_url,kind,title\nhttps://shop.example.com/a,dynamic,A\n")
+    page.goto("/codes/bulk/")
+    create = page.locator("#bulk-create")
+    create.get_by_label("CSV file").set_input_files(upload)
+    create.get_by_role("button", name="Upload and create").click()
+    expect(page.locator("#bulk-jobs .job").first).to_be_visible()
+    expect(create.get_by_label("CSV file")).to_have_value("")
+
+    browser.page.wait_for_timeout(300)
+    assert browser.violations == []
+    assert browser.errors == []
+
+
+def test_share_bars_are_as_wide_as_their_share(app, browser):
+    site = site_pages.seed(app)
+    log_in(browser.page, site.email)
+    page = browser.page
+    page.goto(f"/codes/{site.code_id}/analytics")
+    # A row that is not the whole breakdown (the seeded scans come from several devices).
+    row = page.locator("[data-breakdown] tbody tr").filter(has_not_text="100").first
+    share = float(row.locator("td").last.inner_text().rstrip("%"))
+    cell = row.locator("th").bounding_box()
+    bar = row.locator(".share-bar rect").bounding_box()
+    assert 0 < share < 100
+    assert bar["width"] == pytest.approx(cell["width"] * share / 100, rel=0.05)
+    assert 0 < bar["height"] < cell["height"]
+    assert browser.violations == [] and browser.errors == []
