@@ -15,11 +15,14 @@
     }
   }, true);
 
-  // <input data-no-preview> inside the code editor: typing in it does not reach the
-  // form, whose input events ask for a new preview.
-  document.addEventListener("input", (event) => {
-    if (event.target.closest && event.target.closest("[data-no-preview]")) event.stopPropagation();
-  }, true);
+  // <input data-no-preview> inside the code editor: typing in it, or leaving it, does not
+  // reach the form, whose input and change events ask for a new preview (which would
+  // also replace a request of the form's still on its way, hx-sync "this:replace").
+  for (const type of ["input", "change"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target.closest && event.target.closest("[data-no-preview]")) event.stopPropagation();
+    }, true);
+  }
 
   // <input data-shows-in="id">: its value is written into the <output> of that id.
   document.addEventListener("input", (event) => {
