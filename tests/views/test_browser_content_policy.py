@@ -5,14 +5,19 @@ owner and an administrator, with a listener, added before any script of the page
 that reports each `securitypolicyviolation` event; console errors and uncaught
 exceptions are recorded too. Then the htmx parts are worked: the editor's live preview,
 a preset applied, a form saved, a delete confirmed, a CSV upload that empties its form.
+On PostgreSQL, the pages of an outage (the scan path's static one, and the site's) too.
 """
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import make_code, make_user
 from tests.support import site_pages
+from tests.support.auth import PASSWORD
 from tests.support.browser import log_in
+from tests.support.faults import FAST_FAILURE, database_proxy, through_database_proxy
+from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +29,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 }, true);
 """
 # The browser's own line about an error page it was sent to (a 404 page is still a page).
-OWN_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
+OWN_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of [45]\d\d")
 # rq-dashboard's template links a /static/favicon.ico that Scanlink does not have.
 DASHBOARD_FAVICON = "/static/favicon.ico"
 # htmx logs a request it gave up as an error: a preview replaced by a newer one
@@ -187,3 +192,40 @@ def test_share_bars_are_as_wide_as_their_share(app, browser):
     assert bar["width"] == pytest.approx(cell["width"] * share / 100, rel=0.05)
     assert 0 < bar["height"] < cell["height"]
     assert browser.violations == [] and browser.errors == []
+
+
+@pytest.fixture
+def database_cut(database, db_kind):
+    if db_kind != "postgresql":
+        pytest.skip("cutting the database's connections needs PostgreSQL")
+    proxy = database_proxy(database)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def through_the_cut(database_cut, database):
+    return through_database_proxy(database, database_cut)
+
+
+@pytest.mark.settings(FAST_FAILURE, "through_the_cut")
+def test_the_outage_pages_keep_to_their_policy(app, browser, database_cut):
+    """The scan path's static 503 allows its one style block by hash; the site's 503 page
+    takes its styles from notice.css, which is served without the database."""
+    with app.app_context():
+        slug = make_code(make_user("ada@example.com", password=PASSWORD)).slug
+        db.session.remove()
+    page = browser.page
+    log_in(page)
+    page.goto("/account/")  # no code previews still loading when the database goes
+    page.wait_for_load_state("networkidle")
+    database_cut.cut()
+
+    assert page.goto(f"/s/{slug}").status == 503
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "512px"  # 32rem
+    assert page.goto("/").status == 503
+    expect(page.get_by_role("heading", name="Temporarily unavailable")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('.status')).fontSize") == "48px"
+    page.wait_for_timeout(300)
+    assert browser.violations == []
+    assert browser.errors == []
