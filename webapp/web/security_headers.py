@@ -14,6 +14,10 @@ A view that sets one of these headers itself keeps its own (the image files, the
 dashboard, the scan path's outage page). The scan redirect of a live code never
 reaches Flask (webapp/views/public/scan.py) and carries none of this: it is an empty
 302 that a phone follows at once. docs/security.md says how to add a page script.
+
+Not Flask-Talisman: it is maintained irregularly, also redirects to HTTPS and sets
+cookie flags (config.py and the proxy own those here), and its per-request nonces
+would serve no page: none has inline code. What is left is these few header lists.
 """
 import base64
 import hashlib
