@@ -19,7 +19,7 @@ from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
 from webapp.views.ops import health, metrics, rq_dashboard, status
 from webapp.views.public import image, scan
-from webapp.web import errors, single_sign_on, static_assets
+from webapp.web import errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
 from webapp.web.json_input import StrictJsonProvider
 from webapp.web.request import CheckedRequest
@@ -47,6 +47,7 @@ def create_app(config=None):
     configure_logging(app)
     register_extensions(app)
     register_static(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_receivers(app)
     register_errorhandlers(app)
@@ -88,6 +89,11 @@ def register_extensions(app):
 
 def register_static(app):
     static_assets.init_app(app)
+
+
+def register_security_headers(app):
+    """CSP, framing, sniffing, referrer and HSTS headers (webapp/web/security_headers.py)."""
+    security_headers.init_app(app)
 
 
 def register_blueprints(app):

@@ -88,6 +88,8 @@ class Config:
         self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Strict-Transport-Security's max-age when PUBLIC_BASE_URL is https (0 makes browsers forget it).
+        self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31536000)  # a year
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
         # e.g. CF-IPCountry; only set it when a CDN in front sets (and strips) that header.
         self.TRUSTED_COUNTRY_HEADER = os.environ.get("TRUSTED_COUNTRY_HEADER") or None

@@ -9,4 +9,5 @@
 - `streaming`: pages whose head goes out first; NDJSON and CSV bodies.
 - `sessions`: signed-cookie sessions that cost nothing for visitors without one.
 - `static_assets`: content-hashed static URLs, long cache, precompressed files.
+- `security_headers`: CSP, framing, nosniff, referrer and HSTS headers on every answer.
 """

@@ -6,6 +6,11 @@ every route that is not one of its read-only views must be a POST carrying
 our CSRF token. Its own JavaScript sends the token it finds in a
 `_csrf_token` cookie as `X-CSRFToken`, so we hand it ours that way; Flask-WTF
 checks the header like any other.
+
+Its pages are the one place the Content-Security-Policy is wider: their templates hold
+an inline script (with the page's settings written into it), style attributes, and
+underscore.js templates, which compile with `new Function` ('unsafe-eval'). Still only
+scripts of this origin, still never framed; and only administrators get these pages.
 """
 import rq_dashboard
 from flask import abort, current_app, request
@@ -16,6 +21,7 @@ from rq.exceptions import NoSuchJobError
 from rq_dashboard.web import setup_rq_connection
 
 from webapp.extensions import csrf, login
+from webapp.web import security_headers
 from webapp.web.errors import error_response
 
 PREFIX = "/admin/rq"
@@ -24,6 +30,8 @@ READ_ONLY = {f"{BLUEPRINT}.{name}" for name in (
     "queues_overview", "workers_overview", "jobs_overview", "job_view", "list_queues",
     "list_jobs", "job_info", "list_workers", "favicon", "static")}
 REGISTRIES = {"queued", "failed", "deferred", "started", "finished", "scheduled", "canceled"}
+DASHBOARD_POLICY = security_headers.policy(script_src="'self' 'unsafe-inline' 'unsafe-eval'",
+                                           style_src="'self' 'unsafe-inline'")
 
 
 def _not_found(exc):
@@ -46,6 +54,7 @@ def init_app(app):
     setup_rq_connection(app)  # makes a client object; nothing connects yet
     app.before_request(guard)
     app.after_request(hand_csrf_token_to_dashboard)
+    app.after_request(widen_policy_for_dashboard)
 
 
 def guard():
@@ -83,4 +92,12 @@ def hand_csrf_token_to_dashboard(response):
             and current_user.is_authenticated and current_user.is_admin):
         response.set_cookie("_csrf_token", generate_csrf(), path=PREFIX, samesite="Strict",
                             secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=False)
+    return response
+
+
+def widen_policy_for_dashboard(response):
+    # Its own pages only: our error pages under /admin/rq keep the strict policy.
+    if (request.blueprint == BLUEPRINT and response.status_code == 200
+            and response.mimetype == "text/html"):
+        response.headers["Content-Security-Policy"] = DASHBOARD_POLICY
     return response

@@ -28,6 +28,7 @@ from webapp.extensions import limiter
 from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
 from webapp.services.scans import recording, targets
+from webapp.web import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -147,20 +148,28 @@ def unavailable(status):
 
 
 # Static, so that answering it needs neither the database nor Redis nor a template.
+UNAVAILABLE_STYLE = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
 UNAVAILABLE_PAGE = (
     b'<!doctype html><html lang="en"><meta charset="utf-8">'
     b'<meta name="viewport" content="width=device-width, initial-scale=1">'
-    b"<title>Temporarily unavailable</title>"
-    b'<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
-    b"<h1>Temporarily unavailable</h1><p>This code cannot be followed right now. "
+    b"<title>Temporarily unavailable</title><style>" + UNAVAILABLE_STYLE.encode() + b"</style>"
+    b"<body><h1>Temporarily unavailable</h1><p>This code cannot be followed right now. "
     b"Please scan it again in a minute.</p></body></html>")
+# Its own policy, as Flask's hook never sees this answer: nothing may load or run but
+# that one style block.
+UNAVAILABLE_SECURITY = (
+    ("Content-Security-Policy", security_headers.policy(
+        {"default-src": "'none'", "frame-ancestors": "'none'"},
+        style_src=security_headers.style_hash(UNAVAILABLE_STYLE))),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
 def unavailable_headers(config):
     return [("Content-Type", "text/html; charset=utf-8"),
             ("Content-Length", str(len(UNAVAILABLE_PAGE))),
             ("Retry-After", str(config["UNAVAILABLE_RETRY_AFTER"])),
-            ("Cache-Control", "no-store")]
+            ("Cache-Control", "no-store"), *UNAVAILABLE_SECURITY]
 
 
 def init_app(app):
