@@ -1,6 +1,7 @@
 """Configuration read from the environment; every setting is in docs/configuration.md."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,11 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # A browser session (services/accounts/sessions.py) unused this long is over; the
+        # remember-me cookie lasts as long.
+        self.SESSION_LIFETIME_DAYS = env_int("SESSION_LIFETIME_DAYS", 30)
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
 
@@ -166,6 +172,7 @@ class Config:
                     "set it, or set SCANLINK_ENV=development for a local run"
                 )
             self.SECRET_KEY = local_secret_key()
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_LIFETIME_DAYS)
         schedule = tuple(self.WEBHOOK_RETRY_SCHEDULE)
         if not schedule or any(step < 0 for step in schedule):
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")

@@ -3,11 +3,11 @@ from webapp.models.images import ImageAsset
 from webapp.models.jobs import BackgroundJob
 from webapp.models.qrcodes import QrCode, StylePreset
 from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
-from webapp.models.users import ApiKey, User
+from webapp.models.users import ApiKey, User, UserSession
 from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanCounter", "ScanDailyRollup",
-    "ScanEvent", "ScanRollupDay", "StylePreset", "User", "WebhookAttempt", "WebhookEndpoint",
-    "WebhookOutbox",
+    "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserSession", "WebhookAttempt",
+    "WebhookEndpoint", "WebhookOutbox",
 ]
