@@ -1,4 +1,5 @@
 """Who is asking: Flask-Login for the browser, bearer API keys for programs."""
+import re
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
@@ -6,6 +7,8 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
 from webapp.services.accounts import sessions
+
+_USER_ID = re.compile(r"[0-9]{1,10}")
 
 
 def init_login(app):
@@ -38,8 +41,8 @@ def load_session_user(cookie_id):
     else None. Ids of the older form ("5", before sessions were kept) name no session:
     those browsers log in again."""
     user_id, _, token = (cookie_id or "").partition(":")
-    if not user_id.isdigit() or not token:
-        return None
+    if not _USER_ID.fullmatch(user_id) or int(user_id) >= 2**31 or not token:
+        return None  # users.id is a 32-bit integer on PostgreSQL
     found = sessions.load(int(user_id), token)
     if found is None:
         return None

@@ -4,6 +4,7 @@ one, as an attacker would."""
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
@@ -197,13 +198,16 @@ def test_ending_a_session_needs_the_csrf_token(app, client, auth):
     assert len(live_sessions(app)) == 1
 
 
-def test_an_id_of_the_old_form_names_no_session(app, auth):
-    """Cookies from before sessions were kept held the bare user id: they log in again."""
+@pytest.mark.parametrize("cookie_id", [
+    "1",  # the form before sessions were kept (the bare user id): those browsers log in again
+    "1:", ":x", "x:y", "\u00b2:x", "99999999999:x", "-1:x", "1:\x00", "1:" + "x" * 5000,
+])
+def test_a_signed_cookie_naming_no_live_session_logs_no_one_in(app, auth, cookie_id):
     auth.signup()
     with app.test_request_context():
-        old = app.session_interface.get_signing_serializer(app).dumps(
-            {"_user_id": "1", "_fresh": True})
-    assert not replay(app, session=old)
+        forged = app.session_interface.get_signing_serializer(app).dumps(
+            {"_user_id": cookie_id, "_fresh": True})
+    assert not replay(app, session=forged)
 
 
 def test_a_session_unused_for_its_lifetime_is_over(app, client, auth):
