@@ -57,7 +57,11 @@ def log_in(user, remember=False):
 
     Starts a server-side session and commits it (with whatever else the request holds),
     then hands Flask-Login the id that names it, for the session and remember-me cookies.
+    A session this browser was in before ends: it would be left live, named by no cookie.
     """
+    previous = getattr(current_user, "login_session", None)
+    if previous is not None:
+        sessions.end(current_user, previous.id)
     user.login_session = sessions.start(user, request.headers.get("User-Agent", ""),
                                         remember=remember)
     db.session.commit()

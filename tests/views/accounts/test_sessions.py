@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_login import current_user
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
@@ -12,6 +13,7 @@ from tests.support.auth import PASSWORD, AuthActions, csrf_token
 from webapp.extensions import db
 from webapp.models import User, UserSession
 from webapp.models.base import utcnow
+from webapp.web.auth import log_in as start_session
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -285,3 +287,17 @@ def test_an_older_hash_is_replaced_by_scrypt_at_log_in(app, auth):
         assert auth.login(password="not the password").status_code == 401
         assert auth.login().status_code == 302
         auth.logout()
+
+
+
+def test_logging_in_again_in_the_same_browser_ends_its_earlier_session(app, auth):
+    """A second way in (single sign-on, say) while logged in leaves no session behind."""
+    auth.signup()
+    other = browser(app)
+    log_in(other)
+    earlier = {row.id for row in live_sessions(app)}
+    with other:  # keeps the request's context open after it
+        other.get("/account/")
+        start_session(current_user._get_current_object())
+    now = {row.id for row in live_sessions(app)}
+    assert len(now) == 2 and len(now & earlier) == 1
