@@ -11,7 +11,7 @@ from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
 from webapp.infra import database
 from webapp.infra.redis_client import client_retry
 from webapp.views import dashboard, jobs, webhooks
-from webapp.views.accounts import account, auth
+from webapp.views.accounts import account, auth, two_factor
 from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
 from webapp.views.codes import analytics, exports
@@ -23,8 +23,8 @@ from webapp.web import errors, static_assets
 from webapp.web.auth import init_login
 from webapp.web.sessions import LazyCookieSessionInterface
 
-BLUEPRINTS = (scan, image, auth, account, dashboard, health, jobs, code_pages, bulk_pages,
-              exports, analytics, image_pages, webhooks, status, api, metrics)
+BLUEPRINTS = (scan, image, auth, account, two_factor, dashboard, health, jobs, code_pages,
+              bulk_pages, exports, analytics, image_pages, webhooks, status, api, metrics)
 
 
 def create_app(config=None):

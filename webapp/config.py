@@ -117,6 +117,10 @@ class Config:
 
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.RATELIMIT_AUTH = os.environ.get("RATELIMIT_AUTH", "10 per minute; 50 per hour")
+        # Wrong two-factor codes per account, from any address (a right code clears the count).
+        self.RATELIMIT_TWO_FACTOR = os.environ.get("RATELIMIT_TWO_FACTOR",
+                                                   "5 per 15 minutes; 20 per day")
+        self.TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"

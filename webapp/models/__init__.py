@@ -3,11 +3,12 @@ from webapp.models.images import ImageAsset
 from webapp.models.jobs import BackgroundJob
 from webapp.models.qrcodes import QrCode, StylePreset
 from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
+from webapp.models.two_factor import RecoveryCode
 from webapp.models.users import ApiKey, User, UserSession
 from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 
 __all__ = [
-    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "ScanCounter", "ScanDailyRollup",
-    "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserSession", "WebhookAttempt",
-    "WebhookEndpoint", "WebhookOutbox",
+    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "ScanCounter",
+    "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserSession",
+    "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
 ]

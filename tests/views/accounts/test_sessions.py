@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
+from tests.support import two_factor
 from tests.support.auth import PASSWORD, AuthActions, csrf_token
 from webapp.extensions import db
 from webapp.models import User, UserSession
@@ -301,3 +302,20 @@ def test_logging_in_again_in_the_same_browser_ends_its_earlier_session(app, auth
         start_session(current_user._get_current_object())
     now = {row.id for row in live_sessions(app)}
     assert len(now) == 2 and len(now & earlier) == 1
+
+
+def test_the_hash_is_replaced_at_the_password_step_of_a_two_factor_log_in(app, client, auth):
+    auth.signup()
+    two_factor.enable(client)
+    auth.logout()
+    with app.app_context():
+        db.session.execute(update(User).values(
+            password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:600000")))
+        db.session.commit()
+
+    response = two_factor.password_step(client)
+    assert response.headers["Location"] == "/login/two-factor"  # not logged in yet
+
+    with app.app_context():
+        assert db.session.scalar(select(User.password_hash)).startswith("scrypt:32768:8:1$")
+    assert live_sessions(app) == []

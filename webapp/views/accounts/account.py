@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.services import ServiceError
-from webapp.services.accounts import api_keys, sessions, users
+from webapp.services.accounts import api_keys, sessions, two_factor, users
 from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -38,6 +38,8 @@ def page(password_form=None, key_form=None, new_key=None, status=200):
         login_sessions=sessions.active(current_user),
         this_session_id=current_user.login_session.id,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        two_factor_on=two_factor.is_enabled(current_user),
+        recovery_codes_left=two_factor.recovery_codes_left(current_user),
     ), status
 
 

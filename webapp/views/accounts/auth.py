@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import users
+from webapp.services.accounts import two_factor, users
+from webapp.web import pending_login
 from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("auth", __name__)
@@ -87,8 +88,14 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            db.session.commit()  # a hash made the old way was just replaced: keep it
+            next_url = safe_next(request.args.get("next"))
+            if two_factor.is_enabled(user):
+                # Not logged in yet: the code comes first (webapp/views/accounts/two_factor.py).
+                pending_login.start(user, form.remember.data, next_url)
+                return redirect(url_for("two_factor.login"))
             log_in(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
+            return redirect(next_url or url_for("dashboard.index"))
         flash("That e-mail and password do not match an account.", "error")
         status = 401
     elif request.method == "POST":
