@@ -17,6 +17,7 @@ from tests.support.image_api import ImageApi
 from tests.support.processes import WorkerProcess
 from tests.support.receiver import Receiver
 from tests.support.servers import LiveServer
+from tests.support.smtp import MailServer
 from tests.support.workers import run_burst
 from webapp.app import create_app
 from webapp.extensions import db
@@ -188,6 +189,20 @@ def receiver():
     """A real webhook receiver on 127.0.0.1 that answers 200 until told otherwise."""
     with Receiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on 127.0.0.1 that keeps every message it receives."""
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_settings(mail_server):
+    """Settings that send the app's mail to `mail_server`: `pytest.mark.settings("smtp_settings")`."""
+    return {"SMTP_URL": mail_server.url, "MAIL_FROM": "Scanlink <scanlink@example.com>",
+            "MAIL_TIMEOUT": 5}
 
 
 @pytest.fixture

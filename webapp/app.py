@@ -11,7 +11,7 @@ from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
 from webapp.infra import database
 from webapp.infra.redis_client import client_retry
 from webapp.views import dashboard, jobs, webhooks
-from webapp.views.accounts import account, auth, two_factor
+from webapp.views.accounts import account, auth, password_reset, signup, sso, two_factor
 from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
 from webapp.views.codes import analytics, exports
@@ -19,12 +19,13 @@ from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
 from webapp.views.ops import health, metrics, rq_dashboard, status
 from webapp.views.public import image, scan
-from webapp.web import errors, static_assets
+from webapp.web import errors, single_sign_on, static_assets
 from webapp.web.auth import init_login
 from webapp.web.sessions import LazyCookieSessionInterface
 
-BLUEPRINTS = (scan, image, auth, account, two_factor, dashboard, health, jobs, code_pages,
-              bulk_pages, exports, analytics, image_pages, webhooks, status, api, metrics)
+BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
+              health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
+              api, metrics)
 
 
 def create_app(config=None):
@@ -78,6 +79,7 @@ def register_extensions(app):
     limiter.init_app(app)
     htmx.init_app(app)
     init_login(app)
+    single_sign_on.init_app(app)
 
 
 def register_static(app):

@@ -121,6 +121,7 @@ class Config:
         self.RATELIMIT_TWO_FACTOR = os.environ.get("RATELIMIT_TWO_FACTOR",
                                                    "5 per 15 minutes; 20 per day")
         self.TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
+        self.RATELIMIT_MAIL_PER_ADDRESS = os.environ.get("RATELIMIT_MAIL_PER_ADDRESS", "5 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"
@@ -142,6 +143,21 @@ class Config:
         self.SESSION_LIFETIME_DAYS = env_int("SESSION_LIFETIME_DAYS", 30)
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+        self.PASSWORD_RESET_SECONDS = env_int("PASSWORD_RESET_SECONDS", 3600)
+        self.SIGNUP_LINK_SECONDS = env_int("SIGNUP_LINK_SECONDS", 86400)
+
+        # Mail: smtp://user:pass@host:587 (STARTTLS) or smtps://… (TLS); unset: mails go to the log.
+        self.SMTP_URL = os.environ.get("SMTP_URL") or None
+        self.MAIL_FROM = os.environ.get("MAIL_FROM") or "Scanlink <scanlink@localhost>"
+        self.MAIL_TIMEOUT = env_float("MAIL_TIMEOUT", 10.0)
+
+        # Single sign-on through an OpenID Connect provider; off while OIDC_ISSUER is unset.
+        self.OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip() or None
+        self.OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+        self.OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+        self.OIDC_NAME = os.environ.get("OIDC_NAME") or "single sign-on"
+        self.OIDC_SCOPES = os.environ.get("OIDC_SCOPES") or "openid email profile"
+        self.OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 5.0)
 
         # Webhooks: what a receiver may be, how long we wait for it, how often we retry.
         self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
@@ -177,10 +193,16 @@ class Config:
                 )
             self.SECRET_KEY = local_secret_key()
         self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_LIFETIME_DAYS)
+        if self.OIDC_ISSUER and not (self.OIDC_CLIENT_ID and self.OIDC_CLIENT_SECRET):
+            raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+        if self.OIDC_ISSUER and "openid" not in self.OIDC_SCOPES.split():
+            raise ConfigError("OIDC_SCOPES must include openid (it asks for the ID token)")
         schedule = tuple(self.WEBHOOK_RETRY_SCHEDULE)
         if not schedule or any(step < 0 for step in schedule):
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")
         self.WEBHOOK_RETRY_SCHEDULE = schedule
+        if self.SMTP_URL and not self.SMTP_URL.startswith(("smtp://", "smtps://")):
+            raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
         # The lease is renewed about once a second between sends, so one send must fit in it.
         if self.WEBHOOK_LEASE_SECONDS <= self.WEBHOOK_CONNECT_TIMEOUT + self.WEBHOOK_READ_TIMEOUT + 1:
             raise ConfigError("WEBHOOK_LEASE_SECONDS must exceed the webhook connect and read "
@@ -197,3 +219,4 @@ class TestConfig(Config):
         self.SCANLINK_ENV = "testing"
         self.SECRET_KEY = "test-secret-key"
         self.PASSWORD_MIN_LENGTH = 10
+        self.SMTP_URL = None  # a test that sends mail starts its own server (tests/support/smtp.py)

@@ -13,8 +13,9 @@ def free_port():
 
 
 class LiveServer:
-    def __init__(self, app):
-        self.port = free_port()
+    def __init__(self, app, port=None):
+        """`port`: one reserved earlier, when the app's settings must name it (a redirect URI)."""
+        self.port = port or free_port()
         self.server = make_server("127.0.0.1", self.port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -1,4 +1,5 @@
 """One module per aggregate; importing the package registers every table."""
+from webapp.models.identities import UserIdentity
 from webapp.models.images import ImageAsset
 from webapp.models.jobs import BackgroundJob
 from webapp.models.qrcodes import QrCode, StylePreset
@@ -9,6 +10,6 @@ from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbo
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "ScanCounter",
-    "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserSession",
-    "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
+    "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserIdentity",
+    "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
 ]

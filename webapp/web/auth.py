@@ -2,7 +2,7 @@
 import re
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
@@ -74,9 +74,6 @@ def log_out():
     if login_session is not None:
         sessions.end(current_user, login_session.id)
         db.session.commit()
-    # Flask-Login leaves the rest of the cookie session (a CSRF token, say) behind; clear
-    # first, as logout_user leaves a note there to delete the remember-me cookie.
-    session.clear()
     logout_user()
 
 

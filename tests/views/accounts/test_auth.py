@@ -27,12 +27,12 @@ def test_password_is_stored_hashed(auth, app):
         assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
-def test_duplicate_email_is_refused_and_changes_nothing(client, auth, app):
+def test_sign_up_link_of_a_taken_address_creates_nothing(client, auth, app):
     auth.signup()
     auth.logout()
     response = auth.signup(email="ADA@example.com")
     assert response.status_code == 409
-    assert "already exists" in response.get_data(as_text=True)
+    assert "has an account already" in response.get_data(as_text=True)
     assert user_count(app) == 1
 
 

@@ -64,6 +64,9 @@ JOB_TYPES = {
                            label="Changes to codes from a CSV"),
     "images.optimise": JobSpec("workers.images.optimise_image", queue="default", timeout=120,
                                label="Image optimisation"),
+    # payload {"kind": "password_reset" or "signup", "email": ...}; the job decides what to send
+    "mail.account": JobSpec("workers.mail.send_account_mail", queue="high", timeout=60,
+                            retries=backoff(30, 5), label="E-mail"),
     # payload {"day": "YYYY-MM-DD"} for one day; empty for the due days (see rollups.due_days)
     "scans.rollup": JobSpec("workers.analytics.rollup_scans_job", queue="low", timeout=3600,
                             retries=(60, 600), label="Scan analytics roll-up"),

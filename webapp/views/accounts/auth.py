@@ -1,14 +1,13 @@
-"""Sign up, log in, log out."""
+"""Log in, log out (sign-up: signup.py; a forgotten password: password_reset.py)."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
 from webapp.extensions import db, limiter
-from webapp.services import ServiceError
 from webapp.services.accounts import two_factor, users
 from webapp.web import pending_login
 from webapp.web.auth import log_in, log_out
@@ -25,13 +24,6 @@ def failed_attempt(response):
     return response.status_code >= 400
 
 
-class SignupForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired()])
-    confirm = PasswordField("Repeat password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
-
-
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
@@ -45,37 +37,10 @@ def safe_next(target):
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read "/\evil.example" as "//evil.example"; control characters are dropped.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
     return target
-
-
-@bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(auth_limit, methods=["POST"], deduct_when=failed_attempt)
-def signup():
-    if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
-    form = SignupForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(form.email.data, form.password.data,
-                                        min_length=current_app.config["PASSWORD_MIN_LENGTH"])
-        except ServiceError as exc:
-            db.session.rollback()
-            field = next(iter(exc.fields), None)
-            if field in form:
-                form[field].errors = list(form[field].errors) + [exc.message]
-            else:
-                flash(exc.message, "error")
-            status = exc.status
-        else:
-            db.session.commit()
-            log_in(user)
-            flash("Welcome to Scanlink.", "success")
-            return redirect(url_for("dashboard.index"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("auth/signup.html", form=form,
-                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
