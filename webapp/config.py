@@ -1,6 +1,7 @@
 """Configuration read from the environment; every setting is in docs/configuration.md."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +138,11 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # A browser session (services/accounts/sessions.py) unused this long is over; the
+        # remember-me cookie lasts as long.
+        self.SESSION_LIFETIME_DAYS = env_int("SESSION_LIFETIME_DAYS", 30)
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
         self.PASSWORD_RESET_SECONDS = env_int("PASSWORD_RESET_SECONDS", 3600)
@@ -188,6 +194,7 @@ class Config:
                     "set it, or set SCANLINK_ENV=development for a local run"
                 )
             self.SECRET_KEY = local_secret_key()
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_LIFETIME_DAYS)
         if self.OIDC_ISSUER and not (self.OIDC_CLIENT_ID and self.OIDC_CLIENT_SECRET):
             raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
         if self.OIDC_ISSUER and "openid" not in self.OIDC_SCOPES.split():

@@ -5,11 +5,11 @@ from webapp.models.jobs import BackgroundJob
 from webapp.models.qrcodes import QrCode, StylePreset
 from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
 from webapp.models.two_factor import RecoveryCode
-from webapp.models.users import ApiKey, User
+from webapp.models.users import ApiKey, User, UserSession
 from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 
 __all__ = [
     "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "ScanCounter",
     "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserIdentity",
-    "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
+    "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
 ]

@@ -22,8 +22,38 @@ class User(UserMixin, db.Model):
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    # The browser session this request runs in (web.auth sets it); not a column.
+    login_session = None
+
+    def get_id(self):
+        """Flask-Login stores this in the session cookie and the remember-me cookie, so both
+        name the server-side session: ending that row ends them both."""
+        if self.login_session is None:
+            raise RuntimeError("a user logs in through webapp.web.auth.log_in")
+        return f"{self.id}:{self.login_session.token}"
+
     def __repr__(self):
         return f"<User {self.email}>"
+
+
+class UserSession(db.Model):
+    """A browser session of a user, from log-in to log-out (or its end from elsewhere).
+
+    The cookies carry `token`, of which only the hash is stored; `id` is the handle the
+    account page shows and posts back, so the secret never appears in a page or a URL.
+    """
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str] = mapped_column(String(100), default="")
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    # The raw token exists only in the request that started the session or presented it.
+    token = None
 
 
 class ApiKey(db.Model):

@@ -1,11 +1,14 @@
 """Who is asking: Flask-Login for the browser, bearer API keys for programs."""
+import re
 from functools import wraps
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
-from webapp.models import User
+from webapp.services.accounts import sessions
+
+_USER_ID = re.compile(r"[0-9]{1,10}")
 
 
 def init_login(app):
@@ -16,11 +19,8 @@ def init_login(app):
     login.session_protection = "basic"
 
     @login.user_loader
-    def load_user(user_id):
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+    def load_user(cookie_id):
+        return load_session_user(cookie_id)
 
     @login.unauthorized_handler
     def unauthorized():
@@ -36,12 +36,44 @@ def init_login(app):
         return redirect(target)
 
 
+def load_session_user(cookie_id):
+    """The user of the live server-side session the cookie names ("<user id>:<token>"),
+    else None. Ids of the older form ("5", before sessions were kept) name no session:
+    those browsers log in again."""
+    user_id, _, token = (cookie_id or "").partition(":")
+    if not _USER_ID.fullmatch(user_id) or int(user_id) >= 2**31 or not token:
+        return None  # users.id is a 32-bit integer on PostgreSQL
+    found = sessions.load(int(user_id), token)
+    if found is None:
+        return None
+    user, login_session = found
+    user.login_session = login_session
+    sessions.touch(login_session)
+    return user
+
+
 def log_in(user, remember=False):
-    """Every way in (password, two-factor, single sign-on) starts the session here."""
+    """Every way in (password, two-factor, single sign-on) starts the session here.
+
+    Starts a server-side session and commits it (with whatever else the request holds),
+    then hands Flask-Login the id that names it, for the session and remember-me cookies.
+    A session this browser was in before ends: it would be left live, named by no cookie.
+    """
+    previous = getattr(current_user, "login_session", None)
+    if previous is not None:
+        sessions.end(current_user, previous.id)
+    user.login_session = sessions.start(user, request.headers.get("User-Agent", ""),
+                                        remember=remember)
+    db.session.commit()
     login_user(user, remember=remember)
 
 
 def log_out():
+    """Ends this browser's session on the server too: a copy of its cookies opens nothing."""
+    login_session = getattr(current_user, "login_session", None)
+    if login_session is not None:
+        sessions.end(current_user, login_session.id)
+        db.session.commit()
     logout_user()
 
 

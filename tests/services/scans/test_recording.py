@@ -8,8 +8,9 @@ from sqlalchemy import JSON, String, Text, cast, func, select, text
 from tests.factories import make_code
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
+from webapp.services import useragents
 from webapp.services.analytics import rollups
-from webapp.services.scans import counters, recording, useragents
+from webapp.services.scans import counters, recording
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")

@@ -13,7 +13,7 @@ PASSWORD = "a long enough password"
 
 
 def log_in_with_password(page):
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     page.goto("/login")
     page.get_by_label("E-mail").fill("grace@example.com")
     page.get_by_label("Password").fill(PASSWORD)

@@ -38,7 +38,7 @@ def user_for_token(token):
 
 def reset_password(token, password, *, min_length):
     user = user_for_token(token)
-    users.check_password_strength(password, min_length)
+    users.check_password_strength(password, min_length, user.email)
     users.set_password(user, password)
     db.session.flush()
     return user

@@ -2,7 +2,8 @@
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from webapp.services.scans import useragents, visitors
+from webapp.services import useragents
+from webapp.services.scans import visitors
 
 
 def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):

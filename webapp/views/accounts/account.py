@@ -1,4 +1,4 @@
-"""The signed-in user's own settings: password and API keys."""
+"""The signed-in user's own settings: password, browser sessions and API keys."""
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.services import ServiceError
-from webapp.services.accounts import api_keys, two_factor, users
+from webapp.services.accounts import api_keys, sessions, two_factor, users
+from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -34,6 +35,8 @@ def page(password_form=None, key_form=None, new_key=None, status=200):
         password_form=password_form or PasswordForm(formdata=None),
         key_form=key_form or ApiKeyForm(formdata=None),
         keys=keys, new_key=new_key,
+        login_sessions=sessions.active(current_user),
+        this_session_id=current_user.login_session.id,
         min_length=current_app.config["PASSWORD_MIN_LENGTH"],
         two_factor_on=two_factor.is_enabled(current_user),
         recovery_codes_left=two_factor.recovery_codes_left(current_user),
@@ -52,16 +55,50 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit():
         return page(password_form=form, status=422)
+    user = current_user._get_current_object()
+    remember = user.login_session.remember
     try:
-        users.change_password(current_user, form.current_password.data, form.new_password.data,
-                                 min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+        users.change_password(user, form.current_password.data, form.new_password.data,
+                              min_length=current_app.config["PASSWORD_MIN_LENGTH"])
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        field = {"password": "new_password", "current_password": "current_password"}.get(
+            next(iter(exc.fields), None))
+        if field:
+            form[field].errors = list(form[field].errors) + [exc.message]
+        else:
+            flash(exc.message, "error")
         return page(password_form=form, status=exc.status)
-    db.session.commit()
-    flash("Your password is changed.", "success")
+    # Every session ended with the old password, this one too: this browser goes on in a
+    # new one, so a copy of its old cookies is as dead as the others.
+    log_in(user, remember=remember)
+    flash("Your password is changed. Every other browser is logged out.", "success")
     return redirect(url_for("account.index"))
+
+
+@bp.post("/sessions/<session_id>/end")
+@login_required
+def end_session(session_id):
+    if not sessions.end(current_user, session_id):
+        db.session.rollback()
+        return page(status=404)
+    db.session.commit()
+    if session_id == current_user.login_session.id:
+        log_out()
+        flash("This browser is logged out.", "info")
+        return redirect(url_for("auth.login"))
+    flash("That session is ended: the browser is logged out.", "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def end_all_sessions():
+    sessions.end_all(current_user)
+    db.session.commit()
+    log_out()
+    flash("Every browser, this one too, is logged out.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/api-keys")

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webapp.extensions import limiter
+from webapp.extensions import db, limiter
 from webapp.services.accounts import two_factor, users
 from webapp.web import pending_login
 from webapp.web.auth import log_in, log_out
@@ -53,6 +53,7 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            db.session.commit()  # a hash made the old way was just replaced: keep it
             next_url = safe_next(request.args.get("next"))
             if two_factor.is_enabled(user):
                 # Not logged in yet: the code comes first (webapp/views/accounts/two_factor.py).
