@@ -1,7 +1,7 @@
 """accounts: server-side browser sessions, so that logging out and a new password end them
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-12-08 10:00:00
 
 """
@@ -12,7 +12,7 @@ import webapp.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0013'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

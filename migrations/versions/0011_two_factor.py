@@ -1,7 +1,7 @@
 """two-factor log-in: the users' TOTP secret and last accepted step, and recovery codes
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-08 10:00:00
 
 """
@@ -12,7 +12,7 @@ import webapp.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

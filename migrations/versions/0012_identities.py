@@ -2,7 +2,7 @@
 
 One row per (issuer, subject) a user logs in with; deleting the user deletes them.
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-10 10:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 import webapp.models.base
 
 # revision identifiers, used by Alembic.
-revision = '0013'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
