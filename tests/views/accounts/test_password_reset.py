@@ -186,3 +186,32 @@ def test_mails_to_one_address_are_limited_from_any_client_address(app, ada, mail
     assert ask("10.0.0.4", "grace@example.com") == 200
     run_jobs()
     assert len(mail_server.to("ada@example.com")) == 2
+
+
+def test_a_reset_ends_every_session_and_remember_me_cookie(app, client, ada, mail_server,
+                                                           run_jobs):
+    """The owner resets from one browser while an intruder is logged in on another, with
+    "keep me logged in": after the reset neither the intruder's session cookie nor its
+    remember-me cookie opens the account."""
+    intruder = app.test_client()
+    response = intruder.post("/login", data={
+        "email": "ada@example.com", "password": PASSWORD, "remember": "y",
+        "csrf_token": csrf_token(intruder, "/login")})
+    assert response.status_code == 302
+    session, remember = intruder.get_cookie("session").value, intruder.get_cookie("remember_token").value
+
+    def opens_account(**cookies):
+        thief = app.test_client()
+        for name, value in cookies.items():
+            thief.set_cookie(name, value)
+        return thief.get("/account/").status_code == 200
+
+    assert opens_account(session=session) and opens_account(remember_token=remember)
+
+    ask_for_reset(client, "ada@example.com")
+    run_jobs()
+    assert choose(client, reset_path(mail_server)).status_code == 302
+
+    assert intruder.get("/account/").status_code == 302
+    assert not opens_account(session=session)
+    assert not opens_account(remember_token=remember)
