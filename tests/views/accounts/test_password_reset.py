@@ -2,6 +2,7 @@
 and the form answers the same whether the address has an account or not."""
 import re
 import time
+import unicodedata
 
 import pytest
 from sqlalchemy import func, select
@@ -184,6 +185,10 @@ def test_mails_to_one_address_are_limited_from_any_client_address(app, ada, mail
         assert ask("10.0.0.2", email.upper(), path="/signup") == 200
         assert ask("10.0.0.3", email) == 429
     assert ask("10.0.0.4", "grace@example.com") == 200
+    # One mailbox however it is spelled: its punycode and its decomposed (NFD) form.
+    assert ask("10.0.0.5", "jörg@bücher.de") == 200
+    assert ask("10.0.0.6", "JÖRG@xn--bcher-kva.de") == 200
+    assert ask("10.0.0.7", unicodedata.normalize("NFD", "jörg@bücher.de")) == 429
     run_jobs()
     assert len(mail_server.to("ada@example.com")) == 2
 

@@ -16,8 +16,14 @@ def mail_limit():
 
 
 def posted_address():
-    """The rate limit's key: the address asked for (hashed: Redis keys are not for addresses)."""
-    address = (request.form.get("email") or "").strip().lower()
+    """The rate limit's key: the address asked for, normalised as the mail job will be (so
+    `ADA@bücher.de`, its punycode and its NFD spelling share one allowance), and hashed:
+    Redis keys are not for addresses."""
+    address = (request.form.get("email") or "").strip()
+    try:
+        address = users.normalise_email(address)
+    except ServiceError:
+        address = address.lower()  # refused by the form anyway; still counted
     return "mail-to:" + hashlib.sha256(address.encode("utf-8", "replace")).hexdigest()
 
 
