@@ -2,7 +2,8 @@
 
 Until the code is given nobody is logged in (`log_in` has not run), so the pending
 log-in opens no page; the session only remembers who is expected, whether to remember
-them, where they were going, and since when. The guesses at the code are counted in
+them, where they were going, since when, and a fingerprint of the password it was
+started with (a reset or change meanwhile cancels it). The guesses at the code are counted in
 Redis per user, not in the session: a session cookie saved before the failures and sent
 again would otherwise start the count afresh, and guesses from many addresses (or many
 pending log-ins) at one account all use up the same allowance.
@@ -14,13 +15,14 @@ from limits import parse_many
 
 from webapp.extensions import db, limiter
 from webapp.models import User
+from webapp.services.accounts.password_reset import fingerprint
 
 KEY = "pending_login"
 
 
 def start(user, remember, next_url):
     session[KEY] = {"user": user.id, "remember": bool(remember), "next": next_url,
-                    "at": int(time.time())}
+                    "at": int(time.time()), "password": fingerprint(user)}
 
 
 def current():
@@ -33,7 +35,7 @@ def current():
         session.pop(KEY, None)
         return None
     user = db.session.get(User, state.get("user"))
-    if user is None:
+    if user is None or state.get("password") != fingerprint(user):
         session.pop(KEY, None)
         return None
     return dict(state, user=user)

@@ -1,5 +1,8 @@
 """Flask's signed-cookie sessions, without the work for visitors who have no cookie."""
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadData
+
+from webapp.services import ServiceError
 
 
 class LazyCookieSessionInterface(SecureCookieSessionInterface):
@@ -16,4 +19,9 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
             return None
         if not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except (BadData, ServiceError):
+            # Signed by us but unreadable (the strict JSON reader refuses what an older
+            # release wrote, say): start afresh, as Flask does for a bad signature.
+            return self.session_class()

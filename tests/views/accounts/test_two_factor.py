@@ -18,6 +18,7 @@ from tests.support.two_factor import (
 )
 from webapp.extensions import db
 from webapp.models import RecoveryCode, User
+from webapp.services.accounts import users
 
 
 def stored(app):
@@ -215,6 +216,21 @@ def test_a_pending_log_in_runs_out(client, ada_with_two_factor):
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert client.get("/account/").status_code == 302
     assert client.get("/login/two-factor").status_code == 302
+
+
+def test_a_new_password_cancels_a_pending_log_in(app, client, ada_with_two_factor):
+    """Someone who had the old password and is waiting at the code page (a stolen phone
+    at hand, say) is sent back to the password once the owner resets it."""
+    secret, _ = ada_with_two_factor
+    password_step(client)
+    with app.app_context():
+        ada = db.session.scalar(select(User).where(User.email == "ada@example.com"))
+        users.set_password(ada, "the owner's brand new passphrase")
+        db.session.commit()
+        db.session.remove()
+    response = send_code(client, totp_code(secret, offset=1))
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert client.get("/account/").status_code == 302
 
 
 def test_the_code_page_without_a_pending_log_in_sends_you_to_the_password(client):
