@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tests.support.auth import AuthActions
 from tests.support.oidc import CALLBACK, OidcProvider, ProviderLogin, path_of
 from tests.support.servers import LiveServer, free_port
+from tests.support.two_factor import enable, send_code, totp_code, wrong_code
 from webapp.config import Config, ConfigError
 from webapp.extensions import db
 from webapp.models import User, UserIdentity
@@ -228,6 +229,53 @@ def test_next_never_leaves_the_site(target):
     as another host is dropped."""
     assert safe_next(target) is None
     assert safe_next("/codes/?q=a%2Fb") == "/codes/?q=a%2Fb"
+
+
+# Two-factor log-in
+
+@pytest.fixture
+def ada_with_two_factor(client, auth, owner):
+    """Ada (a password account) with two-factor on, logged out: her TOTP secret."""
+    secret, _ = enable(client)
+    auth.logout()
+    return secret
+
+
+def reaches_no_page(client):
+    """Nothing but the log-in pages opens: the provider's word alone logs nobody in."""
+    for path in ("/account/", "/codes/", "/webhooks/", "/account/two-factor/disable"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), path
+    assert client.get("/api/qr-codes").status_code == 401
+    return True
+
+
+def test_linking_an_account_with_two_factor_asks_for_its_code(client, auth, app, owner,
+                                                              ada_with_two_factor):
+    response = come_back(client, auth, "ada-verified")
+    assert response.status_code == 302 and response.headers["Location"] == "/login/two-factor"
+    assert reaches_no_page(client)
+    assert send_code(client, wrong_code(ada_with_two_factor)).status_code == 401
+    assert reaches_no_page(client)
+    response = send_code(client, totp_code(ada_with_two_factor, offset=1))  # the set-up used this step
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert logged_in(client) and client.get_cookie("remember_token") is None
+    assert accounts(app)[0] == [(owner, "ada@example.com")]
+
+
+def test_a_linked_account_that_turns_two_factor_on_is_asked_for_the_code(client, auth, owner):
+    auth.logout()
+    come_back(client, auth, "ada-verified")  # linked, two-factor still off
+    assert logged_in(client)
+    secret, _ = enable(client)
+    auth.logout()
+
+    back = ProviderLogin(APP_URL + CALLBACK).sign_in(begin(client, auth, next="/codes/"),
+                                                    "ada-verified")
+    response = client.get(path_of(back))
+    assert response.headers["Location"] == "/login/two-factor" and reaches_no_page(client)
+    response = send_code(client, totp_code(secret, offset=1))
+    assert response.headers["Location"] == "/codes/" and logged_in(client)
 
 
 # Answers that are refused

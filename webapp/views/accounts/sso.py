@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import identities
+from webapp.services.accounts import identities, two_factor
 from webapp.views.accounts.auth import auth_limit, failed_attempt, safe_next
-from webapp.web import single_sign_on
+from webapp.web import pending_login, single_sign_on
 from webapp.web.auth import log_in
 
 bp = Blueprint("sso", __name__)
@@ -62,13 +62,19 @@ def callback():
         db.session.rollback()
         return refused(exc.status, exc.message)
     # Read before log_in, which may start the session afresh.
-    target = session.pop(NEXT, None) or url_for("dashboard.index")
+    next_url = session.pop(NEXT, None)
+    if two_factor.is_enabled(user):
+        # The provider vouches for an e-mail address, not for the person holding this
+        # account's authenticator: whoever controls a provider account claiming the
+        # address must still give the code (webapp/views/accounts/two_factor.py).
+        pending_login.start(user, False, next_url)
+        return redirect(url_for("two_factor.login"))
     log_in(user)
     if how == "created":
         flash("Welcome to Scanlink.", "success")
     elif how == "linked":
         flash(f"Your account is now linked to {single_sign_on.provider_name()}.", "success")
-    return redirect(target)
+    return redirect(next_url or url_for("dashboard.index"))
 
 
 def _user_for(identity):
