@@ -37,11 +37,17 @@ def only_when_configured():
         abort(404)
 
 
-@bp.route("/login/oidc", methods=["POST"])
+@bp.get("/login/oidc")
 def start():
+    """A plain link, not a form: a form posted here would be redirected to the provider,
+    and browsers hold that redirect to the page's CSP `form-action`, which would then have
+    to name every origin a provider may send people through (its authorization endpoint
+    need not be on the issuer's). No CSRF token either: starting a flow changes nothing
+    but this browser's own pending flow, and what a forged start could lead to, the
+    callback, is bound to this session by state, nonce and PKCE."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    target = safe_next(request.form.get("next"))
+    target = safe_next(request.args.get("next"))
     # The session is a cookie: a huge `next` would push the flow's state out of it.
     session[NEXT] = target if target and len(target) <= 1000 else None
     try:
