@@ -15,19 +15,12 @@ from playwright.sync_api import expect
 from tests.factories import make_code, make_user
 from tests.support import site_pages
 from tests.support.auth import PASSWORD
-from tests.support.browser import log_in
+from tests.support.browser import log_in, record_violations
 from tests.support.faults import FAST_FAILURE, database_proxy, through_database_proxy
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
-RECORDER = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__reportViolation({page: location.pathname, directive: event.violatedDirective,
-                            blocked: event.blockedURI, sample: event.sample,
-                            source: event.sourceFile, line: event.lineNumber});
-}, true);
-"""
 # The browser's own line about an error page it was sent to (a 404 page is still a page).
 OWN_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of [45]\d\d")
 # rq-dashboard's template links a /static/favicon.ico that Scanlink does not have.
@@ -43,11 +36,10 @@ class Watched:
     uncaught exceptions."""
 
     def __init__(self, chromium, base_url):
-        self.violations, self.errors = [], []
+        self.errors = []
         self.context = chromium.new_context(base_url=base_url)
         self.context.set_default_timeout(15000)
-        self.context.expose_function("__reportViolation", lambda report: self.violations.append(report))
-        self.context.add_init_script(RECORDER)
+        self.violations = record_violations(self.context)
         self.page = self.context.new_page()
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))

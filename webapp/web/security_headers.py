@@ -3,7 +3,8 @@
 - HTML: a Content-Security-Policy that lets the page load scripts, styles, images and
   fonts from this origin only, run no inline script or style, be framed by nobody
   (`frame-ancestors 'none'`, and `X-Frame-Options: DENY` for browsers that predate it)
-  and post forms only here; plus the headers below.
+  and post forms only here (single sign-on starts with a link for that reason:
+  webapp/views/accounts/sso.py); plus the headers below.
 - SVG: a policy of its own, so that an SVG opened as a document runs nothing and
   fetches nothing (its inline styles and embedded data: images still draw).
 - Everything: `X-Content-Type-Options: nosniff`, `Referrer-Policy:
@@ -21,7 +22,6 @@ would serve no page: none has inline code. What is left is these few header list
 """
 import base64
 import hashlib
-from urllib.parse import urlsplit
 
 PAGE_POLICY = {
     "default-src": "'self'",
@@ -57,11 +57,6 @@ def style_hash(css):
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def origin(url):
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
-
-
 class SecurityHeaders:
     """The header lists for each kind of answer; `apply` is the after-request hook."""
 
@@ -70,13 +65,7 @@ class SecurityHeaders:
                   ("Referrer-Policy", "strict-origin-when-cross-origin")]
         if config["PUBLIC_BASE_URL"].startswith("https://"):
             common.append(("Strict-Transport-Security", f"max-age={config['HSTS_MAX_AGE']}"))
-        form_action = "'self'"
-        # Single sign-on posts its form here and is redirected to the provider, which
-        # form-action also governs.
-        issuer = origin(config.get("OIDC_ISSUER"))
-        if issuer:
-            form_action += f" {issuer}"
-        self.page = [("Content-Security-Policy", policy(form_action=form_action)),
+        self.page = [("Content-Security-Policy", policy()),
                      ("X-Frame-Options", "DENY"), *common]
         self.svg = [("Content-Security-Policy", policy(SVG_POLICY)), *common]
         self.other = common

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import identities
+from webapp.services.accounts import identities, two_factor
 from webapp.views.accounts.auth import auth_limit, failed_attempt, safe_next
-from webapp.web import single_sign_on
+from webapp.web import pending_login, single_sign_on
 from webapp.web.auth import log_in
 
 bp = Blueprint("sso", __name__)
@@ -37,11 +37,17 @@ def only_when_configured():
         abort(404)
 
 
-@bp.route("/login/oidc", methods=["POST"])
+@bp.get("/login/oidc")
 def start():
+    """A plain link, not a form: a form posted here would be redirected to the provider,
+    and browsers hold that redirect to the page's CSP `form-action`, which would then have
+    to name every origin a provider may send people through (its authorization endpoint
+    need not be on the issuer's). No CSRF token either: starting a flow changes nothing
+    but this browser's own pending flow, and what a forged start could lead to, the
+    callback, is bound to this session by state, nonce and PKCE."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    target = safe_next(request.form.get("next"))
+    target = safe_next(request.args.get("next"))
     # The session is a cookie: a huge `next` would push the flow's state out of it.
     session[NEXT] = target if target and len(target) <= 1000 else None
     try:
@@ -62,13 +68,19 @@ def callback():
         db.session.rollback()
         return refused(exc.status, exc.message)
     # Read before log_in, which may start the session afresh.
-    target = session.pop(NEXT, None) or url_for("dashboard.index")
+    next_url = session.pop(NEXT, None)
+    if two_factor.is_enabled(user):
+        # The provider vouches for an e-mail address, not for the person holding this
+        # account's authenticator: whoever controls a provider account claiming the
+        # address must still give the code (webapp/views/accounts/two_factor.py).
+        pending_login.start(user, False, next_url)
+        return redirect(url_for("two_factor.login"))
     log_in(user)
     if how == "created":
         flash("Welcome to Scanlink.", "success")
     elif how == "linked":
         flash(f"Your account is now linked to {single_sign_on.provider_name()}.", "success")
-    return redirect(target)
+    return redirect(next_url or url_for("dashboard.index"))
 
 
 def _user_for(identity):
