@@ -20,9 +20,10 @@ from webapp.services.accounts.password_reset import fingerprint
 KEY = "pending_login"
 
 
-def start(user, remember, next_url):
+def start(user, remember, next_url, link=None):
+    """`link`: a single sign-on identity (as a dict) to link once the code is right."""
     session[KEY] = {"user": user.id, "remember": bool(remember), "next": next_url,
-                    "at": int(time.time()), "password": fingerprint(user)}
+                    "at": int(time.time()), "password": fingerprint(user), "link": link}
 
 
 def current():

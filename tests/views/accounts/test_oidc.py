@@ -261,10 +261,15 @@ def test_linking_an_account_with_two_factor_asks_for_its_code(client, app, owner
     assert reaches_no_page(client)
     assert send_code(client, wrong_code(ada_with_two_factor)).status_code == 401
     assert reaches_no_page(client)
+    # Without the code the provider's account is not linked: it cannot come back later
+    # (with two-factor off, say) as the account's identity.
+    assert accounts(app)[1] == []
     response = send_code(client, totp_code(ada_with_two_factor, offset=1))  # the set-up used this step
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert logged_in(client) and client.get_cookie("remember_token") is None
-    assert accounts(app)[0] == [(owner, "ada@example.com")]
+    users_now, links = accounts(app)
+    assert users_now == [(owner, "ada@example.com")]
+    assert [(user, email) for user, _, _, email in links] == [(owner, "ada@example.com")]
 
 
 def test_a_linked_account_that_turns_two_factor_on_is_asked_for_the_code(client, auth, owner):

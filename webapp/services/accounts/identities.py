@@ -12,7 +12,11 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import User, UserIdentity
 from webapp.services import ServiceError
-from webapp.services.accounts import users
+from webapp.services.accounts import two_factor, users
+
+# An account with two-factor on is linked only once its code is given: a provider account
+# that merely claims the address must not leave a link behind (see `link`).
+LINK_AFTER_CODE = "link after code"
 
 # The OpenID Connect spec caps `sub` at 255 ASCII characters; the columns are that wide.
 MAX_CLAIM = 255
@@ -39,26 +43,48 @@ def find_identity(issuer, subject):
 
 
 def user_for(identity):
-    """(user, how): the user this identity logs in as, `how` being "known", "linked" or
-    "created". Adds the link or the new user to the session; the caller commits."""
+    """(user, how): the user this identity logs in as, `how` being "known", "linked",
+    "created" or LINK_AFTER_CODE (nothing added yet: call `link` once the code is right).
+    Adds the link or the new user to the session; the caller commits."""
     _check_shape(identity)
     known = find_identity(identity.issuer, identity.subject)
     if known is not None:
         return known.user, "known"
     email = _verified_email(identity)
     user = users.find_user_by_email(email)
-    how = "linked"
     if user is None:
-        user, how = _new_user(email), "created"
-    elif _has_other_identity_at(user, identity):
+        user = _new_user(email)
+        _add_link(user, identity, email)
+        return user, "created"
+    _refuse_another_identity(user, identity)
+    if two_factor.is_enabled(user):
+        return user, LINK_AFTER_CODE
+    _add_link(user, identity, email)
+    return user, "linked"
+
+
+def link(user, identity):
+    """Links `identity` to `user` after its second factor was given; a no-op when a
+    parallel log-in linked it meanwhile."""
+    known = find_identity(identity.issuer, identity.subject)
+    if known is not None:
+        return
+    _refuse_another_identity(user, identity)
+    _add_link(user, identity, _verified_email(identity))
+
+
+def _add_link(user, identity, email):
+    db.session.add(UserIdentity(user=user, issuer=identity.issuer, subject=identity.subject,
+                                email=email))
+    db.session.flush()
+
+
+def _refuse_another_identity(user, identity):
+    if _has_other_identity_at(user, identity):
         # The address moved to another person at the provider: the subject is what counts.
         raise IdentityRefused(
             "Your Scanlink account is linked to another identity at this provider. "
             "Log in with your password, or with the identity it is linked to.")
-    db.session.add(UserIdentity(user=user, issuer=identity.issuer, subject=identity.subject,
-                                email=email))
-    db.session.flush()
-    return user, how
 
 
 def _check_shape(identity):

@@ -1,4 +1,6 @@
 """Log in with an OpenID Connect provider: the redirect there, and the way back."""
+from dataclasses import asdict
+
 from flask import (
     Blueprint,
     abort,
@@ -73,7 +75,9 @@ def callback():
         # The provider vouches for an e-mail address, not for the person holding this
         # account's authenticator: whoever controls a provider account claiming the
         # address must still give the code (webapp/views/accounts/two_factor.py).
-        pending_login.start(user, False, next_url)
+        # A link it asks for is made only after the code (identities.LINK_AFTER_CODE).
+        link = asdict(identity) if how == identities.LINK_AFTER_CODE else None
+        pending_login.start(user, False, next_url, link=link)
         return redirect(url_for("two_factor.login"))
     log_in(user)
     if how == "created":

@@ -6,12 +6,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from redis import RedisError
+from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import two_factor, users
+from webapp.services.accounts import identities, two_factor, users
 from webapp.views.accounts.auth import auth_limit, failed_attempt
 from webapp.web import pending_login
 from webapp.web.auth import log_in
@@ -195,6 +196,12 @@ def login():
         pending_login.forget_guesses(user)
     except RedisError:
         pass  # the count runs out with its window anyway; the code was right
+    if pending.get("link"):
+        try:
+            identities.link(user, identities.ProviderIdentity(**pending["link"]))
+            db.session.commit()
+        except (IntegrityError, ServiceError):
+            db.session.rollback()  # linked meanwhile, or to another identity: log in anyway
     pending_login.end()
     log_in(user, remember=pending["remember"])
     if how == "recovery":
