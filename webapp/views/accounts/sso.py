@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import identities
-from webapp.views.accounts.auth import auth_limit, failed_attempt, safe_next
+from webapp.views.accounts.auth import safe_next
+from webapp.views.accounts.limits import auth_limit, failed_attempt
 from webapp.web import single_sign_on
 from webapp.web.auth import log_in
 
