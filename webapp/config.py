@@ -122,6 +122,10 @@ class Config:
         # Wrong two-factor codes per account, from any address (a right code clears the count).
         self.RATELIMIT_TWO_FACTOR = os.environ.get("RATELIMIT_TWO_FACTOR",
                                                    "5 per 15 minutes; 20 per day")
+        # Wrong current passwords per user at the account pages that re-check it, from any
+        # address: a stolen session cookie must not buy unlimited guesses at the password.
+        self.RATELIMIT_PASSWORD_CHECK = os.environ.get("RATELIMIT_PASSWORD_CHECK",
+                                                       "5 per 15 minutes; 20 per day")
         self.TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
         self.RATELIMIT_MAIL_PER_ADDRESS = os.environ.get("RATELIMIT_MAIL_PER_ADDRESS", "5 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -34,11 +34,18 @@ def recovery_codes(response):
     return [html.unescape(code) for code in _CODES.findall(response.get_data(as_text=True))]
 
 
-def enable(client):
+def confirm_setup(client, code, password=PASSWORD):
+    """Sends the set-up form: the first code, and the current password it asks for too."""
+    data = {"code": code, "csrf_token": csrf_token(client, "/account/")}
+    if password is not None:
+        data["password"] = password
+    return client.post("/account/two-factor/setup", data=data)
+
+
+def enable(client, password=PASSWORD):
     """Turns two-factor on for the logged-in client: (secret, recovery codes)."""
     secret = setup_secret(client)
-    response = client.post("/account/two-factor/setup", data={
-        "code": totp_code(secret), "csrf_token": csrf_token(client, "/account/two-factor/setup")})
+    response = confirm_setup(client, totp_code(secret), password)
     assert response.status_code == 200, response.get_data(as_text=True)
     return secret, recovery_codes(response)
 

@@ -35,11 +35,20 @@ def test_set_up_from_the_page_then_log_in_with_a_code_and_a_recovery_code(page):
     assert uri == f"otpauth://totp/Scanlink:grace%40example.com?secret={secret}&issuer=Scanlink"
     assert pyotp.parse_uri(uri).secret == secret
 
+    # The password is asked too: a stolen session alone cannot turn it on.
+    page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_label("Current password").fill("not the password")
+    page.get_by_role("button", name="Turn on two-factor").click()
+    expect(page.get_by_text("Your current password is not right")).to_be_visible()
+    assert page.locator("#two-factor-secret").inner_text().replace(" ", "") == secret
+
     page.get_by_label("Code").fill("000000" if totp_code(secret) != "000000" else "111111")
+    page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_role("button", name="Turn on two-factor").click()
     expect(page.get_by_text("That code is not right")).to_be_visible()
 
     page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_role("button", name="Turn on two-factor").click()
     expect(page.get_by_role("heading", name="Two-factor log-in is on")).to_be_visible()
     codes = page.locator("#recovery-codes code").all_inner_texts()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tests.support.auth import PASSWORD, csrf_token
 from tests.support.qrcodes import decode_svg
 from tests.support.two_factor import (
+    confirm_setup,
     enable,
     password_step,
     recovery_codes,
@@ -31,11 +32,6 @@ def stored(app):
     return result
 
 
-def confirm(client, code):
-    return client.post("/account/two-factor/setup", data={
-        "code": code, "csrf_token": csrf_token(client, "/account/")})
-
-
 @pytest.fixture
 def ada_with_two_factor(client, auth, owner):
     """Ada with two-factor on, logged out: (secret, recovery codes)."""
@@ -48,7 +44,7 @@ def test_set_up_with_the_right_code_turns_it_on_and_shows_ten_codes_once(client,
     assert "Set up two-factor" in client.get("/account/").get_data(as_text=True)
     secret = setup_secret(client)
     assert setup_secret(client) == secret, "a reload keeps the secret the app may have scanned"
-    response = confirm(client, totp_code(secret))
+    response = confirm_setup(client, totp_code(secret))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     codes = recovery_codes(response)
@@ -70,7 +66,7 @@ def test_set_up_with_the_right_code_turns_it_on_and_shows_ten_codes_once(client,
                                   "12\x0034", "١٢٣٤٥٦"])
 def test_set_up_with_a_wrong_or_ugly_code_changes_nothing(client, owner, app, code):
     setup_secret(client)
-    response = confirm(client, code)
+    response = confirm_setup(client, code)
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert ("not right" in text or "Enter a code" in text or "Field cannot be longer" in text
@@ -80,10 +76,10 @@ def test_set_up_with_a_wrong_or_ugly_code_changes_nothing(client, owner, app, co
 
 def test_set_up_with_a_code_of_another_time_changes_nothing(client, owner, app):
     secret = setup_secret(client)
-    response = confirm(client, wrong_code(secret))
+    response = confirm_setup(client, wrong_code(secret))
     assert response.status_code == 422
     assert "That code is not right" in response.get_data(as_text=True)
-    response = confirm(client, totp_code(secret, offset=-3))
+    response = confirm_setup(client, totp_code(secret, offset=-3))
     assert response.status_code == 422
     assert stored(app) == (None, [])
 
@@ -176,7 +172,7 @@ def test_a_code_works_once(client, auth, ada_with_two_factor):
 def test_a_code_of_the_set_up_step_cannot_log_in_again(client, auth, owner):
     secret = setup_secret(client)
     code = totp_code(secret)
-    assert confirm(client, code).status_code == 200
+    assert confirm_setup(client, code).status_code == 200
     auth.logout()
     password_step(client)
     assert send_code(client, code).status_code == 401

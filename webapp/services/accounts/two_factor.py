@@ -19,6 +19,7 @@ from webapp.models import RecoveryCode, User
 from webapp.models.base import utcnow
 from webapp.qr import Style, render
 from webapp.services import ServiceError
+from webapp.services.accounts import sessions
 
 ISSUER = "Scanlink"
 RECOVERY_CODES = 10
@@ -70,8 +71,12 @@ def matching_step(secret, code, at=None):
     return max(steps) if steps else None
 
 
-def enable(user, secret, code):
-    """Turns two-factor on once `code` proves the app holds `secret`: the new recovery codes."""
+def enable(user, secret, code, keep_session=None):
+    """Turns two-factor on once `code` proves the app holds `secret`: the new recovery codes.
+
+    Every session of the user but `keep_session` (the one that turned it on) ends: a browser
+    that got in before, perhaps with a stolen cookie, must now log in again with a code.
+    """
     if is_enabled(user):
         raise ServiceError("Two-factor log-in is already on.", status=409, code="conflict")
     step = matching_step(secret, code)
@@ -80,6 +85,7 @@ def enable(user, secret, code):
                            fields={"code": "not right"}, status=422)
     user.totp_secret = secret
     user.totp_last_step = step
+    sessions.end_all(user, except_id=keep_session)
     return replace_recovery_codes(user)
 
 

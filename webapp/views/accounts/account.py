@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.services import ServiceError
 from webapp.services.accounts import api_keys, sessions, two_factor, users
+from webapp.views.accounts.limits import password_check
 from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -50,6 +51,7 @@ def index():
 
 
 @bp.post("/password")
+@password_check
 @login_required
 def change_password():
     form = PasswordForm()

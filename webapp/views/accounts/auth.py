@@ -1,7 +1,7 @@
 """Log in, log out (sign-up: signup.py; a forgotten password: password_reset.py)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
@@ -9,19 +9,11 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.extensions import db, limiter
 from webapp.services.accounts import two_factor, users
+from webapp.views.accounts.limits import auth_limit, failed_attempt
 from webapp.web import pending_login
 from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("auth", __name__)
-
-
-def auth_limit():
-    return current_app.config["RATELIMIT_AUTH"]
-
-
-def failed_attempt(response):
-    """Only refusals use up the allowance; a person who logs in is not slowed down."""
-    return response.status_code >= 400
 
 
 class LoginForm(FlaskForm):

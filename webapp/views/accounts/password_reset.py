@@ -7,8 +7,8 @@ from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import emails, links, password_reset
 from webapp.views.accounts import mailed_links
-from webapp.views.accounts.auth import auth_limit, failed_attempt
 from webapp.views.accounts.forms import EmailForm, NewPasswordForm
+from webapp.views.accounts.limits import auth_limit, failed_attempt
 from webapp.web.auth import log_out
 
 bp = Blueprint("password_reset", __name__)

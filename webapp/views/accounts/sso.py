@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
 from webapp.services.accounts import identities, two_factor
-from webapp.views.accounts.auth import auth_limit, failed_attempt, safe_next
+from webapp.views.accounts.auth import safe_next
+from webapp.views.accounts.limits import auth_limit, failed_attempt
 from webapp.web import pending_login, single_sign_on
 from webapp.web.auth import log_in
 

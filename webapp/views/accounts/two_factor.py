@@ -2,7 +2,7 @@
 for after the password (`/login/two-factor`)."""
 import math
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from redis import RedisError
@@ -12,18 +12,19 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import identities, two_factor, users
-from webapp.views.accounts.auth import auth_limit, failed_attempt
+from webapp.services.accounts import identities, two_factor, two_factor_setup, users
+from webapp.views.accounts.limits import auth_limit, failed_attempt, password_check
 from webapp.web import pending_login
 from webapp.web.auth import log_in
 from webapp.web.errors import error_response
 
 bp = Blueprint("two_factor", __name__)
 
-# The secret being set up, until a first code confirms it: then it moves to the database.
-SETUP_KEY = "two_factor_setup"
 WRONG_CODE = ("That code is not right. Enter the 6-digit code your app shows now, "
               "or one of your recovery codes.")
+RAN_OUT = ("This set-up ran out. Scan the QR code again (or type the key) and enter the code "
+           "your app shows for it.")
+WRONG_PASSWORD = "Your current password is not right."
 
 
 class CodeForm(FlaskForm):
@@ -34,6 +35,11 @@ class PasswordForm(FlaskForm):
     password = PasswordField("Current password", validators=[DataRequired()])
 
 
+class SetupForm(CodeForm, PasswordForm):
+    """Turning two-factor on asks for the password too: a stolen session cookie alone must
+    not be able to bind the account to an attacker's app and lock its owner out."""
+
+
 def no_store(response, status=200):
     """Secrets and recovery codes stay out of every cache, the browser's included."""
     response = Response(response) if isinstance(response, str) else response
@@ -42,14 +48,13 @@ def no_store(response, status=200):
     return response
 
 
-def _setup_secret():
-    """The secret of the set-up in progress, bound to its user (a browser shared by two
-    people must not hand the second the secret the first one saw)."""
-    pending = session.get(SETUP_KEY)
-    if not isinstance(pending, dict) or pending.get("user") != current_user.id:
-        pending = {"user": current_user.id, "secret": two_factor.new_secret()}
-        session[SETUP_KEY] = pending
-    return pending["secret"]
+def _this_session():
+    return current_user.login_session.id
+
+
+def _setup_unavailable():
+    return error_response(503, "Setting up two-factor log-in is unavailable for a moment. "
+                               "Try again soon.", headers={"Retry-After": "30"})
 
 
 def _already_on():
@@ -63,9 +68,12 @@ def _not_on():
 
 
 def _setup_page(form, status=200):
-    return no_store(render_template(
-        "account/two_factor_setup.html", form=form,
-        secret=two_factor.grouped(_setup_secret())), status)
+    try:
+        secret = two_factor_setup.secret_for(_this_session())
+    except RedisError:
+        return _setup_unavailable()
+    return no_store(render_template("account/two_factor_setup.html", form=form,
+                                    secret=two_factor.grouped(secret)), status)
 
 
 def _codes_page(codes, title):
@@ -77,7 +85,7 @@ def _codes_page(codes, title):
 def setup():
     if two_factor.is_enabled(current_user):
         return _already_on()
-    return _setup_page(CodeForm(formdata=None))
+    return _setup_page(SetupForm(formdata=None))
 
 
 @bp.get("/account/two-factor/qr.svg")
@@ -85,26 +93,45 @@ def setup():
 def qr():
     if two_factor.is_enabled(current_user):
         return error_response(404, "Two-factor log-in is already set up.")
-    uri = two_factor.provisioning_uri(_setup_secret(), current_user.email)
+    try:
+        secret = two_factor_setup.secret_for(_this_session())
+    except RedisError:
+        return _setup_unavailable()
+    uri = two_factor.provisioning_uri(secret, current_user.email)
     return no_store(Response(two_factor.qr_svg(uri), mimetype="image/svg+xml"))
 
 
 @bp.post("/account/two-factor/setup")
+@password_check
 @login_required
 def confirm_setup():
     if two_factor.is_enabled(current_user):
         return _already_on()
-    form = CodeForm()
+    form = SetupForm()
     if not form.validate_on_submit():
         return _setup_page(form, 422)
+    if users.authenticate(current_user.email, form.password.data) is None:
+        form.password.errors = [WRONG_PASSWORD]
+        return _setup_page(form, 400)
     try:
-        codes = two_factor.enable(current_user, _setup_secret(), form.code.data)
+        secret = two_factor_setup.pending(_this_session())
+    except RedisError:
+        return _setup_unavailable()
+    if secret is None:
+        form.code.errors = [RAN_OUT]
+        return _setup_page(form, 422)
+    try:
+        codes = two_factor.enable(current_user, secret, form.code.data,
+                                  keep_session=_this_session())
     except ServiceError as exc:
         db.session.rollback()
         form.code.errors = [exc.message]
         return _setup_page(form, exc.status)
     db.session.commit()
-    session.pop(SETUP_KEY, None)
+    try:
+        two_factor_setup.finish(_this_session())
+    except RedisError:
+        pass  # it runs out by itself, and is of no use now that two-factor is on
     return _codes_page(codes, "Two-factor log-in is on")
 
 
@@ -120,12 +147,13 @@ def _password_refused(action):
     if not form.validate_on_submit():
         return _password_page(action, form, 422)
     if users.authenticate(current_user.email, form.password.data) is None:
-        form.password.errors = ["Your current password is not right."]
+        form.password.errors = [WRONG_PASSWORD]
         return _password_page(action, form, 400)
     return None
 
 
 @bp.route("/account/two-factor/disable", methods=["GET", "POST"])
+@password_check
 @login_required
 def disable():
     if not two_factor.is_enabled(current_user):
@@ -142,6 +170,7 @@ def disable():
 
 
 @bp.route("/account/two-factor/recovery-codes", methods=["GET", "POST"])
+@password_check
 @login_required
 def recovery_codes():
     if not two_factor.is_enabled(current_user):
