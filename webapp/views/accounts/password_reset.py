@@ -58,4 +58,5 @@ def reset(token):
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 422
-    return mailed_links.link_page("password_reset/reset.html", status, form=form, email=user.email)
+    return mailed_links.link_page("auth/choose_password.html", status, form=form, email=user.email,
+                                  heading="Choose a new password", button="Set the new password")

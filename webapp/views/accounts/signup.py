@@ -61,4 +61,5 @@ def finish(token):
             return redirect(url_for("dashboard.index"))
     elif request.method == "POST":
         status = 422
-    return mailed_links.link_page("signup/password.html", status, form=form, email=email)
+    return mailed_links.link_page("auth/choose_password.html", status, form=form, email=email,
+                                  heading="Choose your password", button="Create account")
