@@ -9,7 +9,7 @@ import pytest
 from flask import request_finished
 from flask_migrate import upgrade
 
-from tests.factories import make_api_user
+from tests.factories import make_api_user, workspace_of
 from tests.support import auth as auth_support
 from tests.support import faults
 from tests.support.backends import clean, create_database, make_config, redis_url
@@ -22,6 +22,7 @@ from tests.support.workers import run_burst
 from webapp.app import create_app
 from webapp.extensions import db
 from webapp.infra.redis_client import get_redis
+from webapp.models import User
 from workers.context import set_app
 
 
@@ -120,17 +121,20 @@ def auth(client):
 
 @pytest.fixture
 def owner(app, auth):
-    """Ada, signed up through the forms (the client stays logged in as her): her id."""
+    """Ada, signed up through the forms (the client stays logged in as her): the id of her
+    personal workspace, where her pages act."""
     auth.signup()
-    return auth_support.user_id(app)
+    with app.app_context():
+        return workspace_of(db.session.get(User, auth_support.user_id(app)))
 
 
 @pytest.fixture
 def api_owner(app):
-    """Ada, made with an API key, the client not logged in: (her id, the key's headers)."""
+    """Ada, made with an API key, the client not logged in: (the id of her personal
+    workspace, where the key acts; the key's headers)."""
     with app.app_context():
         user, headers = make_api_user("ada@example.com")
-        return user.id, headers
+        return workspace_of(user), headers
 
 
 @pytest.fixture

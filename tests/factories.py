@@ -9,15 +9,26 @@ endpoint's secret.
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.support.auth import PASSWORD
 from tests.support.qrcodes import logo_bytes, logo_image
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import BackgroundJob, ImageAsset, QrCode, ScanCounter, User
+from webapp.models import (
+    BackgroundJob,
+    ImageAsset,
+    QrCode,
+    ScanCounter,
+    User,
+    Workspace,
+    WorkspaceMember,
+)
 from webapp.models.base import new_id, utcnow
 from webapp.services import signals
 from webapp.services.accounts import api_keys, users
 from webapp.services.webhooks import endpoints
+from webapp.services.workspaces import actors, memberships
 
 WEBHOOK_EVENTS = ("qr.scanned", "qr.created", "qr.updated", "qr.deleted")
 
@@ -35,7 +46,29 @@ def make_user(email="owner@example.com", *, password=None, is_admin=False):
         user = User(email=email, password_hash="x", is_admin=is_admin)
         db.session.add(user)
         db.session.flush()
+        memberships.create_personal(user)
     return user
+
+
+def workspace_of(owner):
+    """The id of a workspace: `owner` is one already, or a user (their personal workspace)."""
+    if isinstance(owner, int):
+        return owner
+    return db.session.scalar(
+        select(Workspace.id).join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.user_id == owner.id, Workspace.personal.is_(True)))
+
+
+def owner_of(workspace_id, via="browser"):
+    """The (first) owner of a workspace, acting in it."""
+    user_id = db.session.scalar(select(WorkspaceMember.user_id).where(
+        WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == "owner"))
+    return actor_for(db.session.get(User, user_id), workspace_id, via)
+
+
+def actor_for(user, workspace_id=None, via="browser"):
+    """The user acting in a workspace of theirs (default: the personal one), as pages do."""
+    return actors.member(user, workspace_id or workspace_of(user), via=via)
 
 
 def api_key_headers(user, name="tests"):
@@ -65,15 +98,15 @@ def api_key(app, email="ada@example.com"):
 
 def make_code(owner=None, slug=None, *, target_url="https://example.com/landing", kind="dynamic",
               content=None, title="Shop window", announce=True, commit=True, **fields):
-    """A code of `owner` (a user or a user's id; by default owner@example.com).
+    """A code of `owner` (a user: their personal workspace; or a workspace id; by default
+    owner@example.com's).
 
     As the CRUD service leaves it: announced with `code_created` (so the slug cache and
     webhooks hear of it) and committed. Tests of the announcement itself ask for
     `announce=False` and send the signal when they choose; `commit=False` leaves the
     transaction open. A static code holds `content`, else `target_url`, and no target.
     """
-    owner_id = getattr(owner or make_user(), "id", owner)
-    code = QrCode(owner_id=owner_id, slug=slug or secrets.token_urlsafe(6), title=title, kind=kind,
+    code = QrCode(workspace_id=workspace_of(owner or make_user()), slug=slug or secrets.token_urlsafe(6), title=title, kind=kind,
                   target_url=target_url if kind == "dynamic" else None,
                   content=None if kind == "dynamic" else content or target_url, **fields)
     db.session.add(code)
@@ -85,10 +118,10 @@ def make_code(owner=None, slug=None, *, target_url="https://example.com/landing"
     return code
 
 
-def make_codes(app, owner_id, count, title="Code {n}"):
-    """`count` quiet dynamic codes of the owner, committed; returns their ids."""
+def make_codes(app, workspace_id, count, title="Code {n}"):
+    """`count` quiet dynamic codes of the workspace, committed; returns their ids."""
     with app.app_context():
-        codes = [make_code(owner_id, f"s{owner_id}x{n}", title=title.format(n=n),
+        codes = [make_code(workspace_id, f"s{workspace_id}x{n}", title=title.format(n=n),
                            target_url=f"https://shop.example/p/{n}", announce=False, commit=False)
                  for n in range(count)]
         db.session.commit()
@@ -103,9 +136,9 @@ LIST_STYLE = {"dark": "#000000", "light": "#ffffff", "module_shape": "square",
               "finder_shape": "square", "error_correction": "M", "quiet_zone": 4}
 
 
-def code_row(owner_id, i, created_at, **fields):
+def code_row(workspace_id, i, created_at, **fields):
     """The column values of code number `i`, for `seed_codes`."""
-    row = dict(id=new_id(), owner_id=owner_id, slug=f"l{i:06d}{new_id()[-4:]}", title=f"Code {i}",
+    row = dict(id=new_id(), workspace_id=workspace_id, slug=f"l{i:06d}{new_id()[-4:]}", title=f"Code {i}",
                kind="dynamic", content_type="url", target_url=f"https://example.com/{i}",
                content=None, style=LIST_STYLE, active=True, scannable=True, scan_count=0,
                created_at=created_at, updated_at=created_at)
@@ -116,12 +149,12 @@ def code_row(owner_id, i, created_at, **fields):
     return row
 
 
-def seed_codes(owner_id, count, *, start=None, same_time_every=1, rows=None):
+def seed_codes(workspace_id, count, *, start=None, same_time_every=1, rows=None):
     """`count` codes (or the given `rows` dicts), oldest first, one second apart; codes in
     groups of `same_time_every` share their created_at exactly. Returns their ids, oldest first."""
     start = start or utcnow() - timedelta(days=1)
     if rows is None:
-        rows = [code_row(owner_id, i, start + timedelta(seconds=i // same_time_every))
+        rows = [code_row(workspace_id, i, start + timedelta(seconds=i // same_time_every))
                 for i in range(count)]
     db.session.execute(QrCode.__table__.insert(), rows)
     db.session.commit()
@@ -141,7 +174,7 @@ def make_logo(user, photo="coffee.png", status="ready"):
     data = logo_bytes(photo)
     key = f"images/test/{user.id}-{photo}.webp"
     get_storage().put(key, data)
-    asset = ImageAsset(owner_id=user.id, content_hash=f"{user.id}{photo}".ljust(64, "0")[:64],
+    asset = ImageAsset(workspace_id=workspace_of(user), content_hash=f"{user.id}{photo}".ljust(64, "0")[:64],
                        status=status, max_width=256, max_height=256, quality=85, format="webp",
                        original_key=key, variant_key=key, width=source.width, height=source.height,
                        bytes=len(data))
@@ -151,14 +184,16 @@ def make_logo(user, photo="coffee.png", status="ready"):
 
 
 def make_endpoint(owner, url, events=WEBHOOK_EVENTS, qr_code_id=None):
-    """An endpoint made by the webhooks service (URL checked, secret made); not committed."""
-    return endpoints.create_endpoint(owner, url, list(events), qr_code_id)
+    """An endpoint of the user's personal workspace (or an actor's), made by the webhooks
+    service (URL checked, secret made); not committed."""
+    actor = owner if isinstance(owner, actors.Actor) else actor_for(owner)
+    return endpoints.create_endpoint(actor, url, list(events), qr_code_id)
 
 
-def make_job(owner_id, job_type, *, status="completed", result=None, **fields):
+def make_job(workspace_id, job_type, *, status="completed", result=None, **fields):
     """A job row as a job of `job_type` left it, straight in the table (no queue, no worker);
     flushed, not committed."""
-    row = BackgroundJob(type=job_type, owner_id=owner_id, status=status,
+    row = BackgroundJob(type=job_type, workspace_id=workspace_id, status=status,
                         result={} if result is None else result, **fields)
     db.session.add(row)
     db.session.flush()

@@ -8,6 +8,8 @@ from flask.cli import AppGroup
 from webapp.extensions import db
 from webapp.services import ServiceError
 from webapp.services.accounts import api_keys, users
+from webapp.services.workspaces import memberships
+from webapp.services.workspaces.roles import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 api_keys_cli = AppGroup("api-keys", help="Manage API keys.")
@@ -49,12 +51,26 @@ def ensure_demo(email):
 @api_keys_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="A label to recognise the key by.")
-def create_api_key(email, name):
+@click.option("--workspace", "workspace_slug", default=None,
+              help="The slug of the workspace it acts in (default: the user's personal one).")
+@click.option("--role", type=click.Choice(ROLES), default=None,
+              help="At most this role (default: the user's role in the workspace).")
+def create_api_key(email, name, workspace_slug, role):
     """Print a new API key once; only its hash is stored."""
     user = users.find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email}")
-    _, raw = api_keys.create_api_key(user, name)
+    workspace_id = None
+    if workspace_slug is not None:
+        workspace = memberships.find_by_slug(workspace_slug)
+        if workspace is None:
+            raise click.ClickException(f"No workspace with the slug {workspace_slug}")
+        workspace_id = workspace.id
+    try:
+        _, raw = api_keys.create_api_key(user, name, workspace_id, role)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
     db.session.commit()
     click.echo(raw)
 

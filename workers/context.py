@@ -12,7 +12,9 @@ from rq.timeouts import JobTimeoutException
 from webapp.app import create_app
 from webapp.extensions import db
 from webapp.models import BackgroundJob
-from webapp.services.jobs import lifecycle
+from webapp.services import ServiceError
+from webapp.services.jobs import lifecycle, queues
+from webapp.services.workspaces import actors
 from workers.runs import Heartbeat, JobCancelled, JobRun, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ def _run_attempt(app, func, job_id):
         return row.result if row is not None and row.status == "completed" else None
     db.session.commit()
     run = JobRun(db.session.get(BackgroundJob, job_id), lease, app.config)
+    if not _acting_member(run, job_id, lease):
+        return None
     heartbeat = Heartbeat(app, run)
     heartbeat.start()
     try:
@@ -129,6 +133,23 @@ def _run_attempt(app, func, job_id):
     if not completed:
         log.warning("job %s: finished, but another run holds the row; result dropped", job_id)
     return result
+
+
+def _acting_member(run, job_id, lease):
+    """Rights are checked again as the job runs: a submitter who has left the workspace,
+    been demoted below the job's role or disabled fails the job, without retries."""
+    spec = queues.JOB_TYPES.get(run.type)
+    if spec is None or spec.role is None or run.workspace_id is None:
+        return True
+    try:
+        run.actor = actors.for_job(run.user_id, run.workspace_id, spec.role)
+        return True
+    except ServiceError as exc:
+        db.session.rollback()
+        lifecycle.end_attempt(job_id, exc.message, False, lease=lease)
+        db.session.commit()
+        _no_rq_retry()
+        return False
 
 
 def describe(exc):

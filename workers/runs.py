@@ -31,7 +31,9 @@ class JobRun:
     def __init__(self, row, lease, config):
         self.id = row.id
         self.type = row.type
-        self.owner_id = row.owner_id
+        self.workspace_id = row.workspace_id
+        self.user_id = row.user_id
+        self.actor = None  # the submitter, as workers.context found them when this run began
         self.payload = dict(row.payload or {})
         self.checkpoint = row.checkpoint
         self.attempt = row.attempts

@@ -55,10 +55,10 @@ def code_count(app, **where):
     return count
 
 
-def titles_made_more_than_once(app, owner_id):
+def titles_made_more_than_once(app, workspace_id):
     with app.app_context():
         rows = db.session.execute(
-            select(QrCode.title, func.count()).where(QrCode.owner_id == owner_id)
+            select(QrCode.title, func.count()).where(QrCode.workspace_id == workspace_id)
             .group_by(QrCode.title).having(func.count() > 1)).all()
         db.session.remove()
     return rows

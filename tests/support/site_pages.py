@@ -16,7 +16,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 
-from tests.factories import make_code, make_endpoint, make_job, make_logo, make_user
+from tests.factories import make_code, make_endpoint, make_job, make_logo, make_user, workspace_of
 from tests.support.auth import PASSWORD
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -72,13 +72,13 @@ def seed(app, email="ada@example.com", *, is_admin=False):
                                   referrer="https://instagram.com/p/1" if n % 2 else "")
         paused = make_code(user, title="Winter sale", active=False)
         static = make_code(user, kind="static", content="Opening hours: 9 to 5", title="Hours")
-        preset = StylePreset(owner_id=user.id, name="Brand blue",
+        preset = StylePreset(workspace_id=workspace_of(user), name="Brand blue",
                              style={"dark": "#1d3fdc", "light": "#ffffff"})
         db.session.add(preset)
         image = db.session.get(ImageAsset, make_logo(user))
         _serve_variant(image)
         with_logo = make_code(user, title="Coffee cup", style={"logo": image.id, "error_correction": "H"})
-        job = make_job(user.id, "bulk.create", result={"created": 1, "files": _job_file(user)},
+        job = make_job(workspace_of(user), "bulk.create", result={"created": 1, "files": _job_file(user)},
                        started_at=utcnow(), finished_at=utcnow())
         db.session.commit()
         site = Site(email=email, code_id=code.id, slug=code.slug, logo_slug=with_logo.slug,

@@ -24,7 +24,7 @@ def test_progress_bar_fills_to_100_and_polling_stops(page, auth, app, worker_pro
     owner = log_in(page, auth, app)
     code_id = make_codes(app, owner, 1)[0]
     with app.app_context():
-        job_id = queues.submit("test.chunks", owner_id=owner, payload={
+        job_id = queues.submit("test.chunks", workspace_id=owner, payload={
             "code_id": code_id, "items": 80, "chunk": 4, "pause": 0.2}).id
     polls = []
     page.on("request", lambda request: polls.append(time.monotonic())

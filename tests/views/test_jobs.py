@@ -19,7 +19,7 @@ def post(client, auth, path, **headers):
 
 def submit(app, job_type, owner, **payload):
     with app.app_context():
-        return queues.submit(job_type, owner_id=owner, payload=payload).id
+        return queues.submit(job_type, workspace_id=owner, payload=payload).id
 
 
 def test_export_from_the_page_polls_until_done_then_stops(app, client, auth, owner, run_jobs):
@@ -58,7 +58,7 @@ def job_row_id(app, owner):
     from webapp.models import BackgroundJob
 
     with app.app_context():
-        job_id = db.session.query(BackgroundJob.id).filter_by(owner_id=owner).scalar()
+        job_id = db.session.query(BackgroundJob.id).filter_by(workspace_id=owner).scalar()
         db.session.remove()
     return job_id
 

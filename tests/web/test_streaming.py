@@ -25,9 +25,9 @@ def ndjson(response):
 
 
 def test_the_stream_has_every_code_once_one_json_object_per_line(app, client, api_owner):
-    owner_id, headers = api_owner
+    workspace_id, headers = api_owner
     with app.app_context():
-        ids = seed_codes(owner_id, 2 * BATCH + 7, same_time_every=4)  # crosses two batch edges
+        ids = seed_codes(workspace_id, 2 * BATCH + 7, same_time_every=4)  # crosses two batch edges
         give_scans(ids[0], people=5, bots=2)
         give_scans(ids[0], people=1, shard=3)
         stranger, _ = make_api_user("bob@example.com")
@@ -55,11 +55,11 @@ def test_the_stream_needs_a_key_and_shows_only_ones_own(app, client, api_owner):
 
 
 def test_the_stream_takes_the_lists_filters(app, client, api_owner):
-    owner_id, headers = api_owner
+    workspace_id, headers = api_owner
     with app.app_context():
-        rows = [code_row(owner_id, i, utcnow(), title="Window" if i % 2 else "Door",
+        rows = [code_row(workspace_id, i, utcnow(), title="Window" if i % 2 else "Door",
                          kind="static" if i % 3 == 0 else "dynamic") for i in range(12)]
-        seed_codes(owner_id, 0, rows=rows)
+        seed_codes(workspace_id, 0, rows=rows)
     got = ndjson(client.get("/api/qr-codes/stream?q=wind&kind=dynamic", headers=headers))
     expected = {r["id"] for r in rows if r["title"] == "Window" and r["kind"] == "dynamic"}
     assert {c["id"] for c in got} == expected and expected
@@ -67,9 +67,9 @@ def test_the_stream_takes_the_lists_filters(app, client, api_owner):
 
 
 def test_a_stream_the_client_drops_ends_its_request_cleanly(app, client, api_owner):
-    owner_id, headers = api_owner
+    workspace_id, headers = api_owner
     with app.app_context():
-        seed_codes(owner_id, 3 * BATCH)
+        seed_codes(workspace_id, 3 * BATCH)
     response = client.get("/api/qr-codes/stream", headers=headers, buffered=False)
     first = next(response.iter_encoded())
     assert first.count(b"\n") == BATCH
@@ -105,7 +105,7 @@ def test_a_small_export_downloads_at_once_and_a_large_one_becomes_a_job(app, cli
     assert handed_off.status_code == 302 and handed_off.headers["Location"].endswith("/jobs/")
     with app.app_context():
         job = db.session.scalars(select(BackgroundJob)).one()
-        assert job.type == "exports.codes" and job.owner_id == user_id
+        assert job.type == "exports.codes" and job.workspace_id == user_id
     assert "runs in the background" in client.get("/jobs/").get_data(as_text=True)
     bad = client.post("/codes/export", data={"what": "users", "csrf_token": token})
     assert bad.status_code == 422

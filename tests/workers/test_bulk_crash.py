@@ -51,7 +51,7 @@ def test_bulk_job_of_a_killed_worker_completes_on_a_new_one_with_every_row_once(
     with app.app_context():
         count, distinct_titles, distinct_keys = db.session.execute(
             select(func.count(), func.count(QrCode.title.distinct()),
-                   func.count(QrCode.import_key.distinct())).where(QrCode.owner_id == owner)).one()
+                   func.count(QrCode.import_key.distinct())).where(QrCode.workspace_id == owner)).one()
         db.session.remove()
     assert (count, distinct_titles, distinct_keys) == (ROWS, ROWS, ROWS)
     assert titles_made_more_than_once(app, owner) == []

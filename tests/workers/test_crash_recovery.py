@@ -25,7 +25,7 @@ def chunked_job(app, auth):
     owner = user_id(app)
     code_id = make_codes(app, owner, 1)[0]
     with app.app_context():
-        row = queues.submit("test.chunks", owner_id=owner,
+        row = queues.submit("test.chunks", workspace_id=owner,
                               payload={"code_id": code_id, "items": ITEMS, "chunk": CHUNK, "pause": 0.1})
         return row.id
 

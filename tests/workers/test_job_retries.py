@@ -2,7 +2,6 @@
 import pytest
 
 from tests.support import jobs as test_jobs
-from tests.support.auth import user_id
 from tests.support.jobs import WORKER_ENV, attempts_key, job_row, wait_for_status
 from webapp.models.base import utcnow
 from webapp.services.jobs import queues
@@ -10,9 +9,9 @@ from webapp.services.jobs import queues
 pytestmark = [pytest.mark.slow, pytest.mark.settings(test_jobs.FAST)]
 
 
-def submit(app, job_type, owner_id=None, **payload):
+def submit(app, job_type, workspace_id=None, **payload):
     with app.app_context():
-        return queues.submit(job_type, owner_id=owner_id, payload=payload).id
+        return queues.submit(job_type, workspace_id=workspace_id, payload=payload).id
 
 
 def attempt_times(redis, job_id):
@@ -50,9 +49,8 @@ def test_failed_attempt_leaves_the_row_pending_with_its_error_until_the_retry(ap
     assert wait_for_status(app, job_id, worker=worker).status == "completed"
 
 
-def test_job_that_always_fails_ends_failed_with_its_error_shown(app, client, auth, redis, worker_process):
-    auth.signup()
-    job_id = submit(app, "test.always_fails", owner_id=user_id(app))
+def test_job_that_always_fails_ends_failed_with_its_error_shown(app, client, owner, redis, worker_process):
+    job_id = submit(app, "test.always_fails", workspace_id=owner)
     worker = worker_process(**WORKER_ENV)
 
     row = wait_for_status(app, job_id, worker=worker)

@@ -7,9 +7,17 @@ from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRol
 from webapp.models.two_factor import RecoveryCode
 from webapp.models.users import ApiKey, User, UserSession
 from webapp.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookOutbox
+from webapp.models.workspaces import (
+    AuditEntry,
+    RetiredSlug,
+    Workspace,
+    WorkspaceInvitation,
+    WorkspaceMember,
+)
 
 __all__ = [
-    "ApiKey", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "ScanCounter",
+    "ApiKey", "AuditEntry", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
     "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserIdentity",
-    "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox",
+    "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox", "Workspace",
+    "WorkspaceInvitation", "WorkspaceMember",
 ]

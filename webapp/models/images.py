@@ -8,15 +8,15 @@ from webapp.models.base import UTCDateTime, new_id, utcnow
 class ImageAsset(db.Model):
     __tablename__ = "image_assets"
     __table_args__ = (
-        # The same bytes with the same options are optimised once per owner.
+        # The same bytes with the same options are optimised once per workspace.
         UniqueConstraint(
-            "owner_id", "content_hash", "max_width", "max_height", "quality", "format",
+            "workspace_id", "content_hash", "max_width", "max_height", "quality", "format",
             name="uq_image_assets_source_options",
         ),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     max_width: Mapped[int] = mapped_column(Integer)

@@ -9,7 +9,7 @@ ACTIVE_STATUSES = ("pending", "processing")
 
 
 class BackgroundJob(db.Model):
-    """One unit of background work as its owner sees it; RQ only carries it.
+    """One unit of background work as its workspace sees it; RQ only carries it.
 
     A run owns the row through `lease` while it works: progress, completion and
     failure only land while the lease is still the run's, so a run that lost
@@ -20,13 +20,15 @@ class BackgroundJob(db.Model):
 
     __tablename__ = "background_jobs"
     __table_args__ = (
-        Index("ix_background_jobs_owner_created", "owner_id", "created_at"),
+        Index("ix_background_jobs_workspace_created", "workspace_id", "created_at"),
         # The reaper and the sweep look for stale rows by state.
         Index("ix_background_jobs_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # Who submitted it: the job runs with their rights, checked again when it runs.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     queue: Mapped[str] = mapped_column(String(16), default="default")

@@ -21,19 +21,19 @@ def _trigram_index(column):
 class QrCode(db.Model):
     __tablename__ = "qr_codes"
     __table_args__ = (
-        # Keyset pagination walks (owner, created_at, id), newest first.
-        Index("ix_qr_codes_owner_created", "owner_id", "created_at", "id"),
+        # Keyset pagination walks (workspace, created_at, id), newest first.
+        Index("ix_qr_codes_workspace_created", "workspace_id", "created_at", "id"),
         # The list's filters walk the same order within one kind or one active state.
-        Index("ix_qr_codes_owner_kind_created", "owner_id", "kind", "created_at", "id"),
-        Index("ix_qr_codes_owner_active_created", "owner_id", "active", "created_at", "id"),
+        Index("ix_qr_codes_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
+        Index("ix_qr_codes_workspace_active_created", "workspace_id", "active", "created_at", "id"),
         *(_trigram_index(column) for column in SEARCHED_COLUMNS),
-        # A bulk job finds the codes it already made by (owner, "<job id>:<line>"), and the
+        # A bulk job finds the codes it already made by (workspace, "<job id>:<line>"), and the
         # database refuses a second code for the same line even from a run that raced.
-        UniqueConstraint("owner_id", "import_key", name="uq_qr_codes_owner_import_key"),
+        UniqueConstraint("workspace_id", "import_key", name="uq_qr_codes_workspace_import_key"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(16))  # dynamic | static
@@ -57,13 +57,13 @@ class QrCode(db.Model):
 
 
 class StylePreset(db.Model):
-    """A style a user saved under a name, to start new codes from."""
+    """A style a workspace saved under a name, to start new codes from."""
 
     __tablename__ = "style_presets"
-    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_style_presets_owner_name"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_style_presets_workspace_name"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     style = mapped_column(JSONType, default=dict, nullable=False)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -17,6 +17,8 @@ class User(UserMixin, db.Model):
     # step a code was accepted for, so that no code works twice.
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Set by an instance administrator: no log-in, no session, no API key works while set.
+    disabled_at = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -61,6 +63,10 @@ class ApiKey(db.Model):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # A key acts in one workspace, with at most `role` (None: the member's role there), and
+    # only while its user is a member: leaving or removal stops it at once.
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100), default="")
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

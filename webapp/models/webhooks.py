@@ -14,7 +14,7 @@ class WebhookEndpoint(db.Model):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(String(100))
     previous_secret: Mapped[str | None] = mapped_column(String(100))

@@ -8,9 +8,9 @@ from webapp.services import NotFound
 from webapp.services.ids import looks_like_id
 
 
-def get_owned(model, owner_id, object_id, message):
-    """The row of `model` with this id if `owner_id` owns it, else NotFound(message)."""
+def get_owned(model, workspace_id, object_id, message):
+    """The row of `model` with this id if `workspace_id` owns it, else NotFound(message)."""
     row = db.session.get(model, object_id) if looks_like_id(object_id) else None
-    if row is None or row.owner_id != owner_id:
+    if row is None or row.workspace_id != workspace_id:
         raise NotFound(message)
     return row

@@ -1,8 +1,9 @@
 """The home page: a welcome for visitors, the dashboard (newest codes) for users."""
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 from flask_login import current_user
 
 from webapp.services.codes.listing import CodePage
+from webapp.web.access import needs
 from webapp.web.streaming import stream_page
 
 bp = Blueprint("dashboard", __name__)
@@ -13,4 +14,9 @@ NEWEST = 50
 def index():
     if not current_user.is_authenticated:
         return render_template("dashboard/welcome.html")
-    return stream_page("dashboard/index.html", page=CodePage(current_user, NEWEST))
+    return _dashboard()
+
+
+@needs("viewer")
+def _dashboard():
+    return stream_page("dashboard/index.html", page=CodePage(g.actor, NEWEST))

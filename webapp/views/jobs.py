@@ -1,13 +1,14 @@
 """Background jobs as the signed-in user sees them."""
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
+from webapp.models import BackgroundJob
 from webapp.services import Conflict, ServiceError
 from webapp.services.exports import export_jobs
 from webapp.services.jobs import owned as job_service
 from webapp.services.jobs import queues
+from webapp.web.access import needs
 from webapp.web.rendering import render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -18,7 +19,7 @@ STOP_POLLING = 286
 
 def own_job(job_id):
     try:
-        return job_service.get_owned(current_user.id, job_id)
+        return job_service.get_owned(g.actor.workspace_id, job_id)
     except ServiceError:
         abort(404)
 
@@ -34,7 +35,7 @@ def card(row, status=200, message=None):
 def act_on(job_id, action):
     """Cancel or retry; a refusal is shown on the card itself."""
     try:
-        row = action(current_user.id, job_id)
+        row = action(g.actor.workspace_id, job_id)
     except Conflict as exc:
         db.session.rollback()
         row, status, message = own_job(job_id), exc.status, exc.message
@@ -49,35 +50,35 @@ def act_on(job_id, action):
 
 
 @bp.get("/")
-@login_required
+@needs("viewer")
 def index():
-    rows = job_service.list_for(current_user.id)
+    rows = job_service.list_for(g.actor.workspace_id)
     return render("jobs/index.html", jobs=rows, label_of=queues.label_of,
                   file_names=job_service.file_names)
 
 
 @bp.get("/<job_id>/card")
-@login_required
+@needs("viewer", follow=(BackgroundJob, "job_id"))
 def job_card(job_id):
     return card(own_job(job_id))
 
 
 @bp.post("/<job_id>/cancel")
-@login_required
+@needs("editor", follow=(BackgroundJob, "job_id"))
 def cancel(job_id):
     return act_on(job_id, job_service.cancel)
 
 
 @bp.post("/<job_id>/retry")
-@login_required
+@needs("editor", follow=(BackgroundJob, "job_id"))
 def retry(job_id):
     return act_on(job_id, job_service.retry)
 
 
 @bp.post("/exports")
-@login_required
+@needs("editor")
 def start_export():
-    row = export_jobs.start_export(current_user.id, request.form.get("what", ""),
+    row = export_jobs.start_export(g.actor, request.form.get("what", ""),
                                request.form.get("format") or None)
     if request.headers.get("HX-Request"):
         return card(row, status=202)
@@ -85,9 +86,9 @@ def start_export():
 
 
 @bp.get("/<job_id>/files/<name>")
-@login_required
+@needs("viewer", follow=(BackgroundJob, "job_id"))
 def download(job_id, name):
-    key, filename, content_type = job_service.download(current_user.id, job_id, name)
+    key, filename, content_type = job_service.download(g.actor.workspace_id, job_id, name)
     storage = get_storage()
     if not storage.exists(key):
         abort(404, "That file is gone; run the job again to make a new one.")
@@ -96,13 +97,13 @@ def download(job_id, name):
 
 
 @bp.post("/worker-check")
-@login_required
+@needs("viewer")
 def worker_check():
-    row = queues.submit("worker.check", owner_id=current_user.id)
+    row = queues.submit("worker.check", g.actor)
     return render("jobs/_worker_check.html", block="worker_check", job=row), 202
 
 
 @bp.get("/<job_id>/worker-check")
-@login_required
+@needs("viewer")
 def worker_check_status(job_id):
     return render("jobs/_worker_check.html", block="worker_check", job=own_job(job_id))

@@ -1,6 +1,5 @@
 """Webhook endpoints in the browser: list, create, change, rotate, test, and the delivery log."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -8,10 +7,12 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.extensions import db, htmx
+from webapp.models import WebhookEndpoint
 from webapp.models.base import utcnow
 from webapp.services import ServiceError
 from webapp.services.webhooks import endpoints
 from webapp.services.webhooks.events import EVENT_TYPES
+from webapp.web.access import needs
 from webapp.web.rendering import render
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -51,7 +52,7 @@ def show_service_error(form, exc):
 
 
 def list_page(form=None, status=200):
-    mine = endpoints.list_endpoints(current_user)
+    mine = endpoints.list_endpoints(g.actor)
     counts = endpoints.status_counts([e.id for e in mine])
     return render("webhooks/index.html", endpoints=mine, counts=counts,
                   form=form or EndpointForm(formdata=None, events=["qr.scanned"]),
@@ -59,18 +60,18 @@ def list_page(form=None, status=200):
 
 
 @bp.get("/")
-@login_required
+@needs("admin")
 def index():
     return list_page()
 
 
 @bp.post("/")
-@login_required
+@needs("admin")
 def create():
     form = EndpointForm()
     if form.validate_on_submit():
         try:
-            endpoint = endpoints.create_endpoint(current_user, form.url.data, form.events.data,
+            endpoint = endpoints.create_endpoint(g.actor, form.url.data, form.events.data,
                                                 form.qr_code.data)
         except ServiceError as exc:
             show_service_error(form, exc)
@@ -99,23 +100,23 @@ def detail_page(endpoint, form=None, status=200, notice=None):
 
 
 @bp.get("/<endpoint_id>")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def detail(endpoint_id):
-    return detail_page(endpoints.get_endpoint(current_user, endpoint_id))
+    return detail_page(endpoints.get_endpoint(g.actor, endpoint_id))
 
 
 @bp.post("/<endpoint_id>/edit")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def edit(endpoint_id):
-    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
     form = EndpointForm()
     if form.validate_on_submit():
         try:
-            endpoints.update_endpoint(current_user, endpoint, url=form.url.data,
+            endpoints.update_endpoint(g.actor, endpoint, url=form.url.data,
                                      events=form.events.data, qr_code_id=form.qr_code.data)
         except ServiceError as exc:
             show_service_error(form, exc)
-            endpoint = endpoints.get_endpoint(current_user, endpoint_id)
+            endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
         else:
             db.session.commit()
             flash("Endpoint saved.", "success")
@@ -124,7 +125,7 @@ def edit(endpoint_id):
 
 
 def act(endpoint_id, action, message):
-    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
     action(endpoint)
     db.session.commit()
     flash(message, "success")
@@ -132,9 +133,9 @@ def act(endpoint_id, action, message):
 
 
 @bp.post("/<endpoint_id>/rotate")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def rotate(endpoint_id):
-    endpoint = endpoints.get_endpoint(current_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
     endpoints.rotate_secret(endpoint)
     db.session.commit()
     flash("New signing secret made. The old one also signs for the next 24 hours, "
@@ -143,50 +144,50 @@ def rotate(endpoint_id):
 
 
 @bp.post("/<endpoint_id>/test")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def send_test(endpoint_id):
     return act(endpoint_id, endpoints.send_test_event,
                "A test event is on its way; it appears in the log below.")
 
 
 @bp.post("/<endpoint_id>/enable")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def enable(endpoint_id):
     return act(endpoint_id, lambda e: endpoints.set_enabled(e, True),
                "Endpoint enabled; waiting events are sent now.")
 
 
 @bp.post("/<endpoint_id>/disable")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def disable(endpoint_id):
     return act(endpoint_id, lambda e: endpoints.set_enabled(e, False),
                "Endpoint disabled; no new events are written for it.")
 
 
 @bp.post("/<endpoint_id>/delete")
-@login_required
+@needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def delete(endpoint_id):
-    endpoints.delete_endpoint(endpoints.get_endpoint(current_user, endpoint_id))
+    endpoints.delete_endpoint(endpoints.get_endpoint(g.actor, endpoint_id))
     db.session.commit()
     flash("Endpoint deleted with its delivery log.", "success")
     return redirect(url_for("webhooks.index"))
 
 
 @bp.post("/deliveries/<delivery_id>/redeliver")
-@login_required
+@needs("admin")
 def redeliver(delivery_id):
-    row = endpoints.get_delivery(current_user, delivery_id)
+    row = endpoints.get_delivery(g.actor, delivery_id)
     try:
-        endpoints.redeliver(current_user, delivery_id)
+        endpoints.redeliver(g.actor, delivery_id)
     except ServiceError as exc:
         db.session.rollback()
         if htmx:
-            endpoint = endpoints.get_endpoint(current_user, row.endpoint_id)
+            endpoint = endpoints.get_endpoint(g.actor, row.endpoint_id)
             return detail_page(endpoint, status=exc.status, notice=exc.message)
         raise
     db.session.commit()
     if htmx:
-        return detail_page(endpoints.get_endpoint(current_user, row.endpoint_id),
+        return detail_page(endpoints.get_endpoint(g.actor, row.endpoint_id),
                            notice="Queued to be sent again.")
     flash("The event is queued to be sent again.", "success")
     return redirect(url_for("webhooks.detail", endpoint_id=row.endpoint_id))

@@ -2,7 +2,7 @@
 import re
 from functools import wraps
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
@@ -87,7 +87,3 @@ def admin_required(view):
         return view(*args, **kwargs)
     return wrapper
 
-
-def api_user():
-    """The user an API request acts for, set by the API blueprint's guard."""
-    return g.api_user

@@ -115,7 +115,7 @@ def test_buffered_scans_of_a_code_with_webhooks_get_their_outbox_rows_once(
         app, client, proxy, direct):
     with Receiver() as receiver, app.app_context():
         code = make_code(slug="hooked")
-        make_endpoint(db.session.get(User, code.owner_id), receiver.url())
+        make_endpoint(db.session.get(User, code.workspace_id), receiver.url())
         db.session.commit()
         client.get("/s/hooked")
         proxy.cut()

@@ -107,7 +107,7 @@ def test_webhook_deliveries_of_scans_taken_while_redis_was_down_catch_up(
     with Receiver() as receiver:
         with app.app_context():
             code = make_code(slug="hooked")
-            make_endpoint(db.session.get(User, code.owner_id), receiver.url())
+            make_endpoint(db.session.get(User, code.workspace_id), receiver.url())
             db.session.commit()
         redis_proxy.cut()
         for _ in range(3):

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.factories import api_key, make_code
+from tests.factories import api_key, make_code, owner_of
 from tests.support.bulk import (
     code_count,
     csv_file,
@@ -15,7 +15,7 @@ from tests.support.bulk import (
 from tests.support.qrcodes import decode_png, decode_svg
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import BackgroundJob, QrCode, User
+from webapp.models import BackgroundJob, QrCode
 from webapp.services.codes import slugs, styles
 
 pytestmark = pytest.mark.settings(BULK_CHUNK_ROWS=3)
@@ -74,7 +74,7 @@ def test_good_rows_become_codes_and_bad_rows_are_reported_with_their_lines(
     with app.app_context():
         codes = db.session.scalars(select(QrCode).order_by(QrCode.title)).all()
         assert [c.title for c in codes] == ["First", "Sixth", "Third"]
-        assert all(c.owner_id == owner and c.scannable and c.import_key for c in codes)
+        assert all(c.workspace_id == owner and c.scannable and c.import_key for c in codes)
         # The upload is deleted once the job is done.
         key = db.session.get(BackgroundJob, job["id"]).payload["upload_key"]
         assert not get_storage().exists(key)
@@ -82,8 +82,7 @@ def test_good_rows_become_codes_and_bad_rows_are_reported_with_their_lines(
 
 def test_static_rows_custom_slugs_and_presets(app, client, headers, owner, run_jobs):
     with app.app_context():
-        user = db.session.get(User, owner)
-        styles.save_preset(user, "Brand blue", {"dark": "#1d3f8f", "module_shape": "rounded"})
+        styles.save_preset(owner_of(owner), "Brand blue", {"dark": "#1d3f8f", "module_shape": "rounded"})
         make_code(owner, "taken-one", title="Old", target_url="https://old.example", announce=False)
         db.session.remove()
     header = "target_url,content,kind,title,slug,style"
@@ -153,7 +152,7 @@ def test_a_rerun_that_lost_its_checkpoint_finds_its_codes_instead_of_making_them
 
     again = client.get(f"/api/jobs/{job['id']}", headers=headers).json
     assert again["status"] == "completed" and again["result"]["created"] == 7
-    assert code_count(app, owner_id=owner) == 7
+    assert code_count(app, workspace_id=owner) == 7
     rows = read_csv(result_files(client, again)["csv"])
     assert {r["line"]: r["slug"] for r in rows} == slugs_before
     assert len(zip_entries(result_files(client, again)["zip"])) == 7
@@ -180,7 +179,7 @@ def test_a_slug_taken_between_the_check_and_the_insert_redoes_the_chunk(
 
     assert job["result"]["created"] == 1
     assert [e["line"] for e in job["errors"]["sample"]] == [2]
-    assert code_count(app, owner_id=owner) == 2  # theirs and "Next"
+    assert code_count(app, workspace_id=owner) == 2  # theirs and "Next"
     assert code_count(app, title="Next") == 1
 
 

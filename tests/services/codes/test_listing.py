@@ -22,11 +22,11 @@ def page(client, headers, cursor=None, limit=7, **filters):
 
 
 def test_paging_returns_every_code_once_while_codes_are_created_and_deleted(app, client, api_owner):
-    owner_id, headers = api_owner
+    workspace_id, headers = api_owner
     rng = random.Random(9)
     with app.app_context():
         # Groups of three share their created_at to the microsecond: the id breaks the tie.
-        existing = seed_codes(owner_id, 60, same_time_every=3)
+        existing = seed_codes(workspace_id, 60, same_time_every=3)
     newest_first = sorted(existing, key=lambda c: (existing.index(c) // 3, c), reverse=True)
     created, deleted, seen = [], set(), []
     cursor = None
@@ -56,10 +56,10 @@ def test_paging_returns_every_code_once_while_codes_are_created_and_deleted(app,
 
 
 def test_codes_with_the_same_time_page_by_id(app, client, api_owner):
-    owner_id, headers = api_owner
+    workspace_id, headers = api_owner
     at = utcnow()
     with app.app_context():
-        ids = seed_codes(owner_id, 0, rows=[code_row(owner_id, i, at) for i in range(9)])
+        ids = seed_codes(workspace_id, 0, rows=[code_row(workspace_id, i, at) for i in range(9)])
     seen, cursor = [], None
     while True:
         chunk, cursor = page(client, headers, cursor, limit=2)
@@ -93,9 +93,9 @@ def test_a_cursor_we_did_not_make_is_a_400_not_a_500(client, auth, api_owner, cu
 
 
 def test_a_cursor_from_another_zone_means_the_same_instant(app, api_owner):
-    owner_id, _ = api_owner
+    workspace_id, _ = api_owner
     with app.app_context():
-        seed_codes(owner_id, 3)
+        seed_codes(workspace_id, 3)
         code = db.session.scalars(select(QrCode)).first()
         when, code_id = decode_cursor(encode_cursor(code))
         elsewhere = when.astimezone(timezone(timedelta(hours=5)))
@@ -120,18 +120,18 @@ def plan(query):
 
 
 def test_a_page_after_a_cursor_is_an_index_seek_not_an_offset(app, api_owner):
-    owner_id, _ = api_owner
+    workspace_id, _ = api_owner
     with app.app_context():
-        seed_codes(owner_id, 30)
-        middle = db.session.scalars(codes_query(owner_id).offset(15).limit(1)).one()
-        query = codes_query(owner_id, after=decode_cursor(encode_cursor(middle))).limit(8)
+        seed_codes(workspace_id, 30)
+        middle = db.session.scalars(codes_query(workspace_id).offset(15).limit(1)).one()
+        query = codes_query(workspace_id, after=decode_cursor(encode_cursor(middle))).limit(8)
         found = plan(query)
-        assert "ix_qr_codes_owner_created" in found, found
+        assert "ix_qr_codes_workspace_created" in found, found
         if db.engine.dialect.name == "postgresql":
             # The row comparison is part of the index condition: the seek starts at the cursor.
             assert "Index Cond" in found and "created_at" in found.split("Index Cond", 1)[1], found
         else:
             assert "(created_at,id)<(?,?)" in found.replace(" ", ""), found
-        for filters, index in ((CodeFilters(kind="static"), "ix_qr_codes_owner_kind_created"),
-                               (CodeFilters(active=False), "ix_qr_codes_owner_active_created")):
-            assert index in plan(codes_query(owner_id, filters).limit(8)), filters
+        for filters, index in ((CodeFilters(kind="static"), "ix_qr_codes_workspace_kind_created"),
+                               (CodeFilters(active=False), "ix_qr_codes_workspace_active_created")):
+            assert index in plan(codes_query(workspace_id, filters).limit(8)), filters

@@ -160,7 +160,7 @@ def test_the_redirect_is_sent_only_once_the_scan_is_committed(app, live_server):
 def subscribed_code():
     """A code whose owner has an endpoint for its scans; (code id, endpoint id)."""
     code = make_code()
-    endpoint = WebhookEndpoint(owner_id=code.owner_id, url="https://hooks.example/x",
+    endpoint = WebhookEndpoint(workspace_id=code.workspace_id, url="https://hooks.example/x",
                                secret="whsec_x", events=["qr.scanned"])
     db.session.add(endpoint)
     db.session.commit()
@@ -217,7 +217,7 @@ def test_a_buffered_scan_keeps_its_webhooks_and_a_replayed_flush_writes_them_onc
         buffer.push(target, row)
         # an item buffered by the version before, which kept the code instead of its webhooks
         old = {"key": "old-format", "row": dict(row, scanned_at=row["scanned_at"].isoformat()),
-               "code": {"owner_id": target.owner_id, "slug": target.slug, "title": target.title}}
+               "code": {"owner_id": target.workspace_id, "slug": target.slug, "title": target.title}}
         get_redis(app).rpush(buffer.BUFFER_KEY, json.dumps(old))
         items = [json.loads(item) for item in get_redis(app).lrange(buffer.BUFFER_KEY, 0, -1)]
         assert buffer.write(items) == 2

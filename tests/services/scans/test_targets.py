@@ -32,11 +32,11 @@ def test_an_endpoint_added_after_the_owner_was_cached_hears_the_next_scan(app, c
         owner = make_user()
         make_code(owner, "shopwindow", announce=False, commit=False)
         db.session.commit()
-        owner_id = owner.id
+        user_id = owner.id
     scan(client)
     with app.app_context():
         assert targets.lookup("shopwindow").hooks == ()  # cached: no endpoint
-        endpoint = make_endpoint(db.session.get(User, owner_id), URL, events=["qr.scanned"])
+        endpoint = make_endpoint(db.session.get(User, user_id), URL, events=["qr.scanned"])
         db.session.commit()
         endpoint_id = endpoint.id
     scan(client)
@@ -86,11 +86,11 @@ def test_without_redis_the_database_answers(app, app_factory):
         code = make_code(owner, "shopwindow", announce=False, commit=False)
         endpoint = make_endpoint(owner, URL, events=["qr.scanned"])
         db.session.commit()
-        owner_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
+        workspace_id, code_id, endpoint_id = owner.id, code.id, endpoint.id
     down = app_factory(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
     with down.app_context():
         target = targets.lookup("shopwindow")
-        assert (target.owner_id, target.code_id, target.endpoints()) == (owner_id, code_id,
+        assert (target.workspace_id, target.code_id, target.endpoints()) == (workspace_id, code_id,
                                                                           [endpoint_id])
 
 

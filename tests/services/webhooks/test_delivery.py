@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.factories import make_code, make_endpoint, make_user
+from tests.factories import make_code, make_endpoint, make_user, workspace_of
 from tests.support.processes import wait_for
 from tests.support.receiver import Receiver, always, failing_first
 from tests.support.webhooks import WEBHOOK_SETTINGS
@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
 from webapp.services.webhooks import endpoints
+from webapp.services.workspaces import actors
 from workers.periodic import run_task
 from workers.webhooks import drain_deliveries
 
@@ -83,9 +84,9 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
         row = db.session.get(WebhookEndpoint, endpoint_id)
         old = row.secret
         new = endpoints.rotate_secret(row)
-        owner_id = row.owner_id
+        workspace_id = row.workspace_id
         db.session.commit()
-        make_code(owner_id, "rotating", commit=False)
+        make_code(workspace_id, "rotating", commit=False)
         db.session.commit()
     drain_deliveries()
     during = receiver.wait_for(1)[0]
@@ -96,7 +97,7 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
     with app.app_context():
         row = db.session.get(WebhookEndpoint, endpoint_id)
         row.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
-        make_code(owner_id, "rotated", commit=False)
+        make_code(workspace_id, "rotated", commit=False)
         db.session.commit()
     drain_deliveries()
     after = receiver.wait_for(2)[1]
@@ -128,8 +129,7 @@ def test_attempts_run_out_into_a_dead_letter_that_can_be_redelivered(app, receiv
     row = rows(app)[0]
     receiver.behaviour = always(204)
     with app.app_context():
-        owner = type("Owner", (), {"id": endpoint(app, endpoint_id).owner_id})
-        endpoints.redeliver(owner, row.id)
+        endpoints.redeliver(actors.system(endpoint(app, endpoint_id).workspace_id), row.id)
         db.session.commit()
     drain_until(app, lambda: rows(app)[0].status == "delivered")
     assert receiver.event_ids()[-1] == row.event_id
@@ -263,7 +263,7 @@ def test_an_unsendable_row_fails_alone_and_the_batch_goes_on(app, receiver):
     with app.app_context():
         owner = make_user()
         make_endpoint(owner, receiver.url(), events=["qr.created"])
-        broken = WebhookEndpoint(owner_id=owner.id, url="http://[::1/hook", secret=endpoints.new_secret(),
+        broken = WebhookEndpoint(workspace_id=workspace_of(owner), url="http://[::1/hook", secret=endpoints.new_secret(),
                                  events=["qr.created"], enabled=True, failure_streak=0)
         db.session.add(broken)  # stored as is, as if saved before a rule existed
         for slug in ("a", "b"):

@@ -4,7 +4,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_code, make_endpoint, make_job, make_user
+from tests.factories import make_code, make_endpoint, make_job, make_user, workspace_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookOutbox
@@ -76,7 +76,7 @@ def test_code_filter_limits_code_events_and_excludes_job_events(app):
 
         signals.code_updated.send(window, changes={"title": ("Window", "Front window")})
         signals.code_updated.send(poster, changes={"target_url": ("https://a.example", "https://b.example")})
-        job = make_job(owner.id, "bulk.create", result={"created": 3})
+        job = make_job(workspace_of(owner), "bulk.create", result={"created": 3})
         signals.job_finished.send(job)
         db.session.commit()
 

@@ -4,7 +4,7 @@ import socket
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_code, make_endpoint, make_user
+from tests.factories import make_code, make_endpoint, make_user, workspace_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookEndpoint, WebhookOutbox
@@ -131,7 +131,7 @@ def event_for_stored_url(app, url):
     """An endpoint whose URL is stored as is (as if saved before the rules), with one event."""
     with app.app_context():
         owner = make_user()
-        endpoint = WebhookEndpoint(owner_id=owner.id, url=url, secret="whsec_" + "A" * 44,
+        endpoint = WebhookEndpoint(workspace_id=workspace_of(owner), url=url, secret="whsec_" + "A" * 44,
                                    events=["qr.created"], enabled=True, failure_streak=0)
         db.session.add(endpoint)
         db.session.flush()

@@ -19,7 +19,7 @@ def test_status_page_shows_queues_backlog_and_success_rates(app):
     with Receiver(failing_first(1)) as receiver:
         with app.app_context():
             code = make_code(slug="hooked")
-            make_endpoint(db.session.get(User, code.owner_id), receiver.url())
+            make_endpoint(db.session.get(User, code.workspace_id), receiver.url())
             make_user("root@example.com", password=PASSWORD, is_admin=True)
             db.session.commit()
         assert client.get("/s/hooked").status_code == 302

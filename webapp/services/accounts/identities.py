@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import User, UserIdentity
 from webapp.services import ServiceError
 from webapp.services.accounts import two_factor, users
+from webapp.services.workspaces import memberships
 
 # An account with two-factor on is linked only once its code is given: a provider account
 # that merely claims the address must not leave a link behind (see `link`).
@@ -121,4 +122,5 @@ def _new_user(email):
     db.session.add(user)
     db.session.flush()  # set_password may need the id (to end the user's other sessions)
     users.set_password(user, secrets.token_urlsafe(32))
+    memberships.create_personal(user)
     return user

@@ -70,7 +70,8 @@ def load(user_id, token):
     row = db.session.execute(
         select(User, UserSession)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.token_hash == _hash_token(token),
+        .where(User.id == user_id, User.disabled_at.is_(None),
+               UserSession.token_hash == _hash_token(token),
                UserSession.last_seen_at > utcnow() - _lifetime())
     ).first()
     if row is None:

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import Conflict, ServiceError
 from webapp.services.accounts import sessions
+from webapp.services.workspaces import memberships
 
 # scrypt with werkzeug's parameters (N=2^15, r=8, p=1); a stored hash made another way,
 # or with other parameters, is replaced at the next log-in (see `authenticate`).
@@ -75,6 +76,7 @@ def create_user(email, password, *, min_length, is_admin=False):
     user = User(email=email, password_hash=hash_password(password), is_admin=is_admin)
     db.session.add(user)
     db.session.flush()
+    memberships.create_personal(user)
     return user
 
 
@@ -85,7 +87,7 @@ def authenticate(email, password):
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(user.password_hash, password or ""):
+    if not check_password_hash(user.password_hash, password or "") or user.disabled_at is not None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

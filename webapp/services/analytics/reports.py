@@ -23,9 +23,9 @@ LISTS = {"devices": "device", "os": "os", "browsers": "browser", "referrers": "r
          "countries": "country"}
 
 
-def code_for_owner(owner_id, code_id):
-    """The code if `owner_id` owns it; anybody else's (or none) is NotFound."""
-    return get_owned(QrCode, owner_id, code_id, "No such QR code.")
+def code_for_owner(workspace_id, code_id):
+    """The code if `workspace_id` owns it; anybody else's (or none) is NotFound."""
+    return get_owned(QrCode, workspace_id, code_id, "No such QR code.")
 
 
 def _parse_instant(value, name, end):

@@ -39,7 +39,7 @@ REDO_LIMIT = 3
 def run_bulk_create(run):
     payload = run.payload
     total, state, chunks = resume(run, CREATE_COLUMNS, {"done": 0, "parts": 0, "created": 0})
-    maker = ChunkMaker(run.id, run.owner_id, payload["format"])
+    maker = ChunkMaker(run.id, run.actor, payload["format"])
     for chunk in chunks:
         state = _commit_chunk(run, maker, chunk, state)
 
@@ -100,10 +100,10 @@ class Made:
 
 
 class ChunkMaker:
-    def __init__(self, job_id, owner_id, fmt):
+    def __init__(self, job_id, actor, fmt):
         self.job_id = job_id
-        self.owner_id = owner_id
-        self.presets = Presets(owner_id)
+        self.workspace_id = actor.workspace_id
+        self.presets = Presets(actor)
         self.renderer = CodeRenderer(fmt)
         self.fmt = fmt
 
@@ -144,7 +144,7 @@ class ChunkMaker:
         return self._files(sorted(done, key=lambda entry: entry[0].line))
 
     def _existing(self, keys):
-        codes = db.session.scalars(select(QrCode).where(QrCode.owner_id == self.owner_id,
+        codes = db.session.scalars(select(QrCode).where(QrCode.workspace_id == self.workspace_id,
                                                         QrCode.import_key.in_(keys)))
         return {code.import_key: code for code in codes}
 
@@ -154,7 +154,7 @@ class ChunkMaker:
         for field in ("target_url", "content"):
             if values.get(field):
                 data[field] = values[field]
-        code = qrcodes.code_from_fields(self.owner_id, data)
+        code = qrcodes.code_from_fields(self.workspace_id, data)
         slug = slugs.clean_custom_slug(values["slug"]) if values.get("slug") else None
         return Planned(row, code, slug, self.presets.look(values.get("style", "")))
 

@@ -3,8 +3,6 @@
 Presets are read once per job and each one used is validated (and its logo
 loaded) once, not once per row.
 """
-from webapp.extensions import db
-from webapp.models import User
 from webapp.services import ServiceError
 from webapp.services.codes.styles import check_logo, list_presets, validated_style
 
@@ -16,8 +14,8 @@ def _name_key(name):
 
 
 class Presets:
-    def __init__(self, owner_id):
-        self.owner_id = owner_id
+    def __init__(self, actor):
+        self.actor = actor
         self._styles = None  # name key → (display name, style JSON)
         self._looks = {}  # name key → (Style, logo, style JSON) or the ServiceError to raise
 
@@ -36,13 +34,12 @@ class Presets:
             style = validated_style(None)
             return style, None, style.to_json()
         if self._styles is None:
-            owner = db.session.get(User, self.owner_id)
-            self._styles = {_name_key(p.name): (p.name, p.style) for p in list_presets(owner)}
+            self._styles = {_name_key(p.name): (p.name, p.style) for p in list_presets(self.actor)}
         if key not in self._styles:
             return self._unknown(name)
         try:
             style = validated_style(self._styles[key][1])
-            logo = check_logo(db.session.get(User, self.owner_id), style)
+            logo = check_logo(self.actor, style)
         except ServiceError as exc:
             message = f"The preset “{self._styles[key][0]}” cannot be used: {exc.message}"
             return ServiceError(message, fields={"style": message}, status=422)

@@ -10,7 +10,7 @@ after a crash is harmless; the checkpoint still keeps reruns short.
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import QrCode, User
+from webapp.models import QrCode
 from webapp.services import ServiceError
 from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.create import reason
@@ -25,7 +25,7 @@ def run_bulk_update(run):
     total, state, chunks = resume(run, UPDATE_COLUMNS, {"done": 0, "updated": 0, "unchanged": 0})
     for chunk in chunks:
         errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
-        updated, unchanged = update_chunk(db.session.get(User, run.owner_id), chunk, errors)
+        updated, unchanged = update_chunk(run.actor, chunk, errors)
         state = {"done": chunk[-1].number, "updated": state["updated"] + updated,
                  "unchanged": state["unchanged"] + unchanged, "errors": errors.end_chunk()}
         run.progress(state["done"], checkpoint=state, row_errors=errors.summary())
@@ -38,11 +38,11 @@ def _slug(row):
     return row.values.get("slug", "").strip().lower()
 
 
-def update_chunk(owner, rows, errors):
+def update_chunk(actor, rows, errors):
     """Applies the chunk's rows in file order (one query finds their codes). Returns counts."""
     wanted = {_slug(row) for row in rows if _slug(row)}
     codes = {code.slug: code for code in db.session.scalars(
-        select(QrCode).where(QrCode.owner_id == owner.id, QrCode.slug.in_(wanted)))} if wanted else {}
+        select(QrCode).where(QrCode.workspace_id == actor.workspace_id, QrCode.slug.in_(wanted)))} if wanted else {}
     updated = unchanged = 0
     for row in rows:
         slug = _slug(row)
@@ -60,7 +60,7 @@ def update_chunk(owner, rows, errors):
         changes = {field: row.values[field] for field in UPDATE_FIELDS if row.values.get(field)}
         before = [getattr(code, field) for field in UPDATE_FIELDS]
         try:
-            qrcodes.update_code(owner, code.id, changes)
+            qrcodes.update_code(actor, code.id, changes)
         except ServiceError as exc:
             errors.add(row.line, reason_for_update(exc), row.values)
             continue

@@ -42,19 +42,19 @@ def accept_csv(stream, columns, encoding):
     return key, info
 
 
-def start_bulk_create(owner_id, stream, encoding="utf-8", fmt="png"):
+def start_bulk_create(actor, stream, encoding="utf-8", fmt="png"):
     """Checks the upload and submits the job (which commits). Returns the job row."""
     fmt = check_format(fmt)
     key, info = accept_csv(stream, CREATE_COLUMNS, encoding)
-    return queues.submit("bulk.create", owner_id=owner_id, payload={
+    return queues.submit("bulk.create", actor, payload={
         "upload_key": key, "encoding": info.encoding, "format": fmt, "rows": info.rows})
 
 
-def start_bulk_update(owner_id, stream, encoding="utf-8"):
+def start_bulk_update(actor, stream, encoding="utf-8"):
     key, info = accept_csv(stream, UPDATE_COLUMNS, encoding)
     if not set(info.columns) & set(UPDATE_FIELDS):
         get_storage().delete(key)
         raise CsvRefused(f"Line 1 names only the slug: add a column for what to change "
                          f"({', '.join(UPDATE_FIELDS)}).")
-    return queues.submit("bulk.update", owner_id=owner_id, payload={
+    return queues.submit("bulk.update", actor, payload={
         "upload_key": key, "encoding": info.encoding, "rows": info.rows})

@@ -67,7 +67,7 @@ class CodeRenderer:
 
     def render(self, code):
         style = qr.parse_style(code.style)
-        logo = self._logo(code.owner_id, style.logo) if style.logo else None
+        logo = self._logo(code.workspace_id, style.logo) if style.logo else None
         return qr.render(payload_of(code), style, self.fmt, scale=self.scale, logo=logo,
                          title=code.title or None)
 
@@ -75,11 +75,11 @@ class CodeRenderer:
         """A code just built and gated: paint the drawing the gate checked."""
         return qr.render_drawing(drawing, style, self.fmt, self.scale, title=code.title or None)
 
-    def _logo(self, owner_id, logo_id):
+    def _logo(self, workspace_id, logo_id):
         if logo_id not in self._logos:
             if len(self._logos) >= MAX_LOGOS:
                 self._logos.clear()
             asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
-            usable = asset is not None and asset.owner_id == owner_id and asset.status == "ready"
+            usable = asset is not None and asset.workspace_id == workspace_id and asset.status == "ready"
             self._logos[logo_id] = load_image(asset) if usable else None
         return self._logos[logo_id]

@@ -1,7 +1,7 @@
 """A user's codes, newest first, a page at a time: keyset pagination on (created_at, id).
 
 Never OFFSET: each page starts where the last one ended, with a seek on the
-index (owner_id, created_at, id) (or the kind / active variant of it when that
+index (workspace_id, created_at, id) (or the kind / active variant of it when that
 filter is on), so page 10,000 costs what page 1 costs. While someone pages, a
 code created meanwhile is newer than their cursor and is not shown (it is at
 the top of page 1); a deleted one is simply absent; no code that exists
@@ -76,13 +76,13 @@ def with_scan_counts(codes):
     return [(code, counts[code.id]) for code in codes]
 
 
-def codes_query(owner_id, filters=NO_FILTERS, after=None, newest_first=True, columns=(QrCode,)):
+def codes_query(workspace_id, filters=NO_FILTERS, after=None, newest_first=True, columns=(QrCode,)):
     """The owner's codes matching `filters`, in keyset order, after the (time, id) `after`.
 
     `columns`: what each row holds; QrCode objects by default.
     """
     dialect = db.session.get_bind().dialect.name
-    query = select(*columns).where(QrCode.owner_id == owner_id, *filter_clauses(filters, dialect))
+    query = select(*columns).where(QrCode.workspace_id == workspace_id, *filter_clauses(filters, dialect))
     key = tuple_(QrCode.created_at, QrCode.id)
     if after is not None:
         # A row-value comparison: both databases turn it into one index range.
@@ -92,20 +92,20 @@ def codes_query(owner_id, filters=NO_FILTERS, after=None, newest_first=True, col
     return query.order_by(QrCode.created_at, QrCode.id)
 
 
-def list_page(owner, limit=20, cursor=None, filters=NO_FILTERS):
+def list_page(actor, limit=20, cursor=None, filters=NO_FILTERS):
     """One page, newest first: ([(code, people's scans)], next_cursor or None)."""
     limit = max(1, min(int(limit), MAX_PAGE))
     after = decode_cursor(cursor) if cursor else None
     if filters.matches_nothing:
         return [], None
-    rows = db.session.scalars(codes_query(owner.id, filters, after).limit(limit + 1)).all()
+    rows = db.session.scalars(codes_query(actor.workspace_id, filters, after).limit(limit + 1)).all()
     page = with_scan_counts(rows[:limit])
     return page, (encode_cursor(page[-1][0]) if len(rows) > limit else None)
 
 
-def list_codes(owner, limit=20, cursor=None, filters=NO_FILTERS):
+def list_codes(actor, limit=20, cursor=None, filters=NO_FILTERS):
     """One page, newest first: (codes, next_cursor or None)."""
-    page, next_cursor = list_page(owner, limit, cursor, filters)
+    page, next_cursor = list_page(actor, limit, cursor, filters)
     return [code for code, _ in page], next_cursor
 
 
@@ -117,15 +117,15 @@ class CodePage:
     once, so a bad cursor is a 400 before any byte is sent.
     """
 
-    def __init__(self, owner, limit, cursor=None, filters=NO_FILTERS):
-        self.owner, self.limit, self.cursor, self.filters = owner, limit, cursor, filters
+    def __init__(self, actor, limit, cursor=None, filters=NO_FILTERS):
+        self.actor, self.limit, self.cursor, self.filters = actor, limit, cursor, filters
         if cursor:
             decode_cursor(cursor)
         self._items = self._next = None
 
     def _load(self):
         if self._items is None:
-            self._items, self._next = list_page(self.owner, self.limit, self.cursor, self.filters)
+            self._items, self._next = list_page(self.actor, self.limit, self.cursor, self.filters)
         return self._items
 
     def __iter__(self):

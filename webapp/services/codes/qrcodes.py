@@ -49,10 +49,10 @@ def _unknown(data, allowed):
                            status=422, code="invalid")
 
 
-def gate(owner, payload, style_data):
+def gate(actor, payload, style_data):
     """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
     style = validated_style(style_data)
-    gated_drawing(payload, style, check_logo(owner, style))
+    gated_drawing(payload, style, check_logo(actor, style))
     return style.to_json()
 
 
@@ -92,7 +92,7 @@ def _fits(style):
                            code="invalid") from None
 
 
-def code_from_fields(owner_id, data):
+def code_from_fields(workspace_id, data):
     """An unsaved code from the fields of a create request, checked; no slug or style yet.
 
     `create_code` and the bulk import both start here, so a CSV row is held to
@@ -101,7 +101,7 @@ def code_from_fields(owner_id, data):
     _unknown(data, CREATE_FIELDS)
     kind = check_kind(data.get("kind", "dynamic"))
     title = check_title(data.get("title"))
-    code = QrCode(owner_id=owner_id, kind=kind, title=title)
+    code = QrCode(workspace_id=workspace_id, kind=kind, title=title)
     if kind == "dynamic":
         if data.get("content") not in (None, ""):
             raise invalid("content", "A dynamic code opens its target_url; content is for static codes.")
@@ -118,10 +118,10 @@ def code_from_fields(owner_id, data):
     return code
 
 
-def create_code(owner, data):
-    code = code_from_fields(owner.id, data)
+def create_code(actor, data):
+    code = code_from_fields(actor.workspace_id, data)
     code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
-    code.style = gate(owner, payload_of(code), data.get("style"))
+    code.style = gate(actor, payload_of(code), data.get("style"))
     code.scannable = True
     db.session.add(code)
     try:
@@ -135,13 +135,13 @@ def create_code(owner, data):
     return code
 
 
-def get_owned_code(owner, code_id):
-    return get_owned(QrCode, owner.id, code_id, "No such QR code.")
+def get_owned_code(actor, code_id):
+    return get_owned(QrCode, actor.workspace_id, code_id, "No such QR code.")
 
 
-def update_code(owner, code_id, changes):
+def update_code(actor, code_id, changes):
     _unknown(changes, CHANGE_FIELDS)
-    code = get_owned_code(owner, code_id)
+    code = get_owned_code(actor, code_id)
     new = {}
     if "title" in changes:
         new["title"] = check_title(changes["title"])
@@ -162,7 +162,7 @@ def update_code(owner, code_id, changes):
         new["expires_at"] = check_expiry(changes["expires_at"])
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
     if "style" in changes or payload != payload_of(code):
-        new["style"] = gate(owner, payload, changes.get("style", code.style))
+        new["style"] = gate(actor, payload, changes.get("style", code.style))
     diff = {field: (getattr(code, field), value) for field, value in new.items()
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
@@ -174,8 +174,8 @@ def update_code(owner, code_id, changes):
     return code
 
 
-def delete_code(owner, code_id):
-    code = get_owned_code(owner, code_id)
+def delete_code(actor, code_id):
+    code = get_owned_code(actor, code_id)
     signals.code_deleted.send(code)
     db.session.delete(code)
     db.session.flush()
@@ -246,7 +246,7 @@ def check_image_size(fmt, scale, border):
 PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
 
 
-def preview(owner, data, code=None):
+def preview(actor, data, code=None):
     """(svg text or None, ok, message) for the editor; bad input is reported, never raised."""
     try:
         if code is not None and code.kind == "dynamic":
@@ -258,7 +258,7 @@ def preview(owner, data, code=None):
         if has_nul(data):
             raise ServiceError("The text contains a NUL character (\\0); remove it.")
         style = validated_style(data.get("style"))
-        logo = check_logo(owner, style)
+        logo = check_logo(actor, style)
         with _fits(style):
             svg, verdict = qr.preview(payload, style, logo)
     except ServiceError as exc:

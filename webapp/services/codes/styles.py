@@ -25,18 +25,18 @@ def validated_style(data):
                            fields=exc.fields, status=422, code="invalid") from None
 
 
-def owned_ready_image(owner, asset_id):
+def owned_ready_image(actor, asset_id):
     asset = db.session.get(ImageAsset, asset_id) if looks_like_id(asset_id) else None
-    if asset is None or asset.owner_id != owner.id or asset.status != "ready" or not asset.variant_key:
+    if asset is None or asset.workspace_id != actor.workspace_id or asset.status != "ready" or not asset.variant_key:
         return None
     return asset
 
 
-def check_logo(owner, style):
+def check_logo(actor, style):
     """The logo as a Pillow image, or a 422 when the id is not one of the owner's ready images."""
     if not style.logo:
         return None
-    asset = owned_ready_image(owner, style.logo)
+    asset = owned_ready_image(actor, style.logo)
     image = load_image(asset) if asset else None
     if image is None:
         message = "No ready image of yours has that id; upload the logo first or pick another."
@@ -50,7 +50,7 @@ def logo_for_code(code):
     if not logo_id:
         return None
     asset = db.session.get(ImageAsset, logo_id) if looks_like_id(logo_id) else None
-    if asset is None or asset.owner_id != code.owner_id or asset.status != "ready":
+    if asset is None or asset.workspace_id != code.workspace_id or asset.status != "ready":
         return None
     return load_image(asset)
 
@@ -72,22 +72,22 @@ def load_image(asset):
     return image
 
 
-def list_ready_images(owner, limit=100):
+def list_ready_images(actor, limit=100):
     return db.session.scalars(
-        select(ImageAsset).where(ImageAsset.owner_id == owner.id, ImageAsset.status == "ready")
+        select(ImageAsset).where(ImageAsset.workspace_id == actor.workspace_id, ImageAsset.status == "ready")
         .order_by(ImageAsset.created_at.desc()).limit(limit)).all()
 
 
-def list_presets(owner):
+def list_presets(actor):
     return db.session.scalars(
-        select(StylePreset).where(StylePreset.owner_id == owner.id).order_by(StylePreset.name)).all()
+        select(StylePreset).where(StylePreset.workspace_id == actor.workspace_id).order_by(StylePreset.name)).all()
 
 
-def get_preset(owner, preset_id):
-    return get_owned(StylePreset, owner.id, preset_id, "No such style preset.")
+def get_preset(actor, preset_id):
+    return get_owned(StylePreset, actor.workspace_id, preset_id, "No such style preset.")
 
 
-def save_preset(owner, name, style_data):
+def save_preset(actor, name, style_data):
     """Saves (or replaces) the preset `name` with this style."""
     name = " ".join((name or "").split()).replace("\x00", "")
     if not 1 <= len(name) <= 60:
@@ -95,17 +95,17 @@ def save_preset(owner, name, style_data):
         raise ServiceError(message, fields={"preset_name": message}, status=422)
     style = validated_style(style_data)
     existing = db.session.scalar(select(StylePreset).where(
-        StylePreset.owner_id == owner.id, StylePreset.name == name))
+        StylePreset.workspace_id == actor.workspace_id, StylePreset.name == name))
     if existing is not None:
         existing.style = style.to_json()
         return existing
-    if len(list_presets(owner)) >= MAX_PRESETS:
+    if len(list_presets(actor)) >= MAX_PRESETS:
         raise Conflict(f"You have {MAX_PRESETS} presets; delete one first.")
-    preset = StylePreset(owner_id=owner.id, name=name, style=style.to_json())
+    preset = StylePreset(workspace_id=actor.workspace_id, name=name, style=style.to_json())
     db.session.add(preset)
     db.session.flush()
     return preset
 
 
-def delete_preset(owner, preset_id):
-    db.session.delete(get_preset(owner, preset_id))
+def delete_preset(actor, preset_id):
+    db.session.delete(get_preset(actor, preset_id))

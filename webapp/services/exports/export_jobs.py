@@ -25,18 +25,18 @@ SCAN_COLUMNS = ["scanned_at", "code_id", "slug", "title", "device_type", "os", "
 WHAT = {"codes": "exports.codes", "scans": "exports.scans", "images": "exports.images"}
 
 
-def start_export(owner_id, what, format=None):
+def start_export(actor, what, format=None):
     """Validates the request and submits the job (which commits). Returns the row."""
     if what not in WHAT:
         raise ServiceError("Choose what to export: codes, scans or images.",
                            fields={"what": "Use codes, scans or images."}, status=422)
     if what == "images":
         fmt = check_format(format)
-        return queues.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": fmt})
+        return queues.submit(WHAT[what], actor, payload={"what": what, "format": fmt})
     if format not in (None, "", "csv"):
         raise ServiceError(f"{what.capitalize()} are exported as CSV only.",
                            fields={"format": "Use csv (or leave it out)."}, status=422)
-    return queues.submit(WHAT[what], owner_id=owner_id, payload={"what": what, "format": "csv"})
+    return queues.submit(WHAT[what], actor, payload={"what": what, "format": "csv"})
 
 
 def code_row(code, base_url, scans):
@@ -51,22 +51,22 @@ def scan_line(event, slug, title):
             event.browser, event.referrer, event.country, event.is_bot]
 
 
-def scans_query(owner_id):
+def scans_query(workspace_id):
     """Every scan of the owner's codes with the code's slug and title, oldest row first."""
     return (select(ScanEvent, QrCode.slug, QrCode.title)
             .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
-            .where(QrCode.owner_id == owner_id).order_by(ScanEvent.id))
+            .where(QrCode.workspace_id == workspace_id).order_by(ScanEvent.id))
 
 
-def _codes_after(owner_id, after, limit):
-    query = select(QrCode).where(QrCode.owner_id == owner_id)
+def _codes_after(workspace_id, after, limit):
+    query = select(QrCode).where(QrCode.workspace_id == workspace_id)
     if after:
         query = query.where(tuple_(QrCode.created_at, QrCode.id) > (_parse_time(after[0]), after[1]))
     return db.session.scalars(query.order_by(QrCode.created_at, QrCode.id).limit(limit)).all()
 
 
-def _scans_after(owner_id, after, limit):
-    query = scans_query(owner_id)
+def _scans_after(workspace_id, after, limit):
+    query = scans_query(workspace_id)
     if after:
         query = query.where(ScanEvent.id > after)
     return db.session.execute(query.limit(limit)).all()
@@ -79,10 +79,10 @@ def _parse_time(value):
 def export_codes(run):
     base_url = current_app.config["PUBLIC_BASE_URL"]
     total = db.session.scalar(select(func.count()).select_from(QrCode)
-                              .where(QrCode.owner_id == run.owner_id))
+                              .where(QrCode.workspace_id == run.workspace_id))
 
     def chunk(after, limit):
-        codes = _codes_after(run.owner_id, after, limit)
+        codes = _codes_after(run.workspace_id, after, limit)
         last = [codes[-1].created_at.isoformat(), codes[-1].id] if codes else None
         return [code_row(code, base_url, scans) for code, scans in with_scan_counts(codes)], last
 
@@ -92,10 +92,10 @@ def export_codes(run):
 def export_scans(run):
     total = db.session.scalar(select(func.count()).select_from(ScanEvent)
                               .join(QrCode, QrCode.id == ScanEvent.qr_code_id)
-                              .where(QrCode.owner_id == run.owner_id))
+                              .where(QrCode.workspace_id == run.workspace_id))
 
     def chunk(after, limit):
-        rows = _scans_after(run.owner_id, after, limit)
+        rows = _scans_after(run.workspace_id, after, limit)
         out = [scan_line(event, slug, title) for event, slug, title in rows]
         return out, (rows[-1][0].id if rows else None)
 
@@ -106,12 +106,12 @@ def export_images(run):
     """Every code of the owner rendered in the chosen format, in one ZIP, a part per chunk."""
     fmt = run.payload["format"]
     total = db.session.scalar(select(func.count()).select_from(QrCode)
-                              .where(QrCode.owner_id == run.owner_id))
+                              .where(QrCode.workspace_id == run.workspace_id))
     renderer = CodeRenderer(fmt)
     size = current_app.config["BULK_CHUNK_ROWS"]
     state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
     run.progress(state["done"], total=total)
-    while codes := _codes_after(run.owner_id, state["after"], size):
+    while codes := _codes_after(run.workspace_id, state["after"], size):
         part = ZipPart(fmt)
         for code in codes:
             part.add(code, renderer.render(code))

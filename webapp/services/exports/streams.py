@@ -38,18 +38,18 @@ CSV_KINDS = ("codes", "scans")
 STREAM_COLUMNS = tuple(QrCode.__table__.columns)
 
 
-def code_batches(owner_id, filters=NO_FILTERS, newest_first=True):
+def code_batches(workspace_id, filters=NO_FILTERS, newest_first=True):
     """Lists of (code row, scans by people), BATCH at a time, read through one cursor."""
     if filters.matches_nothing:
         return
-    query = codes_query(owner_id, filters, newest_first=newest_first, columns=STREAM_COLUMNS)
+    query = codes_query(workspace_id, filters, newest_first=newest_first, columns=STREAM_COLUMNS)
     for batch in db.session.execute(query.execution_options(yield_per=BATCH)).partitions():
         yield with_scan_counts(batch)
 
 
-def codes_ndjson(owner_id, filters=NO_FILTERS):
+def codes_ndjson(workspace_id, filters=NO_FILTERS):
     """The code object of the API (docs/api.md), one JSON document per line, newest first."""
-    for batch in code_batches(owner_id, filters):
+    for batch in code_batches(workspace_id, filters):
         yield "".join(_json_line(code, scans) for code, scans in batch)
 
 
@@ -59,18 +59,18 @@ def _json_line(code, scans):
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def codes_csv(owner_id):
+def codes_csv(workspace_id):
     """The same file as the codes export job makes (columns, order, escaping)."""
     yield header(CODE_COLUMNS)
     base_url = current_app.config["PUBLIC_BASE_URL"]
-    for batch in code_batches(owner_id, newest_first=False):
+    for batch in code_batches(workspace_id, newest_first=False):
         yield encode_rows(code_row(code, base_url, scans) for code, scans in batch)
 
 
-def scans_csv(owner_id):
+def scans_csv(workspace_id):
     """The same file as the scans export job makes."""
     yield header(SCAN_COLUMNS)
-    rows = db.session.execute(scans_query(owner_id).execution_options(yield_per=BATCH))
+    rows = db.session.execute(scans_query(workspace_id).execution_options(yield_per=BATCH))
     for batch in rows.partitions():
         yield encode_rows(scan_line(event, slug, title) for event, slug, title in batch)
 
@@ -80,16 +80,16 @@ def _count_up_to(query, limit):
     return db.session.scalar(select(func.count()).select_from(query.limit(limit).subquery()))
 
 
-def fits_in_a_stream(what, owner_id):
+def fits_in_a_stream(what, workspace_id):
     """True when the owner's `what` ("codes" or "scans") has at most EXPORT_STREAM_MAX_ROWS rows."""
     limit = current_app.config["EXPORT_STREAM_MAX_ROWS"]
     if what == "codes":
-        rows = select(literal(1)).select_from(QrCode).where(QrCode.owner_id == owner_id)
+        rows = select(literal(1)).select_from(QrCode).where(QrCode.workspace_id == workspace_id)
     else:
         rows = (select(literal(1)).select_from(ScanEvent)
-                .join(QrCode, QrCode.id == ScanEvent.qr_code_id).where(QrCode.owner_id == owner_id))
+                .join(QrCode, QrCode.id == ScanEvent.qr_code_id).where(QrCode.workspace_id == workspace_id))
     return _count_up_to(rows, limit + 1) <= limit
 
 
-def csv_rows(what, owner_id):
-    return codes_csv(owner_id) if what == "codes" else scans_csv(owner_id)
+def csv_rows(what, workspace_id):
+    return codes_csv(workspace_id) if what == "codes" else scans_csv(workspace_id)

@@ -65,7 +65,7 @@ def variant_key(digest, extension):
     return f"images/variants/{digest[:2]}/{digest}.{extension}"
 
 
-def upload_image(owner, data, options, filename=""):
+def upload_image(actor, data, options, filename=""):
     """Checks and stores an upload. Returns (asset, needs_optimising).
 
     Refused input raises before anything is written. The same bytes with the same
@@ -73,12 +73,12 @@ def upload_image(owner, data, options, filename=""):
     """
     info = inspect_upload(data, limits())
     digest = sha256(data)
-    existing = find_existing(owner.id, digest, options)
+    existing = find_existing(actor.workspace_id, digest, options)
     if existing is not None:
         return existing, retry_if_failed(existing, data)
     key = store_original(digest, data)
     asset = ImageAsset(
-        owner_id=owner.id, content_hash=digest, status="pending", name=clean_name(filename),
+        workspace_id=actor.workspace_id, content_hash=digest, status="pending", name=clean_name(filename),
         max_width=options.max_width, max_height=options.max_height, quality=options.quality,
         format=options.format, original_key=key, original_format=info.format,
         original_bytes=len(data), original_width=info.width, original_height=info.height)
@@ -89,7 +89,7 @@ def upload_image(owner, data, options, filename=""):
         # The same upload won a race in another request; nothing else is pending in
         # an upload's unit of work, so rolling back loses nothing.
         db.session.rollback()
-        existing = find_existing(owner.id, digest, options)
+        existing = find_existing(actor.workspace_id, digest, options)
         return existing, retry_if_failed(existing, data)
     return asset, True
 
@@ -103,9 +103,9 @@ def store_original(digest, data):
     return key
 
 
-def find_existing(owner_id, digest, options):
+def find_existing(workspace_id, digest, options):
     return db.session.scalar(select(ImageAsset).where(
-        ImageAsset.owner_id == owner_id, ImageAsset.content_hash == digest,
+        ImageAsset.workspace_id == workspace_id, ImageAsset.content_hash == digest,
         ImageAsset.max_width == options.max_width, ImageAsset.max_height == options.max_height,
         ImageAsset.quality == options.quality, ImageAsset.format == options.format))
 
@@ -125,12 +125,12 @@ def clean_name(filename):
     return "".join(ch for ch in name if ch.isprintable()).strip()[:200]
 
 
-def get_image(owner, image_id):
-    return get_owned(ImageAsset, owner.id, image_id, "No such image.")
+def get_image(actor, image_id):
+    return get_owned(ImageAsset, actor.workspace_id, image_id, "No such image.")
 
 
-def list_images(owner, ready_only=False, limit=200):
-    query = select(ImageAsset).where(ImageAsset.owner_id == owner.id)
+def list_images(actor, ready_only=False, limit=200):
+    query = select(ImageAsset).where(ImageAsset.workspace_id == actor.workspace_id)
     if ready_only:
         query = query.where(ImageAsset.status == "ready")
     return db.session.scalars(query.order_by(ImageAsset.created_at.desc(), ImageAsset.id.desc())

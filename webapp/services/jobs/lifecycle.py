@@ -101,15 +101,15 @@ def end_attempt(job_id, error, rq_will_retry, *, lease=None, claimed_by=None):
     The row goes back to pending when RQ will retry and the row's budget allows,
     otherwise to failed. Returns the new status, or None if the row moved on.
     """
-    owner = Job.lease == lease if lease else and_(Job.status == "processing",
+    ours = Job.lease == lease if lease else and_(Job.status == "processing",
                                                   Job.claimed_by == claimed_by)
     row = db.session.execute(
-        select(Job.attempts, Job.max_attempts).where(Job.id == job_id, owner)).first()
+        select(Job.attempts, Job.max_attempts).where(Job.id == job_id, ours)).first()
     if row is None:
         return None
     status = "pending" if rq_will_retry and row.attempts < row.max_attempts else "failed"
     outcome = _execute(
-        update(Job).where(Job.id == job_id, owner)
+        update(Job).where(Job.id == job_id, ours)
         .values(status=status, lease=None, error=error[:MAX_ERROR],
                 finished_at=utcnow() if status == "failed" else None)
     )

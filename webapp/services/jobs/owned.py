@@ -9,12 +9,12 @@ from webapp.services.jobs import lifecycle, queues
 ERRORS_FILE = "errors"
 
 
-def get_owned(owner_id, job_id):
-    return ownership.get_owned(BackgroundJob, owner_id, job_id, "No such job.")
+def get_owned(workspace_id, job_id):
+    return ownership.get_owned(BackgroundJob, workspace_id, job_id, "No such job.")
 
 
-def list_for(owner_id, limit=50, types=None):
-    query = select(BackgroundJob).where(BackgroundJob.owner_id == owner_id)
+def list_for(workspace_id, limit=50, types=None):
+    query = select(BackgroundJob).where(BackgroundJob.workspace_id == workspace_id)
     if types:
         query = query.where(BackgroundJob.type.in_(types))
     return db.session.scalars(
@@ -22,8 +22,8 @@ def list_for(owner_id, limit=50, types=None):
     ).all()
 
 
-def cancel(owner_id, job_id):
-    row = get_owned(owner_id, job_id)
+def cancel(workspace_id, job_id):
+    row = get_owned(workspace_id, job_id)
     if not row.is_active:
         raise Conflict("This job has already finished.")
     lifecycle.request_cancel(row.id)
@@ -32,8 +32,8 @@ def cancel(owner_id, job_id):
     return row
 
 
-def retry(owner_id, job_id):
-    row = get_owned(owner_id, job_id)
+def retry(workspace_id, job_id):
+    row = get_owned(workspace_id, job_id)
     if row.status != "failed":
         raise Conflict("Only a failed job can be retried.")
     spec = queues.JOB_TYPES.get(row.type)
@@ -46,9 +46,9 @@ def retry(owner_id, job_id):
     return row
 
 
-def download(owner_id, job_id, name):
+def download(workspace_id, job_id, name):
     """(storage key, filename, content type) of one of the job's files."""
-    row = get_owned(owner_id, job_id)
+    row = get_owned(workspace_id, job_id)
     if name == ERRORS_FILE and (row.row_errors or {}).get("key"):
         return row.row_errors["key"], f"scanlink-errors-{row.id}.csv", "text/csv; charset=utf-8"
     entry = row.files.get(name)

@@ -37,6 +37,9 @@ class JobSpec:
     retries: tuple = ()  # waits in seconds before each retry; empty = no retry
     result_ttl: int = 3600  # how long RQ keeps the return value (the row keeps it for good)
     label: str = ""  # what the jobs page calls it
+    # The role its submitter needs in the workspace, at submission and again when it runs;
+    # None for the instance's own work (mail, roll-ups).
+    role: str | None = None
 
     @property
     def max_attempts(self):
@@ -45,25 +48,25 @@ class JobSpec:
 
 JOB_TYPES = {
     "worker.check": JobSpec("workers.maintenance.check_worker", queue="high", timeout=30,
-                            label="Worker check"),
+                            label="Worker check", role="viewer"),
     "exports.codes": JobSpec("workers.exports.export_codes", queue="low", timeout=3600,
                              retries=backoff(30, 3), result_ttl=24 * 3600,
-                             label="Export of your codes (CSV)"),
+                             label="Export of your codes (CSV)", role="editor"),
     "exports.scans": JobSpec("workers.exports.export_scans", queue="low", timeout=3600,
                              retries=backoff(30, 3), result_ttl=24 * 3600,
-                             label="Export of your scans (CSV)"),
+                             label="Export of your scans (CSV)", role="editor"),
     "exports.images": JobSpec("workers.exports.export_images", queue="low", timeout=4 * 3600,
                               retries=backoff(30, 3), result_ttl=24 * 3600,
-                              label="Export of your codes as images (ZIP)"),
+                              label="Export of your codes as images (ZIP)", role="editor"),
     # Long timeouts: a timed-out attempt is retried and resumes from its checkpoint anyway.
     "bulk.create": JobSpec("workers.bulk.create_codes", queue="low", timeout=4 * 3600,
                            retries=backoff(30, 3), result_ttl=24 * 3600,
-                           label="Codes from a CSV"),
+                           label="Codes from a CSV", role="editor"),
     "bulk.update": JobSpec("workers.bulk.update_codes", queue="low", timeout=2 * 3600,
                            retries=backoff(30, 3), result_ttl=24 * 3600,
-                           label="Changes to codes from a CSV"),
+                           label="Changes to codes from a CSV", role="editor"),
     "images.optimise": JobSpec("workers.images.optimise_image", queue="default", timeout=120,
-                               label="Image optimisation"),
+                               label="Image optimisation", role="editor"),
     # payload {"kind": "password_reset" or "signup", "email": ...}; the job decides what to send
     "mail.account": JobSpec("workers.mail.send_account_mail", queue="high", timeout=60,
                             retries=backoff(30, 5), label="E-mail"),
@@ -89,15 +92,21 @@ def queue(name, connection=None):
     return Queue(name, connection=connection or get_redis())
 
 
-def submit(job_type, owner_id=None, payload=None, **fields):
+def submit(job_type, actor=None, payload=None, **fields):
     """Commit a tracked job and enqueue it. Returns the BackgroundJob row.
+
+    `actor` (services/workspaces/actors.py) is the member it runs for: the job's role
+    is checked now, and again by the worker when it runs.
 
     The caller's pending changes are committed with the row, so the worker never
     looks for something that is not there yet. If Redis is down the row stays
     pending and the periodic sweep enqueues it later.
     """
     spec = JOB_TYPES[job_type]
-    row = BackgroundJob(type=job_type, owner_id=owner_id, payload=payload or {},
+    if actor is not None:
+        actor.require(spec.role or "viewer")
+        fields.update(workspace_id=actor.workspace_id, user_id=actor.user_id)
+    row = BackgroundJob(type=job_type, payload=payload or {},
                         queue=spec.queue, max_attempts=spec.max_attempts, **fields)
     db.session.add(row)
     db.session.flush()

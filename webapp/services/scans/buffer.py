@@ -53,9 +53,9 @@ def push(target, row, redis=None):
         "key": uuid.uuid4().hex,
         "row": dict(row, scanned_at=row["scanned_at"].isoformat()),
         "hooks": target.webhooks(),
-        # What the version before this one reads instead of `hooks`, so that rolling back
-        # while scans wait here loses none of them.
-        "code": {"owner_id": target.owner_id, "slug": target.slug, "title": target.title},
+        # What an older version reads instead of `hooks`, so that rolling back while scans
+        # wait here loses none of them. It says owner_id: a personal workspace has its user's id.
+        "code": {"owner_id": target.workspace_id, "slug": target.slug, "title": target.title},
     }
     redis = redis or get_redis()
     guard(breakers.redis_breaker(), redis.rpush, BUFFER_KEY, json.dumps(item))

@@ -53,7 +53,7 @@ class ScanTarget:
     active: bool
     expires_at: float | None  # POSIX seconds
     title: str
-    owner_id: int  # whose webhooks hear of the scan
+    workspace_id: int  # whose webhooks hear of the scan
     slug: str
     # The owner's qr.scanned subscriptions, [(endpoint id, code filter or None)]: kept
     # here so a scan needs one Redis round trip, not a second one for its webhooks.
@@ -88,24 +88,24 @@ def plausible_slug(slug):
 
 
 def cache_key(slug):
-    # "v3": the cached tuple gained the owner, then the hooks; older entries must not be
+    # "v3": the cached tuple gained the actor, then the hooks; older entries must not be
     # read as new ones.
     return "slug:v3:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
 def load_slug(slug):
-    """(id, kind, location, active, expires_at, title, owner_id, slug, hooks) from the
+    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks) from the
     database, or None."""
     row = db.session.execute(
         select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
-               QrCode.title, QrCode.owner_id, QrCode.slug).where(QrCode.slug == slug)
+               QrCode.title, QrCode.workspace_id, QrCode.slug).where(QrCode.slug == slug)
     ).first()
     if row is None:
         return None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(events.scan_subscriptions(row.owner_id)) if row.kind == "dynamic" else ()
-    return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.owner_id,
+    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if row.kind == "dynamic" else ()
+    return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.workspace_id,
             row.slug, hooks)
 
 
@@ -167,12 +167,12 @@ def invalidate(*slugs):
     cache.delete_many(*(cache_key(slug) for slug in slugs))
 
 
-def invalidate_owner(owner_id, chunk=1000):
+def invalidate_owner(workspace_id, chunk=1000):
     """Drops the entries of every code of the owner (their hooks changed). Rare (an owner
     edits an endpoint) and proportional to their codes: about a second at 200,000."""
     # A connection of its own: this runs after a commit, when the session cannot query.
     with db.engine.connect() as connection:
-        slugs = connection.scalars(select(QrCode.slug).where(QrCode.owner_id == owner_id,
+        slugs = connection.scalars(select(QrCode.slug).where(QrCode.workspace_id == workspace_id,
                                                              QrCode.kind == "dynamic")).all()
     batch = []
     for slug in slugs:
@@ -192,6 +192,6 @@ def on_code_changed(code, changes=None, **_extra):
     signals.after_commit(invalidate, *sorted(slugs))
 
 
-def on_webhooks_changed(owner_id, session=None, **_extra):
+def on_webhooks_changed(workspace_id, session=None, **_extra):
     """Receiver of webhooks_changed: the owner's subscriptions are in all their entries."""
-    signals.after_commit_once(invalidate_owner, owner_id, session=session)
+    signals.after_commit_once(invalidate_owner, workspace_id, session=session)

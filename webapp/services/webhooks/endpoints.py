@@ -39,13 +39,13 @@ def clean_events(events):
     return [e for e in EVENT_TYPES if e in events]
 
 
-def resolve_code(owner, code_ref):
+def resolve_code(actor, code_ref):
     """The id of one of the owner's codes, given its id or its slug; None clears the filter."""
     code_ref = (code_ref or "").strip()
     if not code_ref:
         return None
     code_id = db.session.scalar(select(QrCode.id).where(
-        QrCode.owner_id == owner.id, or_(QrCode.id == code_ref, QrCode.slug == code_ref)))
+        QrCode.workspace_id == actor.workspace_id, or_(QrCode.id == code_ref, QrCode.slug == code_ref)))
     if code_id is None:
         message = "You have no code with that id or slug."
         raise ServiceError(message, fields={"qr_code_id": message}, status=422)
@@ -58,31 +58,31 @@ def checked_url(url):
                         allow_private=config["WEBHOOK_ALLOW_PRIVATE"])
 
 
-def create_endpoint(owner, url, events, qr_code_id=None):
-    endpoint = WebhookEndpoint(owner_id=owner.id, url=checked_url(url), events=clean_events(events),
-                               qr_code_id=resolve_code(owner, qr_code_id), secret=new_secret(),
+def create_endpoint(actor, url, events, qr_code_id=None):
+    endpoint = WebhookEndpoint(workspace_id=actor.workspace_id, url=checked_url(url), events=clean_events(events),
+                               qr_code_id=resolve_code(actor, qr_code_id), secret=new_secret(),
                                enabled=True, failure_streak=0)
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
 
 
-def list_endpoints(owner):
-    return db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.owner_id == owner.id)
+def list_endpoints(actor):
+    return db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == actor.workspace_id)
                               .order_by(WebhookEndpoint.created_at.desc())).all()
 
 
-def get_endpoint(owner, endpoint_id):
-    return get_owned(WebhookEndpoint, owner.id, endpoint_id, "No such webhook endpoint.")
+def get_endpoint(actor, endpoint_id):
+    return get_owned(WebhookEndpoint, actor.workspace_id, endpoint_id, "No such webhook endpoint.")
 
 
-def update_endpoint(owner, endpoint, url=UNSET, events=UNSET, qr_code_id=UNSET, enabled=UNSET):
+def update_endpoint(actor, endpoint, url=UNSET, events=UNSET, qr_code_id=UNSET, enabled=UNSET):
     if url is not UNSET:
         endpoint.url = checked_url(url)
     if events is not UNSET:
         endpoint.events = clean_events(events)
     if qr_code_id is not UNSET:
-        endpoint.qr_code_id = resolve_code(owner, qr_code_id)
+        endpoint.qr_code_id = resolve_code(actor, qr_code_id)
     if enabled is not UNSET:
         set_enabled(endpoint, enabled)
     return endpoint
@@ -147,21 +147,21 @@ def attempts_of(outbox_ids):
     return result
 
 
-def get_delivery(owner, delivery_id):
+def get_delivery(actor, delivery_id):
     """An outbox row of one of the owner's endpoints, else NotFound."""
     row = db.session.get(WebhookOutbox, delivery_id) if looks_like_id(delivery_id) else None
     if row is None:
         raise NotFound("No such delivery.")
-    get_owned(WebhookEndpoint, owner.id, row.endpoint_id, "No such delivery.")
+    get_owned(WebhookEndpoint, actor.workspace_id, row.endpoint_id, "No such delivery.")
     return row
 
 
-def redeliver(owner, delivery_id):
+def redeliver(actor, delivery_id):
     """Send a delivered or failed event again, with the same event id and body."""
-    row = get_delivery(owner, delivery_id)
+    row = get_delivery(actor, delivery_id)
     if row.status in ("pending", "processing"):
         raise Conflict("This event is already waiting to be sent.")
-    if not get_endpoint(owner, row.endpoint_id).enabled:
+    if not get_endpoint(actor, row.endpoint_id).enabled:
         raise Conflict("Enable the endpoint before sending its events again.")
     row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
     row.locked_until = row.lease_token = row.delivered_at = None
@@ -185,7 +185,7 @@ def status_counts(endpoint_ids):
 def announce_changes(session, _flush_context):
     """Session after_flush listener (webapp/wiring.py): every endpoint added, changed or
     deleted through the ORM sends `webhooks_changed` for its owner."""
-    owners = {obj.owner_id for obj in (*session.new, *session.dirty, *session.deleted)
+    owners = {obj.workspace_id for obj in (*session.new, *session.dirty, *session.deleted)
               if isinstance(obj, WebhookEndpoint)}
-    for owner_id in sorted(owners):
-        signals.webhooks_changed.send(owner_id, session=session)
+    for workspace_id in sorted(owners):
+        signals.webhooks_changed.send(workspace_id, session=session)

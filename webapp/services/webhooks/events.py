@@ -45,30 +45,30 @@ def _json_default(value):
     return str(value)
 
 
-def subscribed_endpoints(owner_id, event_type, qr_code_id=None):
-    if owner_id is None:
+def subscribed_endpoints(workspace_id, event_type, qr_code_id=None):
+    if workspace_id is None:
         return []
     endpoints = db.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.enabled.is_(True))).all()
+        WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True))).all()
     return [e for e in endpoints
             if event_type in (e.events or []) and e.qr_code_id in (None, qr_code_id)]
 
 
-def scan_subscriptions(owner_id):
+def scan_subscriptions(workspace_id):
     """The owner's enabled `qr.scanned` subscriptions, [(endpoint id, code filter or None)]:
     what a scan's cached look-up keeps (scans/targets.py), so a scan needs no query here."""
     rows = db.session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.qr_code_id, WebhookEndpoint.events)
-        .where(WebhookEndpoint.owner_id == owner_id, WebhookEndpoint.enabled.is_(True))
+        .where(WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True))
         .order_by(WebhookEndpoint.id))
     return [(endpoint_id, code_filter) for endpoint_id, code_filter, events in rows
             if "qr.scanned" in (events or [])]
 
 
-def write_event(owner_id, event_type, data, qr_code_id=None, endpoints=None):
+def write_event(workspace_id, event_type, data, qr_code_id=None, endpoints=None):
     """Adds the event's outbox rows to the session; returns them (maybe none)."""
     if endpoints is None:
-        endpoints = subscribed_endpoints(owner_id, event_type, qr_code_id)
+        endpoints = subscribed_endpoints(workspace_id, event_type, qr_code_id)
     if not endpoints:
         return []
     now = utcnow()
@@ -104,7 +104,7 @@ def _on_code_event(event_type, code, changes):
             payload["changes"] = {field: {"old": old, "new": new}
                                   for field, (old, new) in changes.items()}
         return payload
-    write_event(code.owner_id, event_type, data, qr_code_id=code.id)
+    write_event(code.workspace_id, event_type, data, qr_code_id=code.id)
 
 
 def on_code_created(code, **_extra):
@@ -156,10 +156,10 @@ def on_job_finished(job, **_extra):
         else:
             payload["result"] = result
         return {"job": payload}
-    write_event(job.owner_id, f"job.{job.status}", data)
+    write_event(job.workspace_id, f"job.{job.status}", data)
 
 
 def write_test_event(endpoint):
     data = {"message": "A test event from Scanlink. Your endpoint received and can verify it.",
             "endpoint_id": endpoint.id}
-    return write_event(endpoint.owner_id, TEST_EVENT, data, endpoints=[endpoint])[0]
+    return write_event(endpoint.workspace_id, TEST_EVENT, data, endpoints=[endpoint])[0]

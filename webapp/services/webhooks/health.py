@@ -52,8 +52,8 @@ def disable(endpoint_id, reason, now, only_if=()):
         .execution_options(synchronize_session=False))
     if result.rowcount:
         # A Core update is invisible to the ORM's flush (endpoints.announce_changes).
-        owner_id = db.session.scalar(select(E.owner_id).where(E.id == endpoint_id))
-        signals.webhooks_changed.send(owner_id)
+        workspace_id = db.session.scalar(select(E.workspace_id).where(E.id == endpoint_id))
+        signals.webhooks_changed.send(workspace_id)
     return result.rowcount
 
 

@@ -1,5 +1,7 @@
 """The API blueprint: bearer API keys for programs, the session (with CSRF) for our own pages.
 
+An API key acts in its workspace; a session in the browser's current one (web/access.py).
+
 Every resource module adds its routes to `bp`; `routes` gathers them.
 """
 from flask import Blueprint, abort, current_app, g, request
@@ -29,16 +31,16 @@ def authenticate():
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
-        user = api_keys.user_for_api_key(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
-            abort(401, "That API key is missing, malformed or revoked.")
+        actor = api_keys.actor_for_api_key(token.strip()) if scheme.lower() == "bearer" else None
+        if actor is None:
+            abort(401, "That API key is missing, malformed or revoked, or its user is no longer "
+                       "in its workspace.")
         if db.session.dirty:
             db.session.commit()
-        g.api_user = user
+        g.api_actor = actor  # web/access.py checks its role
         return None
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()
-        g.api_user = current_user._get_current_object()
         return None
     abort(401, "Authentication required: send Authorization: Bearer <api key>.")

@@ -9,6 +9,7 @@ from webapp.views.api.blueprint import bp
 from webapp.views.api.exports import JobAccepted
 from webapp.views.api.schema import operation
 from webapp.views.bulk.csv_upload import uploaded_csv
+from webapp.web.access import needs
 
 Encoding = Literal["utf-8", "windows-1252", "latin-1"]
 
@@ -38,21 +39,23 @@ def accepted(row):
 
 
 @bp.post("/bulk/qr-codes")
+@needs("editor")
 @operation("POST", "/api/bulk/qr-codes",
            "Create codes from a CSV in the background; follow the job at /api/jobs/{job_id}",
            body=BulkCreateUpload, content_type="multipart/form-data", response=JobAccepted,
            status=202, tag="jobs")
 def bulk_create():
-    row = uploads.start_bulk_create(g.api_user.id, uploaded_csv(),
+    row = uploads.start_bulk_create(g.actor, uploaded_csv(),
                                          request.form.get("encoding"), request.form.get("format"))
     return accepted(row)
 
 
 @bp.post("/bulk/qr-codes/update")
+@needs("editor")
 @operation("POST", "/api/bulk/qr-codes/update",
            "Change codes from a CSV of slugs and new values, in the background",
            body=BulkUpdateUpload, content_type="multipart/form-data", response=JobAccepted,
            status=202, tag="jobs")
 def bulk_update():
-    row = uploads.start_bulk_update(g.api_user.id, uploaded_csv(), request.form.get("encoding"))
+    row = uploads.start_bulk_update(g.actor, uploaded_csv(), request.form.get("encoding"))
     return accepted(row)

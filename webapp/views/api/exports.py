@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from webapp.services.exports import export_jobs
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body
+from webapp.web.access import needs
 
 
 class ExportRequest(BaseModel):
@@ -21,9 +22,10 @@ class JobAccepted(BaseModel):
 
 
 @bp.post("/exports")
+@needs("editor")
 @operation("POST", "/api/exports", "Start an export; follow it at /api/jobs/{job_id}",
            body=ExportRequest, response=JobAccepted, status=202, tag="jobs")
 def start_export():
     body = parse_body(ExportRequest)
-    row = export_jobs.start_export(g.api_user.id, body.what, body.format)
+    row = export_jobs.start_export(g.actor, body.what, body.format)
     return jsonify(job_id=row.id), 202

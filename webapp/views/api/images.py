@@ -8,6 +8,7 @@ from webapp.services.images import assets
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation
 from webapp.views.images.upload import upload_and_queue
+from webapp.web.access import needs
 
 
 class ImageUpload(assets.ImageOptions):
@@ -38,17 +39,19 @@ def image_response(asset, status=200):
 
 
 @bp.post("/images/upload")
+@needs("editor")
 @operation("POST", "/api/images/upload",
            "Upload an image; it is optimised in the background (poll the Location until ready)",
            body=ImageUpload, content_type="multipart/form-data", response=ImageOut, status=202,
            tag="images")
 def upload_image():
-    asset, _ = upload_and_queue(g.api_user)
+    asset, _ = upload_and_queue(g.actor)
     return image_response(asset, 202 if asset.status in ("pending", "processing") else 200)
 
 
 @bp.get("/images/<image_id>")
+@needs("viewer")
 @operation("GET", "/api/images/{image_id}", "An image and its optimisation status",
            response=ImageOut, tag="images")
 def get_image(image_id):
-    return image_response(assets.get_image(g.api_user, image_id))
+    return image_response(assets.get_image(g.actor, image_id))

@@ -8,6 +8,7 @@ from webapp.services import ServiceError
 from webapp.services.jobs import owned, periodic
 from webapp.views.api.blueprint import bp, public
 from webapp.views.api.schema import operation
+from webapp.web.access import needs
 
 
 def file_url(row, name):
@@ -15,10 +16,11 @@ def file_url(row, name):
 
 
 @bp.get("/jobs/<job_id>")
+@needs("viewer")
 @operation("GET", "/api/jobs/{job_id}", "A background job: status, progress, result, errors",
            tag="jobs")
 def get_job(job_id):
-    return jsonify(owned.to_dict(owned.get_owned(g.api_user.id, job_id), file_url))
+    return jsonify(owned.to_dict(owned.get_owned(g.actor.workspace_id, job_id), file_url))
 
 
 def cron_secret_matches():

@@ -1,8 +1,11 @@
 """The API about itself: its OpenAPI document, and who is calling."""
 from flask import g, jsonify
 
+from webapp.extensions import db
+from webapp.models import User
 from webapp.views.api import schema
 from webapp.views.api.blueprint import bp, public
+from webapp.web.access import needs
 
 
 @bp.get("/openapi.json")
@@ -12,6 +15,11 @@ def openapi():
 
 
 @bp.get("/me")
-@schema.operation("GET", "/api/me", "The user the API key belongs to", tag="account")
+@needs("viewer")
+@schema.operation("GET", "/api/me", "The user the API key belongs to, and the workspace it acts in",
+                  tag="account")
 def me():
-    return jsonify(email=g.api_user.email, is_admin=g.api_user.is_admin)
+    actor = g.actor
+    user = db.session.get(User, actor.user_id)
+    return jsonify(email=actor.email, is_admin=user.is_admin,
+                   workspace={"id": actor.workspace_id, "role": actor.role})

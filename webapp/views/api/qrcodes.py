@@ -13,6 +13,7 @@ from webapp.services.codes.listing import list_page
 from webapp.services.exports import streams
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
+from webapp.web.access import needs
 from webapp.web.streaming import stream_body
 
 IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
@@ -75,50 +76,56 @@ def _clean(model):
 
 
 @bp.post("/qr-codes")
+@needs("editor")
 @operation("POST", "/api/qr-codes", "Create a QR code", body=CodeCreate, status=201, tag="qr-codes")
 def create_code():
-    code = service.create_code(g.api_user, _clean(parse_body(CodeCreate)))
+    code = service.create_code(g.actor, _clean(parse_body(CodeCreate)))
     db.session.commit()
     return jsonify(service.code_to_dict(code)), 201
 
 
 @bp.get("/qr-codes")
+@needs("viewer")
 @operation("GET", "/api/qr-codes", "List QR codes, newest first", query=CodeList, tag="qr-codes")
 def list_codes():
     query = parse_query(CodeList)
-    page, next_cursor = list_page(g.api_user, query.limit, query.cursor, query.filters())
+    page, next_cursor = list_page(g.actor, query.limit, query.cursor, query.filters())
     return jsonify(items=[dict(service.code_to_dict(code), scan_count=scans) for code, scans in page],
                    next_cursor=next_cursor)
 
 
 @bp.get("/qr-codes/stream")
+@needs("viewer")
 @operation("GET", "/api/qr-codes/stream", "Every code as NDJSON (one code object per line), "
            "newest first, streamed", query=CodeFilterQuery, tag="qr-codes",
            response={"application/x-ndjson": {}})
 def stream_codes():
     filters = parse_query(CodeFilterQuery).filters()
-    return stream_body(streams.codes_ndjson(g.api_user.id, filters), "application/x-ndjson")
+    return stream_body(streams.codes_ndjson(g.actor.workspace_id, filters), "application/x-ndjson")
 
 
 @bp.get("/qr-codes/<code_id>")
+@needs("viewer")
 @operation("GET", "/api/qr-codes/{code_id}", "Read a QR code", tag="qr-codes")
 def read_code(code_id):
-    return jsonify(service.code_to_dict(service.get_owned_code(g.api_user, code_id)))
+    return jsonify(service.code_to_dict(service.get_owned_code(g.actor, code_id)))
 
 
 @bp.patch("/qr-codes/<code_id>")
+@needs("editor")
 @operation("PATCH", "/api/qr-codes/{code_id}", "Change a QR code", body=CodeChange, tag="qr-codes")
 def change_code(code_id):
     changes = _clean(parse_body(CodeChange))
-    code = service.update_code(g.api_user, code_id, changes)
+    code = service.update_code(g.actor, code_id, changes)
     db.session.commit()
     return jsonify(service.code_to_dict(code))
 
 
 @bp.delete("/qr-codes/<code_id>")
+@needs("editor")
 @operation("DELETE", "/api/qr-codes/{code_id}", "Delete a QR code", status=204, tag="qr-codes")
 def delete_code(code_id):
-    service.delete_code(g.api_user, code_id)
+    service.delete_code(g.actor, code_id)
     db.session.commit()
     return "", 204
 
@@ -146,8 +153,9 @@ def image_response(code, fmt, query):
 
 
 @bp.get("/qr-codes/<code_id>/image.<fmt>")
+@needs("viewer")
 @operation("GET", "/api/qr-codes/{code_id}/image.{fmt}", "The rendered code (svg, png, pdf or eps)",
            query=ImageQuery, tag="qr-codes", response={f: {} for f in FORMATS.values()})
 def code_image(code_id, fmt):
-    code = service.get_owned_code(g.api_user, code_id)
+    code = service.get_owned_code(g.actor, code_id)
     return image_response(code, fmt, parse_query(ImageQuery))

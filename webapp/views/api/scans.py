@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from webapp.services.analytics import reports
 from webapp.views.api import schema
 from webapp.views.api.blueprint import bp
+from webapp.web.access import needs
 
 
 class ScansQuery(BaseModel):
@@ -48,11 +49,12 @@ class ScanSummary(BaseModel):
 
 
 @bp.get("/qr-codes/<code_id>/scans")
+@needs("viewer")
 @schema.operation("GET", "/api/qr-codes/{code_id}/scans", "A code's scans: totals, uniques, bots, "
                   "by day, devices, OS, browsers, referrers, countries", query=ScansQuery,
                   response=ScanSummary, tag="analytics")
 def code_scans(code_id):
-    code = reports.code_for_owner(g.api_user.id, code_id)
+    code = reports.code_for_owner(g.actor.workspace_id, code_id)
     query = schema.parse_query(ScansQuery)
     start, end = reports.parse_range(query.from_, query.to)
     return jsonify(reports.scan_summary(code, start, end))

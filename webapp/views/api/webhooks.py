@@ -9,6 +9,7 @@ from webapp.services.webhooks import endpoints
 from webapp.services.webhooks.events import iso
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
+from webapp.web.access import needs
 
 EventType = Literal["qr.scanned", "qr.created", "qr.updated", "qr.deleted", "job.completed", "job.failed"]
 Status = Literal["pending", "processing", "delivered", "failed"]
@@ -86,40 +87,44 @@ def delivery_json(row, attempts):
 
 
 @bp.post("/webhooks")
+@needs("admin")
 @operation("POST", "/api/webhooks", "Create a webhook endpoint; the answer holds its secret",
            body=WebhookCreate, response=WebhookOut, status=201, tag="webhooks")
 def create_webhook():
     body = parse_body(WebhookCreate)
-    endpoint = endpoints.create_endpoint(g.api_user, body.url, body.events, body.qr_code_id)
+    endpoint = endpoints.create_endpoint(g.actor, body.url, body.events, body.qr_code_id)
     db.session.commit()
     return jsonify(endpoint_json(endpoint, secret=True)), 201
 
 
 @bp.get("/webhooks")
+@needs("admin")
 @operation("GET", "/api/webhooks", "Your webhook endpoints", tag="webhooks")
 def list_webhooks():
-    return jsonify(items=[endpoint_json(e) for e in endpoints.list_endpoints(g.api_user)])
+    return jsonify(items=[endpoint_json(e) for e in endpoints.list_endpoints(g.actor)])
 
 
 @bp.get("/webhooks/<endpoint_id>")
+@needs("admin")
 @operation("GET", "/api/webhooks/{endpoint_id}", "A webhook endpoint", response=WebhookOut,
            tag="webhooks")
 def get_webhook(endpoint_id):
-    return jsonify(endpoint_json(endpoints.get_endpoint(g.api_user, endpoint_id)))
+    return jsonify(endpoint_json(endpoints.get_endpoint(g.actor, endpoint_id)))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
+@needs("admin")
 @operation("PATCH", "/api/webhooks/{endpoint_id}", "Change, enable, disable or rotate the secret",
            body=WebhookPatch, response=WebhookOut, tag="webhooks")
 def patch_webhook(endpoint_id):
-    endpoint = endpoints.get_endpoint(g.api_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
     body = parse_body(WebhookPatch)
     given = body.model_fields_set
     changes = {name: getattr(body, name) for name in ("url", "events", "enabled")
                if name in given and getattr(body, name) is not None}
     if "qr_code_id" in given:
         changes["qr_code_id"] = body.qr_code_id
-    endpoints.update_endpoint(g.api_user, endpoint, **changes)
+    endpoints.update_endpoint(g.actor, endpoint, **changes)
     if body.rotate_secret:
         endpoints.rotate_secret(endpoint)
     db.session.commit()
@@ -127,20 +132,22 @@ def patch_webhook(endpoint_id):
 
 
 @bp.delete("/webhooks/<endpoint_id>")
+@needs("admin")
 @operation("DELETE", "/api/webhooks/{endpoint_id}", "Delete an endpoint and its deliveries",
            status=204, tag="webhooks")
 def delete_webhook(endpoint_id):
-    endpoints.delete_endpoint(endpoints.get_endpoint(g.api_user, endpoint_id))
+    endpoints.delete_endpoint(endpoints.get_endpoint(g.actor, endpoint_id))
     db.session.commit()
     return "", 204
 
 
 @bp.get("/webhooks/<endpoint_id>/deliveries")
+@needs("admin")
 @operation("GET", "/api/webhooks/{endpoint_id}/deliveries",
            "The endpoint's outbox rows, newest first, with their attempts", query=DeliveriesQuery,
            tag="webhooks")
 def list_webhook_deliveries(endpoint_id):
-    endpoint = endpoints.get_endpoint(g.api_user, endpoint_id)
+    endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
     query = parse_query(DeliveriesQuery)
     rows, next_cursor = endpoints.list_deliveries(endpoint, query.status, query.cursor, query.limit)
     attempts = endpoints.attempts_of([r.id for r in rows])
@@ -148,9 +155,10 @@ def list_webhook_deliveries(endpoint_id):
 
 
 @bp.post("/webhooks/deliveries/<delivery_id>/redeliver")
+@needs("admin")
 @operation("POST", "/api/webhooks/deliveries/{delivery_id}/redeliver",
            "Send a delivered or failed event again (same event id)", status=202, tag="webhooks")
 def redeliver_webhook(delivery_id):
-    row = endpoints.redeliver(g.api_user, delivery_id)
+    row = endpoints.redeliver(g.actor, delivery_id)
     db.session.commit()
     return jsonify(delivery_json(row, endpoints.attempts_of([row.id])[row.id])), 202

@@ -1,6 +1,6 @@
 """The bulk page: create or change codes from a CSV, and follow the jobs that do it."""
-from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask_login import login_required
 
 from webapp.extensions import db, htmx
 from webapp.services import ServiceError
@@ -11,6 +11,7 @@ from webapp.services.jobs import owned as job_service
 from webapp.services.jobs import queues
 from webapp.views.bulk.csv_upload import uploaded_csv
 from webapp.views.jobs import card
+from webapp.web.access import needs
 from webapp.web.rendering import render
 
 bp = Blueprint("bulk", __name__, url_prefix="/codes/bulk")
@@ -37,10 +38,10 @@ def require_login():
 
 
 def page(block="content", status=200, **errors):
-    presets = [preset.name for preset in styles.list_presets(current_user)]
+    presets = [preset.name for preset in styles.list_presets(g.actor)]
     return render("bulk/index.html", block=block, presets=presets, errors=errors,
                   label_of=queues.label_of, file_names=job_service.file_names,
-                  form=request.form, jobs=job_service.list_for(current_user.id, 10, BULK_TYPES),
+                  form=request.form, jobs=job_service.list_for(g.actor.workspace_id, 10, BULK_TYPES),
                   max_bytes=current_app.config["CSV_MAX_BYTES"],
                   max_rows=current_app.config["CSV_MAX_ROWS"]), status
 
@@ -63,20 +64,23 @@ def start(submit, form_name):
 
 
 @bp.get("/")
+@needs("viewer")
 def index():
     return page()
 
 
 @bp.post("/create")
+@needs("editor")
 def create():
     return start(lambda stream: uploads.start_bulk_create(
-        current_user.id, stream, request.form.get("encoding"), request.form.get("format")), "create")
+        g.actor, stream, request.form.get("encoding"), request.form.get("format")), "create")
 
 
 @bp.post("/update")
+@needs("editor")
 def update():
     return start(lambda stream: uploads.start_bulk_update(
-        current_user.id, stream, request.form.get("encoding")), "update")
+        g.actor, stream, request.form.get("encoding")), "update")
 
 
 def csv_download(rows, filename):

@@ -1,13 +1,14 @@
 """A code's scan analytics: the page (range switched with HTMX) and the CSV export."""
 from datetime import timedelta
 
-from flask import Blueprint, Response, request, stream_with_context, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, g, request, stream_with_context, url_for
 
+from webapp.models import QrCode
 from webapp.services import ServiceError
 from webapp.services.analytics import reports
 from webapp.services.exports import scan_csv
 from webapp.views.codes import chart
+from webapp.web.access import needs
 from webapp.web.rendering import render
 
 bp = Blueprint("analytics", __name__, url_prefix="/codes")
@@ -57,9 +58,9 @@ def chosen_range():
 
 
 @bp.get("/<code_id>/analytics")
-@login_required
+@needs("viewer", follow=(QrCode, "code_id"))
 def page(code_id):
-    code = reports.code_for_owner(current_user.id, code_id)
+    code = reports.code_for_owner(g.actor.workspace_id, code_id)
     error, status = None, 200
     try:
         start, end, preset = chosen_range()
@@ -78,9 +79,9 @@ def page(code_id):
 
 
 @bp.get("/<code_id>/analytics/scans.csv")
-@login_required
+@needs("viewer", follow=(QrCode, "code_id"))
 def export(code_id):
-    code = reports.code_for_owner(current_user.id, code_id)
+    code = reports.code_for_owner(g.actor.workspace_id, code_id)
     start, end = reports.parse_range(request.args.get("from"), request.args.get("to"))
     filename = f"scans-{code.slug}-{start.date().isoformat()}-{(end - timedelta(microseconds=1)).date().isoformat()}.csv"
     response = Response(stream_with_context(scan_csv.scan_rows(code.id, start, end)),

@@ -1,11 +1,12 @@
 """The codes pages: list, editor with live preview, downloads, delete, style presets."""
 import base64
 
-from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, flash, g, make_response, redirect, request, url_for
+from flask_login import login_required
 from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
+from webapp.models import QrCode
 from webapp.qr import MIN_PNG_SCALE, MIN_QUIET_ZONE
 from webapp.qr.payloads import FIELDS
 from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
@@ -21,6 +22,7 @@ from webapp.views.codes.forms import (
     style_from_form,
     style_values,
 )
+from webapp.web.access import needs
 from webapp.web.rendering import render
 from webapp.web.streaming import page_or_block
 
@@ -37,11 +39,11 @@ def require_login():
 
 def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, status=200, **extra):
     values = values or form_values(code)
-    svg, ok, message = service.preview(current_user, code_data_from_form(values, code is None), code)
+    svg, ok, message = service.preview(g.actor, code_data_from_form(values, code is None), code)
     return render(template, block=extra.pop("block", "content"), code=code, v=values,
                   errors=errors or {}, preview_src=_data_uri(svg), preview_ok=ok,
-                  preview_message=message, images=styles.list_ready_images(current_user),
-                  presets=styles.list_presets(current_user), structured=FIELDS,
+                  preview_message=message, images=styles.list_ready_images(g.actor),
+                  presets=styles.list_presets(g.actor), structured=FIELDS,
                   module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
                   min_quiet_zone=MIN_QUIET_ZONE, scan_url=service.scan_url,
                   png_options=_png_options(code), **extra), status
@@ -64,6 +66,7 @@ def _png_options(code):
 
 
 @bp.get("/")
+@needs("viewer")
 def index():
     """The list, streamed: the head and search form paint while the page's query runs.
 
@@ -73,7 +76,7 @@ def index():
     """
     filters = filters_from_args(request.args)
     cursor = request.args.get("cursor") or None
-    page = CodePage(current_user, PAGE_SIZE, cursor, filters)
+    page = CodePage(g.actor, PAGE_SIZE, cursor, filters)
     response = make_response(page_or_block(
         "qrcodes/index.html", "rows" if cursor else "results", page=page, filters=filters,
         cursor=cursor, stream_max=current_app.config["EXPORT_STREAM_MAX_ROWS"]))
@@ -83,17 +86,19 @@ def index():
 
 
 @bp.get("/new")
+@needs("editor")
 def new():
     values = form_values()
     if request.args.get("preset"):
-        values.update(style_values(styles.get_preset(current_user, request.args["preset"]).style))
+        values.update(style_values(styles.get_preset(g.actor, request.args["preset"]).style))
     return editor(values=values)
 
 
 @bp.post("/")
+@needs("editor")
 def create():
     try:
-        code = service.create_code(current_user, code_data_from_form(request.form, creating=True))
+        code = service.create_code(g.actor, code_data_from_form(request.form, creating=True))
     except ServiceError as exc:
         db.session.rollback()
         return editor(values=merge_form(form_values(), request.form), errors=_errors(exc),
@@ -104,10 +109,11 @@ def create():
 
 
 @bp.post("/preview")
+@needs("editor")
 def preview():
-    code = service.get_owned_code(current_user, request.form["code_id"]) if request.form.get("code_id") else None
+    code = service.get_owned_code(g.actor, request.form["code_id"]) if request.form.get("code_id") else None
     data = code_data_from_form(request.form, code is None)
-    svg, ok, message = service.preview(current_user, data, code)
+    svg, ok, message = service.preview(g.actor, data, code)
     html = render_block("qrcodes/edit.html", "preview", preview_src=_data_uri(svg), preview_ok=ok,
                         preview_message=message, code=code)
     if code is not None:
@@ -124,23 +130,25 @@ def _unsaved(code, data):
 
 
 @bp.get("/<code_id>")
+@needs("viewer", follow=(QrCode, "code_id"))
 def detail(code_id):
-    return editor(code=service.get_owned_code(current_user, code_id))
+    return editor(code=service.get_owned_code(g.actor, code_id))
 
 
 @bp.post("/<code_id>")
+@needs("editor", follow=(QrCode, "code_id"))
 def update(code_id):
-    code = service.get_owned_code(current_user, code_id)
+    code = service.get_owned_code(g.actor, code_id)
     data = code_data_from_form(request.form, creating=False)
     for field in ("content_type", "content") if code.kind == "dynamic" else ("target_url",):
         data.pop(field, None)
     if code.kind == "dynamic":  # only a scan link can be paused
         data["active"] = request.form.get("active") == "on"
     try:
-        service.update_code(current_user, code_id, data)
+        service.update_code(g.actor, code_id, data)
     except ServiceError as exc:
         db.session.rollback()
-        code = service.get_owned_code(current_user, code_id)
+        code = service.get_owned_code(g.actor, code_id)
         return editor(code=code, values=merge_form(form_values(code), request.form),
                       errors=_errors(exc), status=exc.status)
     db.session.commit()
@@ -149,33 +157,36 @@ def update(code_id):
 
 
 @bp.post("/<code_id>/delete")
+@needs("editor", follow=(QrCode, "code_id"))
 def delete(code_id):
-    code = service.delete_code(current_user, code_id)
+    code = service.delete_code(g.actor, code_id)
     db.session.commit()
     flash(f"“{code.title or code.slug}” is deleted; its scan link no longer works.", "info")
     return redirect(url_for("qrcodes.index"))
 
 
 @bp.post("/presets")
+@needs("editor")
 def save_preset():
     try:
-        preset = styles.save_preset(current_user, request.form.get("preset_name"), style_from_form(request.form))
+        preset = styles.save_preset(g.actor, request.form.get("preset_name"), style_from_form(request.form))
     except ServiceError as exc:
         db.session.rollback()
-        return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(current_user),
+        return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(g.actor),
                             preset_message=exc.message, preset_ok=False), exc.status
     db.session.commit()
-    return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(current_user),
+    return render_block("qrcodes/edit.html", "presets", presets=styles.list_presets(g.actor),
                         preset_message=f"Saved the preset “{preset.name}”.", preset_ok=True)
 
 
 @bp.get("/presets/<preset_id>")
+@needs("editor")
 def apply_preset(preset_id):
     """The style fields filled from a preset (the rest of the form is left as it is)."""
     values = merge_form(form_values(), request.args)
-    values.update(style_values(styles.get_preset(current_user, preset_id).style))
+    values.update(style_values(styles.get_preset(g.actor, preset_id).style))
     return render_block("qrcodes/edit.html", "style_fields", v=values, errors={},
-                        images=styles.list_ready_images(current_user), module_shapes=MODULE_SHAPES,
+                        images=styles.list_ready_images(g.actor), module_shapes=MODULE_SHAPES,
                         finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS, min_quiet_zone=MIN_QUIET_ZONE)
 
 

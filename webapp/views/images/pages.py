@@ -1,11 +1,12 @@
 """The images page (upload, list, status until ready) and the optimised files themselves."""
-from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, flash, g, make_response, redirect, request, url_for
 
 from webapp.extensions import db, htmx
+from webapp.models import ImageAsset
 from webapp.services import ServiceError
 from webapp.services.images import assets
 from webapp.views.images.upload import upload_and_queue
+from webapp.web.access import needs
 from webapp.web.rendering import render
 
 bp = Blueprint("images", __name__, url_prefix="/images")
@@ -35,22 +36,22 @@ def image_helpers():
 
 
 def gallery(status=200, error=None, fields=None, form=None):
-    return render("images/index.html", block="gallery", images=assets.list_images(current_user),
+    return render("images/index.html", block="gallery", images=assets.list_images(g.actor),
                   error=error, fields=fields or {}, form=form or {},
                   max_bytes=current_app.config["MAX_IMAGE_BYTES"]), status
 
 
 @bp.get("/")
-@login_required
+@needs("viewer")
 def index():
     return gallery()
 
 
 @bp.post("/upload")
-@login_required
+@needs("editor")
 def upload():
     try:
-        asset, queued = upload_and_queue(current_user)
+        asset, queued = upload_and_queue(g.actor)
     except ServiceError as exc:
         db.session.rollback()
         return gallery(exc.status, exc.message, exc.fields, request.form)
@@ -62,9 +63,9 @@ def upload():
 
 
 @bp.get("/<image_id>/card")
-@login_required
+@needs("viewer", follow=(ImageAsset, "image_id"))
 def card(image_id):
-    asset = assets.get_image(current_user, image_id)
+    asset = assets.get_image(g.actor, image_id)
     return render("images/_card.html", block="card", image=asset)
 
 

@@ -35,7 +35,7 @@ def read_options():
     return validate(assets.ImageOptions, raw)
 
 
-def upload_and_queue(owner):
+def upload_and_queue(actor):
     """Checks, stores and commits the upload, then enqueues its optimisation.
 
     Returns (asset, queued). `queues.submit` commits the asset together with
@@ -43,9 +43,9 @@ def upload_and_queue(owner):
     """
     options = read_options()
     data, filename = read_image_file()
-    asset, needs_optimising = assets.upload_image(owner, data, options, filename)
+    asset, needs_optimising = assets.upload_image(actor, data, options, filename)
     if needs_optimising:
-        queues.submit("images.optimise", owner_id=owner.id, payload={"image_id": asset.id})
+        queues.submit("images.optimise", actor, payload={"image_id": asset.id})
     else:
         db.session.commit()
     return asset, needs_optimising

@@ -1,0 +1,79 @@
+"""Who may do what: every view that reads or changes a workspace's data names the role it
+needs with `@needs(role)`, and this is the one place that finds the acting member and
+checks it, for pages and the API alike (jobs: services/jobs/queues.py and workers).
+
+A browser acts in its current workspace (kept in the session, switched from the
+navigation); an API key in the one workspace it was made for. A page whose URL names an
+object (`follow`) acts in that object's workspace when the user is a member of it, so a
+link a colleague pastes opens for them.
+"""
+from functools import wraps
+
+from flask import g, request, session
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db, login
+from webapp.services.ids import looks_like_id
+from webapp.services.workspaces import actors, memberships
+
+SESSION_KEY = "workspace_id"
+
+
+def needs(role, follow=None):
+    """`follow=(Model, "url argument")`: the object the URL names chooses the workspace."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            actor = g.get("api_actor") or browser_actor(_followed(follow, kwargs))
+            if actor is None:
+                return login.unauthorized()
+            g.actor = actor.require(role)
+            return view(*args, **kwargs)
+        wrapper.required_role = role
+        return wrapper
+    return decorate
+
+
+def _followed(follow, kwargs):
+    if follow is None:
+        return None
+    model, argument = follow
+    object_id = kwargs.get(argument)
+    if not looks_like_id(object_id):
+        return None
+    return db.session.scalar(select(model.workspace_id).where(model.id == object_id))
+
+
+def browser_actor(wanted=None):
+    """The logged-in user acting in `wanted` if they are a member of it, else in their
+    current workspace; None when nobody is logged in (or they are in no workspace)."""
+    if not current_user.is_authenticated:
+        return None
+    user = current_user._get_current_object()
+    for workspace_id in (wanted, session.get(SESSION_KEY)):
+        if workspace_id is not None:
+            actor = actors.member(user, workspace_id)
+            if actor is not None:
+                remember(workspace_id)
+                return actor
+    workspace_id = memberships.default_workspace_id(user.id)
+    if workspace_id is None:
+        return None
+    remember(workspace_id)
+    return actors.member(user, workspace_id)
+
+
+def remember(workspace_id):
+    if session.get(SESSION_KEY) != workspace_id:
+        session[SESSION_KEY] = workspace_id
+
+
+def current_actor():
+    """The acting member of this request, for templates (the navigation's switcher)."""
+    if "actor" in g:
+        return g.actor
+    if request.blueprint == "api" or not current_user.is_authenticated:
+        return None
+    g.actor = browser_actor()
+    return g.actor
