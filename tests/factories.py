@@ -71,9 +71,10 @@ def actor_for(user, workspace_id=None, via="browser"):
     return actors.member(user, workspace_id or workspace_of(user), via=via)
 
 
-def api_key_headers(user, name="tests"):
-    """The Authorization header of a new API key of `user` (flushed, not committed)."""
-    _, raw = api_keys.create_api_key(user, name)
+def api_key_headers(user, name="tests", workspace_id=None, role=None):
+    """The Authorization header of a new API key of `user` (flushed, not committed), acting
+    in `workspace_id` (default: the user's personal workspace)."""
+    _, raw = api_keys.create_api_key(user, name, workspace_id, role)
     return {"Authorization": f"Bearer {raw}"}
 
 

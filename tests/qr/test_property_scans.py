@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import make_api_user, make_logo
+from tests.factories import actor_for, make_api_user, make_logo
 from tests.support.qrcodes import decode_png, decode_svg, photo_path
 from webapp.extensions import db
 from webapp.qr.style import FINDER_SHAPES, MIN_QUIET_ZONE, MODULE_SHAPES
@@ -84,6 +84,7 @@ def test_every_saved_code_decodes_to_its_payload_as_png_and_svg(app):
     with app.app_context():
         user, _ = make_api_user("property@example.com")
         logo_id = make_logo(user)
+        actor = actor_for(user)
 
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -91,7 +92,7 @@ def test_every_saved_code_decodes_to_its_payload_as_png_and_svg(app):
         def check(data, style, scale):
             stats["tried"] += 1
             try:
-                code = service.create_code(user, dict(data, style=style))
+                code = service.create_code(actor, dict(data, style=style))
             except ServiceError as exc:
                 db.session.rollback()
                 # Refusals are fine (the gate's job) but they must come from the style or
@@ -107,7 +108,7 @@ def test_every_saved_code_decodes_to_its_payload_as_png_and_svg(app):
                 assert decode_png(service.render_code(code, "png", scale=scale)) == [payload]
                 assert decode_svg(service.render_code(code, "svg", scale=scale)) == [payload]
             finally:  # hypothesis replays examples: the next one may want the same slug
-                service.delete_code(user, code.id)
+                service.delete_code(actor, code.id)
                 db.session.commit()
 
         check()

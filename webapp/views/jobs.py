@@ -104,6 +104,6 @@ def worker_check():
 
 
 @bp.get("/<job_id>/worker-check")
-@needs("viewer")
+@needs("viewer", follow=(BackgroundJob, "job_id"))
 def worker_check_status(job_id):
     return render("jobs/_worker_check.html", block="worker_check", job=own_job(job_id))

@@ -11,6 +11,7 @@ from webapp.models import ApiKey
 from webapp.services import ServiceError
 from webapp.services.accounts import api_keys, sessions, two_factor, users
 from webapp.views.accounts.limits import password_check
+from webapp.web.access import current_actor
 from webapp.web.auth import log_in, log_out
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -109,7 +110,10 @@ def create_api_key():
     form = ApiKeyForm()
     if not form.validate_on_submit():
         return page(key_form=form, status=422)
-    _, raw = api_keys.create_api_key(current_user, form.name.data or "")
+    # A key acts in the workspace the browser is in now, with at most the user's role there.
+    actor = current_actor()
+    _, raw = api_keys.create_api_key(current_user, form.name.data or "",
+                                     actor.workspace_id if actor else None)
     db.session.commit()
     return page(new_key=raw, status=201)
 
