@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.factories import api_key_headers, make_code, make_user
 from tests.support.auth import PASSWORD, AuthActions, csrf_token
+from tests.support.two_factor import enable, password_step, send_code, totp_code
 from webapp.extensions import db
 from webapp.models import User, UserSession
 from webapp.services.accounts import admin_users, password_reset
@@ -140,6 +141,18 @@ def test_a_sign_up_link_for_a_disabled_address_logs_nobody_in(app, admin, bob):
     assert fresh.get("/codes/").status_code == 302
 
 
+def test_disabled_between_password_and_code_the_code_does_not_log_in(app, admin, bob):
+    browser, bob_id, _ = bob
+    secret, _ = enable(browser)
+    AuthActions(browser).logout()
+    response = password_step(browser, BOB)
+    assert response.headers["Location"] == "/login/two-factor"
+    post(admin, f"/admin/users/{bob_id}/disable")
+    response = send_code(browser, totp_code(secret, offset=1))  # the set-up used this step
+    assert response.status_code == 403 and "This account is disabled" in response.get_data(as_text=True)
+    assert browser.get("/codes/").status_code == 302
+
+
 def test_an_administrator_cannot_disable_themself(app, admin):
     with app.app_context():
         root_id = db.session.scalar(select(User.id).where(User.email == ROOT))
@@ -161,7 +174,6 @@ def test_others_are_refused(app, client, bob):
     assert browser.get("/admin/users/").status_code == 403
     token = csrf_token(browser, "/codes/")
     assert browser.post(f"/admin/users/{bob_id}/enable", data={"csrf_token": token}).status_code == 403
-    # And a form without its CSRF token does nothing, even an administrator's.
 
 
 def test_a_form_without_csrf_is_refused(app, admin, bob):
@@ -179,7 +191,8 @@ def test_an_administrator_gets_no_access_to_others_workspaces(app, admin, bob):
     with app.app_context():
         headers = api_key_headers(db.session.scalar(select(User).where(User.email == ROOT)))
         db.session.commit()
-    assert admin.get(f"/api/qrcodes/{code_id}", headers=headers).status_code == 404
+    assert admin.get(f"/api/qr-codes/{code_id}", headers=headers).status_code == 404
+    assert admin.get(f"/api/qr-codes/{code_id}", headers=bob[2]).status_code == 200
 
 
 def test_the_command_line_disables_and_enables(app, runner, bob):
