@@ -18,6 +18,7 @@ from webapp.views.codes import analytics, exports
 from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
 from webapp.views.ops import health, metrics, rq_dashboard, status
+from webapp.views.ops import users as admin_users
 from webapp.views.public import image, scan
 from webapp.web import errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
@@ -27,7 +28,7 @@ from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
               health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics)
+              api, metrics, admin_users)
 
 
 def create_app(config=None):

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from webapp.extensions import db
 from webapp.services import ServiceError
-from webapp.services.accounts import api_keys, users
+from webapp.services.accounts import admin_users, api_keys, users
 from webapp.services.workspaces import memberships
 from webapp.services.workspaces.roles import ROLES
 
@@ -48,6 +48,33 @@ def ensure_demo(email):
     click.echo("")
 
 
+def _user_or_fail(email):
+    user = users.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email}")
+    return user
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user(email):
+    """Disable a user: their sessions end, log-ins and API keys are refused."""
+    user = _user_or_fail(email)
+    ended = admin_users.disable(None, user)
+    db.session.commit()
+    click.echo(f"Disabled {user.email}; {ended} browser session(s) ended")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable_user(email):
+    """Let a disabled user log in (and use their API keys) again."""
+    user = _user_or_fail(email)
+    admin_users.enable(user)
+    db.session.commit()
+    click.echo(f"Enabled {user.email}")
+
+
 @api_keys_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="A label to recognise the key by.")
@@ -57,9 +84,7 @@ def ensure_demo(email):
               help="At most this role (default: the user's role in the workspace).")
 def create_api_key(email, name, workspace_slug, role):
     """Print a new API key once; only its hash is stored."""
-    user = users.find_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"No user with the e-mail address {email}")
+    user = _user_or_fail(email)
     workspace_id = None
     if workspace_slug is not None:
         workspace = memberships.find_by_slug(workspace_slug)

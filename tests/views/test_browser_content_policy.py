@@ -99,6 +99,7 @@ def test_no_page_breaks_the_policy(app, browser, who):
         assert opened[f"/webhooks/{site.endpoint_id}"] == 200
     if who == "admin":
         assert opened["/admin/status/"] == 200 and opened["/admin/rq/0/view/workers"] == 200
+        assert opened["/admin/users/"] == 200
 
 
 def preview_src(page):

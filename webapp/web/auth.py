@@ -6,7 +6,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, htmx, login
-from webapp.services.accounts import sessions
+from webapp.services.accounts import sessions, users
 
 _USER_ID = re.compile(r"[0-9]{1,10}")
 
@@ -58,7 +58,9 @@ def log_in(user, remember=False):
     Starts a server-side session and commits it (with whatever else the request holds),
     then hands Flask-Login the id that names it, for the session and remember-me cookies.
     A session this browser was in before ends: it would be left live, named by no cookie.
+    A disabled user is refused here whatever let them this far (users.AccountDisabled, 403).
     """
+    users.check_not_disabled(user)
     previous = getattr(current_user, "login_session", None)
     if previous is not None:
         sessions.end(current_user, previous.id)

@@ -21,7 +21,7 @@ from tests.support.two_factor import enable, send_code, totp_code, wrong_code
 from webapp.config import Config, ConfigError
 from webapp.extensions import db
 from webapp.models import User, UserIdentity
-from webapp.services.accounts import identities, users
+from webapp.services.accounts import admin_users, identities, users
 from webapp.views.accounts.auth import safe_next
 from webapp.web import single_sign_on
 
@@ -157,6 +157,18 @@ def test_an_existing_account_is_linked_on_a_verified_e_mail(client, auth, app, o
     found, links = accounts(app)
     assert found == [(owner, "ada@example.com")]
     assert links == [(owner, provider.issuer, "ada-verified", "ada@example.com")]
+
+
+def test_a_disabled_account_is_refused_with_a_clear_page(client, auth, app, owner):
+    auth.logout()
+    come_back(client, "ada-verified")  # linked
+    auth.logout()
+    with app.app_context():
+        admin_users.disable(None, users.find_user_by_email("ada@example.com"))
+        db.session.commit()
+    response = come_back(client, "ada-verified")
+    assert response.status_code == 403
+    assert "This account is disabled" in response.get_data(as_text=True) and not logged_in(client)
 
 
 def test_email_verified_as_the_string_true_counts(client, auth, app, owner):

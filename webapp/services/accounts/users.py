@@ -20,6 +20,9 @@ HASH_METHOD = "scrypt:32768:8:1"
 MIN_STRENGTH = 3
 ZXCVBN_MAX_LENGTH = 72
 
+DISABLED_MESSAGE = ("This account is disabled. Ask the administrator of this Scanlink "
+                    "to enable it again.")
+
 # Verifying against a real hash when the user is unknown keeps timing the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=HASH_METHOD)
 
@@ -63,6 +66,22 @@ def check_password_strength(password, min_length, email=None):
         )
 
 
+class AccountDisabled(ServiceError):
+    """A disabled user tried a way in. Said plainly only to someone who proved they are the
+    user (the right password, a provider's word): to others it looks like any failed log-in."""
+    status = 403
+    code = "account_disabled"
+
+    def __init__(self, message=DISABLED_MESSAGE):
+        super().__init__(message)
+
+
+def check_not_disabled(user):
+    """Every way in passes here (webapp.web.auth.log_in), whatever checked the user before."""
+    if user.disabled_at is not None:
+        raise AccountDisabled()
+
+
 def find_user_by_email(email):
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
@@ -82,13 +101,15 @@ def create_user(email, password, *, min_length, is_admin=False):
 
 def authenticate(email, password):
     """The user whose password this is, else None. A hash made the old way (pbkdf2, or
-    weaker scrypt parameters) is replaced by a current one; the caller commits."""
+    weaker scrypt parameters) is replaced by a current one; the caller commits.
+    Raises AccountDisabled for the right password of a disabled user."""
     user = find_user_by_email(email or "")
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if not check_password_hash(user.password_hash, password or "") or user.disabled_at is not None:
+    if not check_password_hash(user.password_hash, password or ""):
         return None
+    check_not_disabled(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

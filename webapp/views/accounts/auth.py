@@ -43,7 +43,11 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
+        try:
+            user = users.authenticate(form.email.data, form.password.data)
+        except users.AccountDisabled as exc:
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), exc.status
         if user is not None:
             db.session.commit()  # a hash made the old way was just replaced: keep it
             next_url = safe_next(request.args.get("next"))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db, limiter
 from webapp.services import ServiceError
-from webapp.services.accounts import identities, two_factor
+from webapp.services.accounts import identities, two_factor, users
 from webapp.views.accounts.auth import safe_next
 from webapp.views.accounts.limits import auth_limit, failed_attempt
 from webapp.web import pending_login, single_sign_on
@@ -65,6 +65,7 @@ def callback():
     try:
         identity = single_sign_on.identity_from_callback()
         user, how = _user_for(identity)
+        users.check_not_disabled(user)  # before the code is asked for: it would not help
     except single_sign_on.SignOnFailed as exc:
         return refused(exc.status, exc.message)
     except ServiceError as exc:

@@ -1,2 +1,3 @@
 """For operators: /healthz and /readyz (`health`), /metrics (`metrics`), and for
-administrators /admin/status (`status`) and the RQ dashboard (`rq_dashboard`)."""
+administrators /admin/status (`status`), /admin/users (`users`) and the RQ dashboard
+(`rq_dashboard`)."""
