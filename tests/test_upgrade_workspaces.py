@@ -18,8 +18,8 @@ from werkzeug.urls import iri_to_uri
 from tests.support.backends import create_database, make_config
 from webapp.app import create_app
 from webapp.extensions import cache, db
-from webapp.models import QrCode, WorkspaceMember
 from webapp.infra.redis_client import get_redis
+from webapp.models import QrCode, User, WorkspaceMember
 from webapp.services.accounts import api_keys
 from webapp.services.accounts import users as accounts_users
 from webapp.services.scans import buffer, targets
@@ -222,7 +222,7 @@ def counted_per_code(conn):
         "SELECT qr_code_id, SUM(scans + bot_scans) FROM scan_counters GROUP BY qr_code_id")).all())
 
 
-def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, database_url, tmp_path):
+def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, database_url, db_kind, tmp_path):
     with old_app.app_context(), db.engine.begin() as conn:
         users, codes, dynamic = populate(conn)
     with old_app.app_context(), db.engine.connect() as conn:
@@ -258,6 +258,9 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
         scans_before_upgrade = len(results)
         with old_app.app_context():
             upgrade()
+            if db_kind == "sqlite":  # the migrations' connection went back to the pool
+                with db.engine.connect() as conn:
+                    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         scans_at_upgrade = len(results)
         assert scans_at_upgrade > scans_before_upgrade, "no scan was made while the upgrade ran"
         while len(results) < scans_at_upgrade + 20:
@@ -321,6 +324,7 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
         assert member["role"] == "owner"
         personal[member["user_id"]] = workspace["id"]
     assert sorted(personal) == sorted(users.values())
+    assert len(after["workspaces"]) == len(members) == len(users)
     assert len({w["slug"] for w in after["workspaces"]}) == len(users)
     for table in RENAMED:
         for old, new in zip(before[table], after[table], strict=True):
@@ -418,8 +422,8 @@ def test_downgrade_of_a_populated_database_gives_rows_back_to_their_owners(old_a
         before = snapshot(conn)
     with old_app.app_context():
         upgrade()
-        ada = db.session.get(accounts_users.User, users[0])
-        bob = db.session.get(accounts_users.User, users[2])
+        ada = db.session.get(User, users[0])
+        bob = db.session.get(User, users[2])
         team = memberships.create_workspace(bob, "Team")
         db.session.add(WorkspaceMember(workspace_id=team.id, user_id=ada.id, role="owner"))
         db.session.add(QrCode(workspace_id=team.id, slug="team-code", title="Team", kind="static",
