@@ -325,6 +325,11 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
         personal[member["user_id"]] = workspace["id"]
     assert sorted(personal) == sorted(users.values())
     assert len(after["workspaces"]) == len(members) == len(users)
+    email_of = {row["id"]: row["email"] for row in after["users"]}
+    for user_id, workspace_id in personal.items():  # named as a personal workspace made today
+        [workspace] = [w for w in after["workspaces"] if w["id"] == workspace_id]
+        local = email_of[user_id].split("@")[0]
+        assert (workspace["name"], workspace["slug"]) == (local, f"{memberships.slug_base(local)}-{workspace_id}")
     assert len({w["slug"] for w in after["workspaces"]}) == len(users)
     for table in RENAMED:
         for old, new in zip(before[table], after[table], strict=True):
