@@ -3,6 +3,10 @@
 Each user gets a personal workspace with the user's own id, of which they are the owner,
 and their rows move into it by renaming `owner_id` to `workspace_id`: no row is rewritten,
 so slugs, scan URLs, the scan path's cached entries and buffered scans stay valid.
+The version before this one, serving until the new one starts, keeps following cached
+codes and writing scans (tables this leaves alone); a look-up it cannot answer from the
+cache selects qr_codes.owner_id, now gone, and gets the 503 "scan again" page.
+tests/test_upgrade_workspaces.py upgrades a populated database while scans go on.
 
 Revision ID: 0013
 Revises: 0012
