@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -109,8 +110,40 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """On SQLite, runs the migrations with foreign keys off, and checks them after.
+
+    Batch mode changes a table by copying it and dropping the original; with foreign
+    keys on, SQLite's DROP TABLE first deletes the table's rows, and ON DELETE CASCADE
+    then deletes every row that refers to them: 0013's copy of qr_codes emptied
+    scan_events, scan_counters and the rollups, its copy of webhook_endpoints the
+    outbox. The pragma only takes effect outside a transaction, so it is set before the
+    migrations begin (each commits its own, SQLite's DDL not being transactional here)."""
+    if connection.dialect.name != 'sqlite':
+        yield
+        return
+    connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    if connection.exec_driver_sql('PRAGMA foreign_keys').scalar() != 0:
+        raise RuntimeError('could not turn foreign keys off for the migrations (inside a transaction?)')
+    try:
+        yield
+        if connection.in_transaction():
+            connection.commit()
+        broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+        if broken:
+            raise RuntimeError(f'the migrations left rows whose foreign keys point nowhere: {broken[:10]}')
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        # The connection goes back to the pool: it must enforce foreign keys again.
+        connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -3,6 +3,10 @@
 Each user gets a personal workspace with the user's own id, of which they are the owner,
 and their rows move into it by renaming `owner_id` to `workspace_id`: no row is rewritten,
 so slugs, scan URLs, the scan path's cached entries and buffered scans stay valid.
+The version before this one, serving until the new one starts, keeps following cached
+codes and writing scans (tables this leaves alone); a look-up it cannot answer from the
+cache selects qr_codes.owner_id, now gone, and gets the 503 "scan again" page.
+tests/test_upgrade_workspaces.py upgrades a populated database while scans go on.
 
 Revision ID: 0013
 Revises: 0012
@@ -182,6 +186,14 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_background_jobs_user_id_users'), 'users',
                                     ['user_id'], ['id'], ondelete='SET NULL')
 
+    if bind.dialect.name == 'postgresql':
+        rename_in_place(('owner_id', 'users'), ('workspace_id', 'workspaces'), forward=True)
+    else:
+        copy_renamed()
+
+
+def copy_renamed():
+    """SQLite: each owned table copied with the column renamed (batch mode)."""
     for table, renamed in OWNED.items():
         with op.batch_alter_table(table) as batch_op:
             drop_named(batch_op, renamed)
@@ -193,6 +205,26 @@ def upgrade():
             batch_op.create_foreign_key(f'fk_{table}_workspace_id_workspaces', 'workspaces',
                                         ['workspace_id'], ['id'], ondelete='CASCADE')
             create_named(batch_op, [(new, old, columns, kind) for old, new, columns, kind in renamed])
+
+
+def rename_in_place(old, new, forward):
+    """PostgreSQL: the column, its indexes and unique constraints renamed where they
+    are, `old` and `new` being (column, referred table). The indexes follow the column;
+    renaming them is instant, where dropping and building them again held the tables'
+    locks, and so the scans' writes, for seconds per 100,000 codes. Only the foreign key
+    is made again."""
+    (old_column, old_referred), (new_column, new_referred) = old, new
+    for table, renamed in OWNED.items():
+        op.alter_column(table, old_column, new_column_name=new_column)
+        for before, after, _columns, kind in renamed:
+            before, after = (before, after) if forward else (after, before)
+            if kind == 'index':
+                op.execute(f'ALTER INDEX {before} RENAME TO {after}')
+            else:
+                op.execute(f'ALTER TABLE {table} RENAME CONSTRAINT {before} TO {after}')
+        op.drop_constraint(f'fk_{table}_{old_column}_{old_referred}', table, type_='foreignkey')
+        op.create_foreign_key(f'fk_{table}_{new_column}_{new_referred}', table, new_referred,
+                              [new_column], ['id'], ondelete='CASCADE')
 
 
 def drop_named(batch_op, renamed):
@@ -216,6 +248,14 @@ def downgrade():
     for table in OWNED:
         op.execute(f"UPDATE {table} SET workspace_id = (SELECT MIN(m.user_id) FROM workspace_members m "
                    f"WHERE m.workspace_id = {table}.workspace_id AND m.role = 'owner')")
+    if op.get_bind().dialect.name == 'postgresql':
+        rename_in_place(('workspace_id', 'workspaces'), ('owner_id', 'users'), forward=False)
+    else:
+        copy_back()
+    downgrade_accounts()
+
+
+def copy_back():
     for table, renamed in OWNED.items():
         old_columns = [(new, old, [c if c != 'workspace_id' else 'owner_id' for c in columns], kind)
                        for old, new, columns, kind in renamed]
@@ -228,6 +268,9 @@ def downgrade():
             batch_op.create_foreign_key(f'fk_{table}_owner_id_users', 'users', ['owner_id'], ['id'],
                                         ondelete='CASCADE')
             create_named(batch_op, [(old, new, columns, kind) for new, old, columns, kind in old_columns])
+
+
+def downgrade_accounts():
     with op.batch_alter_table('background_jobs') as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_background_jobs_user_id_users'), type_='foreignkey')
         batch_op.drop_column('user_id')
