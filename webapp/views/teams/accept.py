@@ -4,7 +4,7 @@ GET shows what accepting means and a button; only the POST changes anything, so 
 scanner that follows links cannot use up an invitation. A link that is forged, used,
 withdrawn, expired, or for another address gets a page saying so, and nothing changes.
 """
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from webapp.extensions import db, login
@@ -18,7 +18,8 @@ bp = Blueprint("invitations", __name__)
 
 def problem(exc):
     db.session.rollback()
-    return private(render_template("teams/invitation_problem.html", message=exc.message)), exc.status
+    return private(make_response(render_template("teams/invitation_problem.html",
+                                                 message=exc.message), exc.status))
 
 
 @bp.get("/invitations/<token>")
@@ -29,8 +30,9 @@ def accept(token):
         invitation = invitations.from_token(token)
     except invitations.InvitationProblem as exc:
         return problem(exc)
-    return private(render_template("teams/accept.html", invitation=invitation, token=token,
-                                   workspace=db.session.get(Workspace, invitation.workspace_id)))
+    return private(make_response(render_template(
+        "teams/accept.html", invitation=invitation, token=token,
+        workspace=db.session.get(Workspace, invitation.workspace_id))))
 
 
 @bp.post("/invitations/<token>")
