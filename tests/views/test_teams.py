@@ -10,7 +10,7 @@ from tests.factories import make_code, make_user
 from tests.support.auth import AuthActions, user_id
 from tests.support.teams import join
 from webapp.extensions import db
-from webapp.models import User, WorkspaceInvitation, WorkspaceMember
+from webapp.models import StylePreset, User, WorkspaceInvitation, WorkspaceMember
 from webapp.models.base import utcnow
 from webapp.services.teams import invitations
 from webapp.services.workspaces import memberships
@@ -147,3 +147,15 @@ def test_the_settings_page_per_role_and_deleting_from_it(app, client, auth, owne
     for browser in (client, viewer.client):
         listing = browser.get("/codes/")
         assert listing.status_code == 200 and "agency-poster" not in listing.get_data(as_text=True)
+
+
+def test_an_admin_sets_the_default_preset_and_new_code_starts_from_it(app, client, auth, owner):
+    with app.app_context():
+        preset = StylePreset(workspace_id=owner, name="House", style={"dark": "#7a1f5c"})
+        db.session.add(preset)
+        db.session.commit()
+        preset_id = preset.id
+    assert 'value="#7a1f5c"' not in client.get("/codes/new").get_data(as_text=True)
+    post(client, "/workspace", {"default_preset_id": preset_id})
+    assert f'value="{preset_id}" selected' in client.get("/workspace").get_data(as_text=True)
+    assert 'value="#7a1f5c"' in client.get("/codes/new").get_data(as_text=True)
