@@ -20,6 +20,8 @@ from webapp.views.images import pages as image_pages
 from webapp.views.ops import health, metrics, rq_dashboard, status
 from webapp.views.ops import users as admin_users
 from webapp.views.public import image, scan
+from webapp.views.teams import accept as team_invitations
+from webapp.views.teams import pages as team_pages
 from webapp.web import errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
 from webapp.web.json_input import StrictJsonProvider
@@ -28,7 +30,7 @@ from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
               health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics, admin_users)
+              api, metrics, admin_users, team_pages, team_invitations)
 
 
 def create_app(config=None):

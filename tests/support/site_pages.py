@@ -3,7 +3,7 @@ and the Content-Security-Policy in Chromium).
 
 `seed(app, email)` gives a user one of everything a page can show: a dynamic code with
 scans, one with a logo, a paused one, a static one, a style preset, a logo, a finished
-job with a file, a webhook endpoint with deliveries. `urls(app, site)` walks the app's
+job with a file, a webhook endpoint with deliveries, an open invitation to their workspace. `urls(app, site)` walks the app's
 url_map: every route that answers GET, its arguments filled from `arguments(site)` (by
 endpoint first, then by name), plus `extra(site)` (error pages and the scan path's own
 pages).
@@ -16,7 +16,15 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 
-from tests.factories import make_code, make_endpoint, make_job, make_logo, make_user, workspace_of
+from tests.factories import (
+    actor_for,
+    make_code,
+    make_endpoint,
+    make_job,
+    make_logo,
+    make_user,
+    workspace_of,
+)
 from tests.support.auth import PASSWORD
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
@@ -25,6 +33,7 @@ from webapp.models.base import utcnow
 from webapp.services.accounts import password_reset, signup, users
 from webapp.services.images.assets import public_path, variant_key
 from webapp.services.scans import recording
+from webapp.services.teams import invitations
 
 AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -56,6 +65,8 @@ class Site:
     endpoint_id: str
     reset_token: str
     signup_token: str
+    workspace_id: int
+    invitation_token: str
 
 
 def seed(app, email="ada@example.com", *, is_admin=False):
@@ -80,13 +91,15 @@ def seed(app, email="ada@example.com", *, is_admin=False):
         with_logo = make_code(user, title="Coffee cup", style={"logo": image.id, "error_correction": "H"})
         job = make_job(workspace_of(user), "bulk.create", result={"created": 1, "files": _job_file(user)},
                        started_at=utcnow(), finished_at=utcnow())
+        invitation = invitations.create_invitation(actor_for(user), "newcomer@example.com", "viewer")
         db.session.commit()
         site = Site(email=email, code_id=code.id, slug=code.slug, logo_slug=with_logo.slug,
                     paused_slug=paused.slug,
                     static_code_id=static.id, preset_id=preset.id, image_id=image.id,
                     image_name=public_path(image).rsplit("/", 1)[-1], job_id=job.id,
                     endpoint_id=endpoint.id, reset_token=password_reset.reset_token(user),
-                    signup_token=signup.signup_token("newcomer@example.com"))
+                    signup_token=signup.signup_token("newcomer@example.com"),
+                    workspace_id=workspace_of(user), invitation_token=invitations.token_of(invitation))
         db.session.remove()
     return site
 
@@ -122,6 +135,8 @@ def arguments(site):
         # A live link and a broken one: the form and the "ask for a new link" page.
         "password_reset.reset": {"token": [site.reset_token, "not-a-token"]},
         "signup.finish": {"token": [site.signup_token, "not-a-token"]},
+        # For another address than the walker's: the page saying so.
+        "invitations.accept": {"token": [site.invitation_token, "not-a-token"]},
     }
     by_name = {
         "code_id": [site.code_id, site.static_code_id],
@@ -130,6 +145,7 @@ def arguments(site):
         "image_id": site.image_id,
         "job_id": site.job_id,
         "endpoint_id": site.endpoint_id,
+        "workspace_id": site.workspace_id,
         "instance_number": 0,
         "queue_name": "default",
         "registry_name": "failed",

@@ -5,11 +5,13 @@ checks it, for pages and the API alike (jobs: services/jobs/queues.py and worker
 A browser acts in its current workspace (kept in the session, switched from the
 navigation); an API key in the one workspace it was made for. A page whose URL names an
 object (`follow`) acts in that object's workspace when the user is a member of it, so a
-link a colleague pastes opens for them.
+link a colleague pastes opens for them. A URL that names the workspace itself
+(`workspace="url argument"`, /api/workspaces/<id>/...) acts in that one: a caller who is
+not in it (or an API key of another workspace) gets 404, never another workspace.
 """
 from functools import wraps
 
-from flask import g, request, session
+from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,12 +22,16 @@ from webapp.services.workspaces import actors, memberships
 SESSION_KEY = "workspace_id"
 
 
-def needs(role, follow=None):
-    """`follow=(Model, "url argument")`: the object the URL names chooses the workspace."""
+def needs(role, follow=None, workspace=None):
+    """`follow=(Model, "url argument")`: the object the URL names chooses the workspace;
+    `workspace="url argument"`: the URL names the workspace's id."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            actor = g.get("api_actor") or browser_actor(_followed(follow, kwargs))
+            if workspace is not None:
+                actor = named_actor(kwargs.get(workspace))
+            else:
+                actor = g.get("api_actor") or browser_actor(_followed(follow, kwargs))
             if actor is None:
                 return login.unauthorized()
             g.actor = actor.require(role)
@@ -43,6 +49,21 @@ def _followed(follow, kwargs):
     if not looks_like_id(object_id):
         return None
     return db.session.scalar(select(model.workspace_id).where(model.id == object_id))
+
+
+def named_actor(workspace_id):
+    """The caller acting in exactly this workspace; 404 when they are not in it."""
+    api_actor = g.get("api_actor")
+    if api_actor is not None:
+        if api_actor.workspace_id != workspace_id:
+            abort(404, "No such workspace.")
+        return api_actor
+    if not current_user.is_authenticated:
+        return None
+    actor = actors.member(current_user._get_current_object(), workspace_id)
+    if actor is None:
+        abort(404, "No such workspace.")
+    return actor
 
 
 def browser_actor(wanted=None):
@@ -67,6 +88,12 @@ def browser_actor(wanted=None):
 def remember(workspace_id):
     if session.get(SESSION_KEY) != workspace_id:
         session[SESSION_KEY] = workspace_id
+
+
+def forget():
+    """After leaving or deleting the current workspace: the next request picks another."""
+    session.pop(SESSION_KEY, None)
+    g.pop("actor", None)
 
 
 def current_actor():

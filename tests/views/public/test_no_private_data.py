@@ -17,7 +17,7 @@ TITLE = "Secret supplier title"
 PRIVATE = (TITLE, "private-target.example", "owner-mail@example.com",
            "203.0.113.77")
 
-NUMBERS = {"instance_number", "per_page", "page"}
+NUMBERS = {"instance_number", "per_page", "page", "workspace_id"}
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def urls(app, codes):
         for code_id, slug in codes.values():
             values = {arg: {"fmt": "svg", "filename": "app.css", "slug": slug,
                             "scan_slug": slug}.get(arg, code_id) for arg in rule.arguments}
-            for arg in NUMBERS & set(values):  # the queue dashboard's
+            for arg in NUMBERS & set(values):  # the queue dashboard's, a workspace's id
                 values[arg] = 1
             yield adapter.build(rule.endpoint, values)
 

@@ -27,7 +27,13 @@ from webapp.services.codes.content import (
 )
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
-from webapp.services.codes.styles import check_logo, logo_for_code, logo_version, validated_style
+from webapp.services.codes.styles import (
+    check_logo,
+    default_preset,
+    logo_for_code,
+    logo_version,
+    validated_style,
+)
 from webapp.services.codes.target_urls import normalise_url
 from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
@@ -121,7 +127,11 @@ def code_from_fields(workspace_id, data):
 def create_code(actor, data):
     code = code_from_fields(actor.workspace_id, data)
     code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
-    code.style = gate(actor, payload_of(code), data.get("style"))
+    style = data.get("style")
+    if style is None:  # no style given: the workspace's default preset, if it has one
+        preset = default_preset(actor)
+        style = preset.style if preset is not None else None
+    code.style = gate(actor, payload_of(code), style)
     code.scannable = True
     db.session.add(code)
     try:

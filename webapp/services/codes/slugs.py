@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import QrCode
+from webapp.models import QrCode, RetiredSlug
 from webapp.services import Conflict, ServiceError
 
 ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -30,7 +30,13 @@ def random_slug():
 
 
 def slug_taken(slug):
-    return db.session.scalar(select(func.count()).select_from(QrCode).where(QrCode.slug == slug)) > 0
+    """Held by a code, or retired (its workspace was deleted: printed copies answer 410)."""
+    return (db.session.scalar(select(func.count()).select_from(QrCode).where(QrCode.slug == slug)) > 0
+            or retired(slug))
+
+
+def retired(slug):
+    return db.session.get(RetiredSlug, slug) is not None
 
 
 def unused_random_slug(attempts=5):
@@ -74,12 +80,14 @@ def clean_custom_slug(value):
 
 
 def codes_with_slugs(candidates):
-    """{slug: import_key} of the codes (anyone's) that hold these slugs: one query for a batch."""
+    """{slug: import_key} of the codes (anyone's) that hold these slugs, and {slug: None} of
+    the retired ones: one query each for a batch."""
     if not candidates:
         return {}
     rows = db.session.execute(select(QrCode.slug, QrCode.import_key)
                               .where(QrCode.slug.in_(set(candidates)))).all()
-    return dict(rows)
+    gone = db.session.scalars(select(RetiredSlug.slug).where(RetiredSlug.slug.in_(set(candidates))))
+    return {slug: None for slug in gone} | dict(rows)
 
 
 def unused_random_slugs(count, attempts=5):

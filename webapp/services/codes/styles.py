@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import ImageAsset, StylePreset
+from webapp.models import ImageAsset, StylePreset, Workspace
 from webapp.qr import StyleInvalid, parse_style
 from webapp.services import Conflict, ServiceError
 from webapp.services.ids import looks_like_id
@@ -85,6 +85,14 @@ def list_presets(actor):
 
 def get_preset(actor, preset_id):
     return get_owned(StylePreset, actor.workspace_id, preset_id, "No such style preset.")
+
+
+def default_preset(actor):
+    """The workspace's shared default preset (new codes start from it), or None."""
+    preset_id = db.session.scalar(select(Workspace.default_preset_id).where(
+        Workspace.id == actor.workspace_id))
+    preset = db.session.get(StylePreset, preset_id) if preset_id else None
+    return preset if preset is not None and preset.workspace_id == actor.workspace_id else None
 
 
 def save_preset(actor, name, style_data):

@@ -70,6 +70,9 @@ JOB_TYPES = {
     # payload {"kind": "password_reset" or "signup", "email": ...}; the job decides what to send
     "mail.account": JobSpec("workers.mail.send_account_mail", queue="high", timeout=60,
                             retries=backoff(30, 5), label="E-mail"),
+    # payload {"invitation_id": ...}: a workspace invitation (services/teams/invitations.py)
+    "mail.invitation": JobSpec("workers.mail.send_invitation_mail", queue="high", timeout=60,
+                               retries=backoff(30, 5), label="Invitation e-mail"),
     # payload {"day": "YYYY-MM-DD"} for one day; empty for the due days (see rollups.due_days)
     "scans.rollup": JobSpec("workers.analytics.rollup_scans_job", queue="low", timeout=3600,
                             retries=(60, 600), label="Scan analytics roll-up"),

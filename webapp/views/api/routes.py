@@ -9,9 +9,10 @@ from webapp.views.api import (
                               qrcodes,
                               scans,
                               webhooks,
+                              workspaces,
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks)
+RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces)
 
 __all__ = ["RESOURCES", "bp"]

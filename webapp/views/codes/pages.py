@@ -89,8 +89,10 @@ def index():
 @needs("editor")
 def new():
     values = form_values()
-    if request.args.get("preset"):
-        values.update(style_values(styles.get_preset(g.actor, request.args["preset"]).style))
+    preset = (styles.get_preset(g.actor, request.args["preset"]) if request.args.get("preset")
+              else styles.default_preset(g.actor))
+    if preset is not None:
+        values.update(style_values(preset.style))
     return editor(values=values)
 
 

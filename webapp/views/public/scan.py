@@ -27,6 +27,7 @@ from werkzeug.routing import BaseConverter
 from webapp.extensions import limiter
 from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
+from webapp.services.codes import slugs
 from webapp.services.scans import recording, targets
 from webapp.web import security_headers
 
@@ -126,6 +127,9 @@ def scan(slug):
         return current_app.response_class(UNAVAILABLE_PAGE, status=503,
                                            headers=unavailable_headers(current_app.config))
     if target is None:
+        # Only here, off the fast path: a slug of a deleted workspace says so, not 404.
+        if status == 404 and targets.plausible_slug(slug) and slugs.retired(slug):
+            return unavailable(REMOVED)
         return unavailable(status)
     if request.method == "GET":
         count(target, request.environ)
@@ -136,11 +140,15 @@ MESSAGES = {
     404: ("This code does not exist", "The QR code you scanned is not known here. "
                                       "Check that the whole code was in view."),
     410: ("This code is no longer active", "Its owner has switched it off or it has expired."),
+    "removed": ("This code was removed", "This campaign/code was removed: the workspace it "
+                                         "belonged to no longer exists."),
 }
+REMOVED = "removed"
 
 
-def unavailable(status):
-    title, message = MESSAGES[status]
+def unavailable(key):
+    title, message = MESSAGES[key]
+    status = 410 if key == REMOVED else key
     response = make_response(render_template("public/unavailable.html", status=status,
                                              title=title, message=message), status)
     response.headers["Cache-Control"] = "no-store"
