@@ -7,6 +7,7 @@ API keys for API routes and browser sessions for pages), a member of another wor
 only, a disabled member, and an API key made for another workspace.
 """
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -22,7 +23,13 @@ from tests.factories import (
 from tests.support.auth import csrf_token
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import StylePreset, User, WebhookOutbox, WorkspaceMember
+from webapp.models import (
+    StylePreset,
+    User,
+    WebhookOutbox,
+    WorkspaceInvitation,
+    WorkspaceMember,
+)
 from webapp.models.base import utcnow
 from webapp.services.accounts import sessions
 from webapp.services.workspaces import memberships
@@ -91,6 +98,30 @@ ROUTES = {
     ("POST", "/webhooks/<endpoint_id>/disable"): "admin",
     ("POST", "/webhooks/<endpoint_id>/delete"): "admin",
     ("POST", "/webhooks/deliveries/<delivery_id>/redeliver"): "admin",
+    ("GET", "/api/workspaces"): "viewer",
+    ("POST", "/api/workspaces"): "viewer",
+    ("GET", "/api/workspaces/<int:workspace_id>"): "viewer",
+    ("PATCH", "/api/workspaces/<int:workspace_id>"): "admin",
+    ("DELETE", "/api/workspaces/<int:workspace_id>"): "owner",
+    ("POST", "/api/workspaces/<int:workspace_id>/invitations"): "admin",
+    ("GET", "/api/workspaces/<int:workspace_id>/members"): "viewer",
+    ("PATCH", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): "admin",
+    ("DELETE", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): "viewer",
+    ("GET", "/workspace"): "viewer",
+    ("POST", "/workspace"): "admin",
+    ("POST", "/workspace/delete"): "owner",
+    ("POST", "/workspace/invitations"): "admin",
+    ("POST", "/workspace/invitations/<invitation_id>/revoke"): "admin",
+    ("POST", "/workspace/members/<int:user_id>"): "admin",
+    ("POST", "/workspace/members/<int:user_id>/remove"): "viewer",
+    ("POST", "/workspaces/<int:workspace_id>/switch"): "viewer",
+    ("GET", "/workspaces/new"): "viewer",
+    ("POST", "/workspaces/new"): "viewer",
+}
+# Any member may remove themself; removing someone else (as these calls do) needs admin.
+ON_OTHERS = {
+    ("DELETE", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): "admin",
+    ("POST", "/workspace/members/<int:user_id>/remove"): "admin",
 }
 
 # Bodies that get past validation, so an allowed call reaches the service.
@@ -100,6 +131,11 @@ JSON = {
     ("POST", "/api/exports"): {"what": "codes"},
     ("POST", "/api/webhooks"): {"url": "http://127.0.0.1:9/x", "events": ["qr.created"]},
     ("PATCH", "/api/webhooks/<endpoint_id>"): {"enabled": False},
+    ("POST", "/api/workspaces"): {"name": "Side project"},
+    ("PATCH", "/api/workspaces/<int:workspace_id>"): {"default_preset_id": None},
+    ("POST", "/api/workspaces/<int:workspace_id>/invitations"): {"email": "new@acme.example",
+                                                                 "role": "viewer"},
+    ("PATCH", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): {"role": "viewer"},
 }
 FORMS = {
     ("POST", "/codes/"): {"kind": "dynamic", "target_url": "https://example.com/new", "title": "New"},
@@ -108,6 +144,8 @@ FORMS = {
     ("POST", "/codes/export"): {"what": "codes"},
     ("POST", "/jobs/exports"): {"what": "codes"},
     ("POST", "/webhooks/"): {"url": "http://127.0.0.1:9/x", "events": "qr.created"},
+    ("POST", "/workspace/invitations"): {"email": "new@acme.example", "role": "viewer"},
+    ("POST", "/workspace/members/<int:user_id>"): {"role": "viewer"},
 }
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
@@ -128,6 +166,7 @@ def test_each_caller_gets_what_its_role_allows(app):
     world = World(app)
     wrong = []
     for (method, rule), needed in ROUTES.items():
+        needed = ON_OTHERS.get((method, rule), needed)
         for caller in world.callers(rule):
             response = world.call(caller, method, rule)
             response.get_data()  # a streamed body runs to its end inside its context
@@ -253,6 +292,20 @@ class World:
             return endpoint.id
         if name == "delivery_id":
             return self._delivery()
+        if name == "workspace_id":
+            return str(acme)
+        if name == "user_id":  # another member, a viewer
+            self.made = getattr(self, "made", 0) + 1
+            user = make_user(f"member{self.made}@acme.example")
+            db.session.add(WorkspaceMember(workspace_id=acme, user_id=user.id, role="viewer"))
+            db.session.commit()
+            return str(user.id)
+        if name == "invitation_id":
+            invitation = WorkspaceInvitation(workspace_id=acme, email="later@acme.example",
+                                             role="viewer", expires_at=utcnow() + timedelta(days=7))
+            db.session.add(invitation)
+            db.session.commit()
+            return invitation.id
         raise AssertionError(f"no maker for <{name}>")
 
     def _owner(self):

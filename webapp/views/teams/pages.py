@@ -24,7 +24,12 @@ def back(message=None):
 
 
 def refused(exc):
+    """A refusal the form can show (the last owner, a bad role) is flashed on the settings
+    page; another workspace's member or invitation, or a role too low, is the 404 or 403
+    every other page answers."""
     db.session.rollback()
+    if exc.status in (403, 404):
+        raise exc
     flash(exc.message, "error")
     return redirect(url_for("teams.settings"))
 
