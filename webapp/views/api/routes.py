@@ -1,5 +1,6 @@
 """Every resource of the API; importing one adds its routes to `bp`."""
 from webapp.views.api import (
+                              audit_log,
                               bulk,
                               exports,
                               images,
@@ -12,6 +13,6 @@ from webapp.views.api import (
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks)
+RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, audit_log)
 
 __all__ = ["RESOURCES", "bp"]
