@@ -92,7 +92,7 @@ def create_api_key(email, name, workspace_slug, role):
             raise click.ClickException(f"No workspace with the slug {workspace_slug}")
         workspace_id = workspace.id
     try:
-        _, raw = api_keys.create_api_key(user, name, workspace_id, role)
+        _, raw = api_keys.create_api_key(user, name, workspace_id, role, via="cli")
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message)

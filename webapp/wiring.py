@@ -7,6 +7,7 @@
 | code_created, _updated, _deleted    | scans.targets.on_code_changed | the code's cached look-up is dropped    |
 | code_created, _updated, _deleted    | webhooks.events.on_code_*     | outbox rows, in the same transaction    |
 | job_finished                        | webhooks.events.on_job_finished | outbox rows, in the same transaction  |
+| job_finished                        | bulk.job_log.on_job_finished  | a bulk job's one audit-log entry        |
 | a session flushes endpoint changes  | webhooks.endpoints.announce_changes | sends webhooks_changed            |
 | webhooks_changed                    | scans.targets.on_webhooks_changed | the owner's cached look-ups dropped |
 
@@ -17,6 +18,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
 from webapp.services import signals
+from webapp.services.bulk import job_log
 from webapp.services.scans import targets
 from webapp.services.webhooks import endpoints, events
 
@@ -28,6 +30,7 @@ RECEIVERS = (
     (signals.code_updated, events.on_code_updated),
     (signals.code_deleted, events.on_code_deleted),
     (signals.job_finished, events.on_job_finished),
+    (signals.job_finished, job_log.on_job_finished),
     (signals.webhooks_changed, targets.on_webhooks_changed),
 )
 SESSION_LISTENERS = (

@@ -136,7 +136,7 @@ def act(endpoint_id, action, message):
 @needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def rotate(endpoint_id):
     endpoint = endpoints.get_endpoint(g.actor, endpoint_id)
-    endpoints.rotate_secret(endpoint)
+    endpoints.rotate_secret(g.actor, endpoint)
     db.session.commit()
     flash("New signing secret made. The old one also signs for the next 24 hours, "
           "so switch your receiver over within that time.", "success")
@@ -153,21 +153,21 @@ def send_test(endpoint_id):
 @bp.post("/<endpoint_id>/enable")
 @needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def enable(endpoint_id):
-    return act(endpoint_id, lambda e: endpoints.set_enabled(e, True),
+    return act(endpoint_id, lambda e: endpoints.set_enabled(g.actor, e, True),
                "Endpoint enabled; waiting events are sent now.")
 
 
 @bp.post("/<endpoint_id>/disable")
 @needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def disable(endpoint_id):
-    return act(endpoint_id, lambda e: endpoints.set_enabled(e, False),
+    return act(endpoint_id, lambda e: endpoints.set_enabled(g.actor, e, False),
                "Endpoint disabled; no new events are written for it.")
 
 
 @bp.post("/<endpoint_id>/delete")
 @needs("admin", follow=(WebhookEndpoint, "endpoint_id"))
 def delete(endpoint_id):
-    endpoints.delete_endpoint(endpoints.get_endpoint(g.actor, endpoint_id))
+    endpoints.delete_endpoint(g.actor, endpoints.get_endpoint(g.actor, endpoint_id))
     db.session.commit()
     flash("Endpoint deleted with its delivery log.", "success")
     return redirect(url_for("webhooks.index"))

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_code, make_endpoint, make_user
+from tests.factories import make_code, make_endpoint, make_user, owner_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import User, WebhookEndpoint, WebhookOutbox
@@ -56,7 +56,8 @@ def test_disabling_an_endpoint_by_its_owner_or_by_its_failures_stops_scan_events
     scan(client)
     assert outbox_count(app) == 2
     with app.app_context():
-        endpoints.set_enabled(db.session.get(WebhookEndpoint, by_owner_id), False)
+        endpoint = db.session.get(WebhookEndpoint, by_owner_id)
+        endpoints.set_enabled(owner_of(endpoint.workspace_id), endpoint, False)
         db.session.commit()
     scan(client)
     assert outbox_count(app) == 3
@@ -109,7 +110,7 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
         gone_id, kept_id = gone.id, kept.id
         stale = targets.load_slug("shopwindow")
         assert {endpoint for endpoint, _ in stale[-1]} == {gone_id, kept_id}
-        endpoints.delete_endpoint(db.session.get(WebhookEndpoint, gone_id))
+        endpoints.delete_endpoint(owner_of(gone.workspace_id), db.session.get(WebhookEndpoint, gone_id))
         db.session.commit()
         cache.set(targets.cache_key("shopwindow"), stale, timeout=300)
     scan(client)

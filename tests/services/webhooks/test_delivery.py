@@ -83,7 +83,7 @@ def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(app, 
     with app.app_context():
         row = db.session.get(WebhookEndpoint, endpoint_id)
         old = row.secret
-        new = endpoints.rotate_secret(row)
+        new = endpoints.rotate_secret(actors.system(row.workspace_id), row)
         workspace_id = row.workspace_id
         db.session.commit()
         make_code(workspace_id, "rotating", commit=False)

@@ -4,7 +4,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_code, make_endpoint, make_job, make_user, workspace_of
+from tests.factories import make_code, make_endpoint, make_job, make_user, owner_of, workspace_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import WebhookOutbox
@@ -30,7 +30,7 @@ def test_a_scan_writes_one_row_per_subscribed_enabled_endpoint_of_the_owner(app,
         scans = make_endpoint(owner, URL, events=["qr.scanned"])
         make_endpoint(owner, URL, events=["qr.created"])  # not subscribed to scans
         disabled = make_endpoint(owner, URL, events=["qr.scanned"])
-        endpoints.set_enabled(disabled, False)
+        endpoints.set_enabled(owner_of(disabled.workspace_id), disabled, False)
         make_endpoint(other, URL, events=["qr.scanned"])  # someone else's
         db.session.commit()
         redis.delete(REQUESTED_KEY)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import ApiKey
 from webapp.models.base import utcnow
-from webapp.services import ServiceError
+from webapp.services import ServiceError, audit
 from webapp.services.ids import looks_like_id
 from webapp.services.workspaces import actors, memberships
 from webapp.services.workspaces.roles import check_role
@@ -21,11 +21,12 @@ def _hash_key(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_key(user, name="", workspace_id=None, role=None):
+def create_api_key(user, name="", workspace_id=None, role=None, via="browser"):
     """Returns (ApiKey, raw key); the raw key is shown once and never stored.
 
     The key acts in `workspace_id` (default: the user's personal workspace) with at most
-    `role` (default: whatever role the user has there when the key is used)."""
+    `role` (default: whatever role the user has there when the key is used). The
+    workspace's audit log records it (`via`: "browser", or "cli" from the command line)."""
     if workspace_id is None:
         workspace_id = memberships.default_workspace_id(user.id)
     if workspace_id is None or actors.role_of(user.id, workspace_id) is None:
@@ -36,6 +37,8 @@ def create_api_key(user, name="", workspace_id=None, role=None):
                  workspace_id=workspace_id, role=check_role(role) if role else None)
     db.session.add(key)
     db.session.flush()
+    audit.record(audit.by_user(user, workspace_id, via), "api_key.created", "api_key", key.id,
+                 audit.created({"name": key.name, "prefix": key.prefix, "role": key.role}))
     return key, raw
 
 
@@ -61,9 +64,13 @@ def _live_key(raw):
     return key
 
 
-def revoke_api_key(user, key_id):
+def revoke_api_key(user, key_id, via="browser"):
     key = db.session.get(ApiKey, key_id) if looks_like_id(key_id) else None
     if key is None or key.user_id != user.id:
         return False
-    key.revoked_at = key.revoked_at or utcnow()
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(audit.by_user(user, key.workspace_id, via), "api_key.revoked", "api_key",
+                     key.id, {"name": key.name, "prefix": key.prefix,
+                              "revoked_at": [None, key.revoked_at]})
     return True

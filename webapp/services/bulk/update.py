@@ -60,7 +60,7 @@ def update_chunk(actor, rows, errors):
         changes = {field: row.values[field] for field in UPDATE_FIELDS if row.values.get(field)}
         before = [getattr(code, field) for field in UPDATE_FIELDS]
         try:
-            qrcodes.update_code(actor, code.id, changes)
+            qrcodes.update_code(actor, code.id, changes, audited=False)
         except ServiceError as exc:
             errors.add(row.line, reason_for_update(exc), row.values)
             continue

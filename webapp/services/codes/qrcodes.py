@@ -14,7 +14,7 @@ from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.qr.drawing import build
-from webapp.services import Conflict, ServiceError, signals
+from webapp.services import Conflict, ServiceError, audit, signals
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
@@ -142,14 +142,23 @@ def create_code(actor, data):
         message = f"The slug “{code.slug}” is taken; choose another."
         raise Conflict(message, fields={"slug": message}) from None
     signals.code_created.send(code)
+    audit.record(actor, "code.created", "code", code.id, audit.created(_logged(code)))
     return code
+
+
+def _logged(code):
+    """What the audit log names a code by when it is made or deleted."""
+    fields = {"slug": code.slug, "title": code.title}
+    fields.update({"target_url": code.target_url} if code.kind == "dynamic" else {"content": code.content})
+    return fields
 
 
 def get_owned_code(actor, code_id):
     return get_owned(QrCode, actor.workspace_id, code_id, "No such QR code.")
 
 
-def update_code(actor, code_id, changes):
+def update_code(actor, code_id, changes, audited=True):
+    """`audited=False` for a bulk update, which logs one entry for its whole job."""
     _unknown(changes, CHANGE_FIELDS)
     code = get_owned_code(actor, code_id)
     new = {}
@@ -181,12 +190,16 @@ def update_code(actor, code_id, changes):
         code.scannable = True
         db.session.flush()
         signals.code_updated.send(code, changes=diff)
+        if audited:  # content_fields is content parsed: the log keeps the content only
+            audit.record(actor, "code.updated", "code", code.id,
+                         audit.before_after(diff, skip=("content_fields",)))
     return code
 
 
 def delete_code(actor, code_id):
     code = get_owned_code(actor, code_id)
     signals.code_deleted.send(code)
+    audit.record(actor, "code.deleted", "code", code.id, audit.deleted(_logged(code)))
     db.session.delete(code)
     db.session.flush()
     return code

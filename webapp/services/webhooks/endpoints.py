@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, tuple_
 from webapp.extensions import db
 from webapp.models import QrCode, WebhookAttempt, WebhookEndpoint, WebhookOutbox
 from webapp.models.base import utcnow
-from webapp.services import Conflict, NotFound, ServiceError, signals
+from webapp.services import Conflict, NotFound, ServiceError, audit, signals
 from webapp.services.ids import looks_like_id
 from webapp.services.ownership import get_owned
 from webapp.services.webhooks.dispatch import request_drain
@@ -64,7 +64,14 @@ def create_endpoint(actor, url, events, qr_code_id=None):
                                enabled=True, failure_streak=0)
     db.session.add(endpoint)
     db.session.flush()
+    audit.record(actor, "webhook.created", "webhook", endpoint.id, audit.created(_logged(endpoint)))
     return endpoint
+
+
+def _logged(endpoint):
+    """The fields the audit log follows; never the secret."""
+    return {"url": endpoint.url, "events": list(endpoint.events or []),
+            "qr_code_id": endpoint.qr_code_id}
 
 
 def list_endpoints(actor):
@@ -77,18 +84,26 @@ def get_endpoint(actor, endpoint_id):
 
 
 def update_endpoint(actor, endpoint, url=UNSET, events=UNSET, qr_code_id=UNSET, enabled=UNSET):
+    before = _logged(endpoint)
     if url is not UNSET:
         endpoint.url = checked_url(url)
     if events is not UNSET:
         endpoint.events = clean_events(events)
     if qr_code_id is not UNSET:
         endpoint.qr_code_id = resolve_code(actor, qr_code_id)
+    after = _logged(endpoint)
+    diff = {field: (before[field], after[field]) for field in after if before[field] != after[field]}
+    if diff:
+        audit.record(actor, "webhook.updated", "webhook", endpoint.id, audit.before_after(diff))
     if enabled is not UNSET:
-        set_enabled(endpoint, enabled)
+        set_enabled(actor, endpoint, enabled)
     return endpoint
 
 
-def set_enabled(endpoint, enabled):
+def set_enabled(actor, endpoint, enabled):
+    if bool(enabled) != endpoint.enabled:
+        audit.record(actor, "webhook.enabled" if enabled else "webhook.disabled", "webhook",
+                     endpoint.id, {"enabled": [endpoint.enabled, bool(enabled)]})
     if enabled and not endpoint.enabled:
         # A fresh start: what failed before must not disable it again at once.
         endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = True, None, None
@@ -99,8 +114,9 @@ def set_enabled(endpoint, enabled):
         endpoint.disabled_reason = "Disabled by its owner."
 
 
-def rotate_secret(endpoint):
+def rotate_secret(actor, endpoint):
     """A new secret; the old one keeps signing (as a second signature) for the overlap."""
+    audit.record(actor, "webhook.secret_rotated", "webhook", endpoint.id, {"secret": "rotated"})
     overlap = current_app.config["WEBHOOK_SECRET_OVERLAP_SECONDS"]
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = utcnow() + timedelta(seconds=overlap)
@@ -108,7 +124,8 @@ def rotate_secret(endpoint):
     return endpoint.secret
 
 
-def delete_endpoint(endpoint):
+def delete_endpoint(actor, endpoint):
+    audit.record(actor, "webhook.deleted", "webhook", endpoint.id, audit.deleted(_logged(endpoint)))
     db.session.delete(endpoint)
 
 

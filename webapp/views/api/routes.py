@@ -1,18 +1,20 @@
 """Every resource of the API; importing one adds its routes to `bp`."""
 from webapp.views.api import (
-                              bulk,
-                              exports,
-                              images,
-                              jobs,
-                              meta,
-                              public_scan,
-                              qrcodes,
-                              scans,
-                              webhooks,
-                              workspaces,
+    audit_log,
+    bulk,
+    exports,
+    images,
+    jobs,
+    meta,
+    public_scan,
+    qrcodes,
+    scans,
+    webhooks,
+    workspaces,
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces)
+RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
+             audit_log)
 
 __all__ = ["RESOURCES", "bp"]

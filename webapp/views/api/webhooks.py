@@ -126,7 +126,7 @@ def patch_webhook(endpoint_id):
         changes["qr_code_id"] = body.qr_code_id
     endpoints.update_endpoint(g.actor, endpoint, **changes)
     if body.rotate_secret:
-        endpoints.rotate_secret(endpoint)
+        endpoints.rotate_secret(g.actor, endpoint)
     db.session.commit()
     return jsonify(endpoint_json(endpoint, secret=body.rotate_secret))
 
@@ -136,7 +136,7 @@ def patch_webhook(endpoint_id):
 @operation("DELETE", "/api/webhooks/{endpoint_id}", "Delete an endpoint and its deliveries",
            status=204, tag="webhooks")
 def delete_webhook(endpoint_id):
-    endpoints.delete_endpoint(endpoints.get_endpoint(g.actor, endpoint_id))
+    endpoints.delete_endpoint(g.actor, endpoints.get_endpoint(g.actor, endpoint_id))
     db.session.commit()
     return "", 204
 
