@@ -22,7 +22,7 @@ from webapp.views.ops import users as admin_users
 from webapp.views.public import image, scan
 from webapp.views.teams import accept as team_invitations
 from webapp.views.teams import pages as team_pages
-from webapp.web import errors, security_headers, single_sign_on, static_assets
+from webapp.web import access, errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
 from webapp.web.json_input import StrictJsonProvider
 from webapp.web.request import CheckedRequest
@@ -87,6 +87,7 @@ def register_extensions(app):
     limiter.init_app(app)
     htmx.init_app(app)
     init_login(app)
+    access.init_app(app)
     single_sign_on.init_app(app)
 
 

@@ -14,6 +14,7 @@ from functools import wraps
 from flask import abort, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db, login
 from webapp.services.ids import looks_like_id
@@ -96,11 +97,28 @@ def forget():
     g.pop("actor", None)
 
 
+def init_app(app):
+    @app.before_request
+    def fresh_actor():
+        # `g` outlives a request when an app context was already pushed (a CLI command, a
+        # test): the member found for one request must not act in the next.
+        g.pop("actor", None)
+        g.pop("api_actor", None)
+
+
 def current_actor():
-    """The acting member of this request, for templates (the navigation's switcher)."""
+    """The acting member of this request, for templates (the navigation's switcher).
+
+    Pages with `@needs` found it already. Elsewhere (the account page, an error page) it
+    is looked up here; if the database cannot answer, the page renders without it rather
+    than failing a second time."""
     if "actor" in g:
         return g.actor
     if request.blueprint == "api" or not current_user.is_authenticated:
         return None
-    g.actor = browser_actor()
+    try:
+        g.actor = browser_actor()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
     return g.actor

@@ -3,6 +3,7 @@ form and the switcher. Each form posts and redirects back (no script needed); re
 are flashed above the page."""
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.services import ServiceError
@@ -159,4 +160,8 @@ def workspace_context():
 def my_workspaces():
     if not current_user.is_authenticated:
         return []
-    return memberships.workspaces_of(current_user.id)
+    try:
+        return memberships.workspaces_of(current_user.id)
+    except SQLAlchemyError:  # an error page while the database is away still renders
+        db.session.rollback()
+        return []
