@@ -197,3 +197,28 @@ def test_the_default_preset_is_set_by_an_admin_and_new_codes_start_from_it(app, 
     assert plain["style"]["dark"] != "#7a1f5c"
     assert client.patch(url(team), json={"default_preset_id": None},
                         headers=team.headers["admin"]).json["default_preset_id"] is None
+
+
+def test_member_and_workspace_changes_are_in_the_audit_log_with_before_and_after(client, team):
+    owner = team.headers["owner"]
+    assert client.patch(url(team), json={"name": "Agency GmbH"}, headers=owner).status_code == 200
+    assert client.post(url(team, "/invitations"), json={"email": "new@agency.example", "role": "viewer"},
+                       headers=owner).status_code == 201
+    viewer = team.users["viewer"]
+    assert client.patch(url(team, f"/members/{viewer}"), json={"role": "editor"},
+                        headers=owner).status_code == 200
+    assert client.delete(url(team, f"/members/{viewer}"), headers=owner).status_code == 204
+    # a refused change leaves no entry
+    assert client.patch(url(team, f"/members/{team.users['owner']}"), json={"role": "viewer"},
+                        headers=owner).status_code == 422
+
+    items = client.get("/api/audit-log", headers=owner).json["items"]
+    by_action = {item["action"]: item for item in items}
+    assert [item["action"] for item in items][:4] == [
+        "member.removed", "member.role_changed", "invitation.created", "workspace.renamed"]
+    assert by_action["workspace.renamed"]["changes"] == {"name": ["Agency", "Agency GmbH"]}
+    assert by_action["member.role_changed"]["changes"] == {"role": ["viewer", "editor"]}
+    assert by_action["member.role_changed"]["object_id"] == str(viewer)
+    assert by_action["member.removed"]["changes"] == {"role": ["editor", None]}
+    assert by_action["invitation.created"]["changes"]["email"] == [None, "new@agency.example"]
+    assert all(item["via"] == "api" and item["actor"] == "owner@example.com" for item in items[:4])

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
 from webapp.models.base import utcnow
-from webapp.services import Conflict, NotFound, ServiceError
+from webapp.services import Conflict, NotFound, ServiceError, audit
 from webapp.services import mail as mailer
 from webapp.services.accounts import emails, users
 from webapp.services.jobs import queues
@@ -59,6 +59,8 @@ def create_invitation(actor, email, role):
                                      invited_by=actor.user_id, expires_at=utcnow() + VALID_FOR)
     db.session.add(invitation)
     db.session.flush()
+    audit.record(actor, "invitation.created", "invitation", invitation.id,
+                 audit.created({"email": email, "role": role}))
     return invitation
 
 
@@ -100,7 +102,10 @@ def revoke(actor, invitation_id):
         if isinstance(invitation_id, str) else None
     if invitation is None or invitation.workspace_id != actor.workspace_id:
         raise NotFound("No such invitation.")
-    invitation.revoked_at = invitation.revoked_at or utcnow()
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        audit.record(actor, "invitation.revoked", "invitation", invitation.id,
+                     audit.deleted({"email": invitation.email, "role": invitation.role}))
     return invitation
 
 
@@ -133,6 +138,9 @@ def accept(user, token):
     if db.session.get(WorkspaceMember, (invitation.workspace_id, user.id)) is None:
         db.session.add(WorkspaceMember(workspace_id=invitation.workspace_id, user_id=user.id,
                                        role=invitation.role))
+        audit.record(audit.by_user(user, invitation.workspace_id, "browser"), "member.joined",
+                     "member", user.id, {**audit.created({"role": invitation.role}),
+                                         "invitation": invitation.id})
     invitation.accepted_at, invitation.accepted_by = utcnow(), user.id
     db.session.flush()
     return db.session.get(Workspace, invitation.workspace_id)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from webapp.extensions import db
 from webapp.models import ApiKey, User, WorkspaceMember
 from webapp.models.base import utcnow
-from webapp.services import NotFound, ServiceError
+from webapp.services import NotFound, ServiceError, audit
 from webapp.services.workspaces.roles import ADMIN, OWNER, Forbidden, check_role, rank
 
 
@@ -56,6 +56,9 @@ def change_role(actor, user_id, role):
         raise Forbidden(f"You can give at most your own role, {actor.role}.")
     if role != OWNER:
         _keep_an_owner(membership, "be demoted")
+    if membership.role != role:
+        audit.record(actor, "member.role_changed", "member", user_id,
+                     audit.before_after({"role": (membership.role, role)}))
     membership.role = role
     return membership
 
@@ -71,5 +74,7 @@ def remove_member(actor, user_id):
     db.session.execute(update(ApiKey).where(
         ApiKey.workspace_id == actor.workspace_id, ApiKey.user_id == user_id,
         ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    audit.record(actor, "member.left" if user_id == actor.user_id else "member.removed", "member",
+                 user_id, audit.deleted({"role": membership.role}))
     db.session.delete(membership)
     db.session.flush()

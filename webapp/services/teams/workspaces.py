@@ -1,14 +1,17 @@
 """Rename, set the default preset of, and delete a workspace."""
+import logging
+
 from sqlalchemy import delete, insert, select
 
 from webapp.extensions import db
 from webapp.models import QrCode, RetiredSlug, StylePreset, Workspace
-from webapp.services import ServiceError, signals
+from webapp.services import ServiceError, audit, signals
 from webapp.services.scans import targets
 from webapp.services.workspaces import memberships
 from webapp.services.workspaces.roles import ADMIN, OWNER
 
 # Slugs are inserted into RetiredSlug and dropped from the cache this many at a time.
+log = logging.getLogger(__name__)
 CHUNK = 1000
 
 
@@ -25,7 +28,11 @@ def workspace_json(workspace, role):
 def rename(actor, name):
     actor.require(OWNER)
     workspace = get_workspace(actor)
-    workspace.name = memberships.check_name(name)
+    name = memberships.check_name(name)
+    if name != workspace.name:
+        audit.record(actor, "workspace.renamed", "workspace", workspace.id,
+                     audit.before_after({"name": (workspace.name, name)}))
+    workspace.name = name
     return workspace
 
 
@@ -38,6 +45,9 @@ def set_default_preset(actor, preset_id):
         if preset is None or preset.workspace_id != workspace.id:
             message = "No such style preset in this workspace."
             raise ServiceError(message, fields={"default_preset_id": message}, status=422)
+    if preset_id != workspace.default_preset_id:
+        audit.record(actor, "workspace.default_preset_changed", "workspace", workspace.id,
+                     audit.before_after({"default_preset_id": (workspace.default_preset_id, preset_id)}))
     workspace.default_preset_id = preset_id
     return workspace
 
@@ -66,4 +76,7 @@ def delete_workspace(actor, confirm):
     db.session.flush()
     for start in range(0, len(slugs), CHUNK):
         signals.after_commit(targets.invalidate, *slugs[start:start + CHUNK])
+    # Its audit log goes with it: the application log keeps who deleted what.
+    log.info("workspace %s (%s) and its %d codes deleted by user %s", workspace.id, workspace.slug,
+             len(slugs), actor.user_id)
     return len(slugs)
