@@ -1,5 +1,5 @@
 """In Chromium, two people: the owner invites a colleague as editor, the colleague accepts
-and makes a code, the owner sees it, demotes them to viewer, and their edit button and
+and makes a code, the owner sees it and its audit entry, demotes them to viewer, and their edit button and
 their API key's right to change codes are gone."""
 import re
 
@@ -45,6 +45,11 @@ def test_invite_accept_create_then_demote_to_viewer(app, chromium, live_server, 
 
     page.goto("/codes/")
     expect(page.get_by_role("link", name="Autumn menu (v2)").first).to_be_visible()
+    page.get_by_role("link", name="Audit log").click()
+    edit = page.locator("tr", has_text="code.updated").first
+    expect(edit).to_contain_text("grace@example.com")
+    expect(edit).to_contain_text("via browser")
+    expect(edit).to_contain_text("Autumn menu (v2)")
 
     with app.app_context():
         grace = users.find_user_by_email("grace@example.com")
