@@ -15,6 +15,7 @@ printed whole when that pass ends; the exit code is non-zero when either failed.
 SCANLINK_TEST_SERIAL=1 runs them one after the other instead, output as it comes.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ from scripts.embedded_redis import find_redis_server
 CHROMIUM = "/usr/bin/chromium"
 # Below Linux's ephemeral ports (32768-60999), where outgoing connections take theirs.
 PORT_RANGES = {"sqlite": "20000-25999", "postgresql": "26000-31999"}
+PROGRESS = re.compile(r"\[ *\d+%\]")
 HEARTBEAT = 300  # seconds between "still running" lines while the passes run together
 
 
@@ -99,7 +101,9 @@ class Pass:
         self.env = dict(env, SCANLINK_TEST_DB=database, TEST_REDIS_DB=str(redis_db),
                         TEST_PORT_RANGE=PORT_RANGES[database])
         basetemp = os.path.join(workdir, f"pytest-{database}")
-        self.command = [sys.executable, "-m", "pytest", f"--basetemp={basetemp}", *args]
+        # The slowest tests of each pass are listed at its end: where the time goes.
+        self.command = [sys.executable, "-m", "pytest", f"--basetemp={basetemp}",
+                        "--durations=15", *args]
         self.redis_db = redis_db
         self.proc = None
         self.started = None
@@ -118,13 +122,14 @@ class Pass:
         return f"{minutes}m{seconds:02d}s"
 
     def last_progress(self):
+        """pytest's last "[ 42%]" in the log, or "" before the first."""
         try:
             with open(self.log_path, "rb") as log:
-                log.seek(max(0, os.path.getsize(self.log_path) - 200))
-                tail = log.read().decode(errors="replace").strip().splitlines()
+                log.seek(max(0, os.path.getsize(self.log_path) - 4096))
+                found = PROGRESS.findall(log.read().decode(errors="replace"))
         except OSError:
             return ""
-        return tail[-1][-20:] if tail else ""
+        return found[-1] if found else ""
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
