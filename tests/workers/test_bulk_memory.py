@@ -1,4 +1,13 @@
-"""100,000 rows through a real worker: the job completes and its memory stays flat."""
+"""20,000 rows through a real worker, in 100 chunks: the job completes and its memory stays flat.
+
+What would leak is held per chunk or per row (a chunk's codes, drawings, CSV and ZIP
+parts, the session's objects), so what proves flatness is many chunks, not many rows:
+100 chunks of 200 rows show it as 100 chunks of 1,000 did, at a fifth of the cost (each
+row's code is drawn and read back by the scannability gate, some 5-10 ms of CPU). The
+smaller chunks need less memory of their own, so the margins below are tighter too.
+It runs on both databases: the drivers (and what they buffer) differ.
+"""
+import time
 from pathlib import Path
 
 import pytest
@@ -8,7 +17,7 @@ from tests.support import jobs as test_jobs
 from tests.support.bulk import csv_file, upload
 from tests.support.jobs import WORKER_ENV, job_row
 
-ROWS, CHUNK = 100_000, 1000
+ROWS, CHUNK = 20_000, 200
 ENV = {**WORKER_ENV, "BULK_CHUNK_ROWS": CHUNK, "JOB_PROGRESS_INTERVAL": 1}
 MB = 1024 * 1024
 
@@ -26,10 +35,8 @@ def rss(pid):
     return None
 
 
-@pytest.mark.timeout(1500)
-def test_a_hundred_thousand_rows_complete_with_flat_memory(app, client, auth, worker_process):
-    import time
-
+@pytest.mark.timeout(900)
+def test_many_chunks_of_rows_complete_with_flat_memory(app, client, auth, worker_process):
     auth.signup()
     lines = [f"https://shop.example.com/p/{n},dynamic,P{n}" for n in range(ROWS)]
     response = upload(client, csv_file(lines), api_key(app), format="svg")
@@ -38,7 +45,7 @@ def test_a_hundred_thousand_rows_complete_with_flat_memory(app, client, auth, wo
     worker = worker_process(**ENV)
 
     samples = []  # (rows done, RSS of the work horse)
-    deadline = time.monotonic() + 1400
+    deadline = time.monotonic() + 840
     while time.monotonic() < deadline:
         row = job_row(app, job_id)
         if row.status in ("completed", "failed"):
@@ -55,9 +62,10 @@ def test_a_hundred_thousand_rows_complete_with_flat_memory(app, client, auth, wo
     early = [memory for done, memory in chunked if done < ROWS * 0.2]
     late = [memory for done, memory in chunked if done >= ROWS * 0.8]
     assert len(early) >= 3 and len(late) >= 3, samples
-    report = ", ".join(f"{done // 1000}k: {memory / MB:.0f} MB" for done, memory in samples[::10])
+    report = ", ".join(f"{done}: {memory / MB:.1f} MB" for done, memory in samples[::5])
     print(f"work horse RSS by rows done: {report}; peak {max(m for _, m in samples) / MB:.0f} MB")
     # Flat: the last fifth of the rows runs in what the second tenth needed, give or take
-    # a few chunks' worth; a leak of even 200 bytes a row would add 16 MB between them.
-    assert max(late) - min(early) < 12 * MB, report
-    assert max(memory for _, memory in chunked) - min(early) < 16 * MB, report
+    # a few chunks' worth (seen: 3 MB as SQLite warms up, 0.5 MB on PostgreSQL); a leak
+    # of 500 bytes a row, or of 100 kB a chunk, would add 6 MB between them.
+    assert max(late) - min(early) < 6 * MB, report
+    assert max(memory for _, memory in chunked) - min(early) < 8 * MB, report
