@@ -1,5 +1,6 @@
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import User, WorkspaceMember
+from webapp.services.workspaces import memberships
 
 
 def test_users_create_and_duplicate(runner, app):
@@ -57,3 +58,37 @@ def test_demo_admin_only_when_there_is_no_user(runner, app):
     assert second.output == ""
     with app.app_context():
         assert db.session.query(User).count() == 1
+
+
+def test_an_api_key_for_a_shared_workspace_acts_there_with_at_most_its_role(runner, client, app):
+    for email in ("ops@example.com", "lead@example.com"):
+        runner.invoke(args=["users", "create", email, "--password", "long enough pw"])
+    with app.app_context():
+        lead = db.session.query(User).filter_by(email="lead@example.com").one()
+        ops = db.session.query(User).filter_by(email="ops@example.com").one()
+        shop = memberships.create_workspace(lead, "Shop")
+        db.session.add(WorkspaceMember(workspace_id=shop.id, user_id=ops.id, role="editor"))
+        db.session.commit()
+        slug, shop_id = shop.slug, shop.id
+
+    result = runner.invoke(args=["api-keys", "create", "ops@example.com", "--workspace", slug,
+                                 "--role", "viewer"])
+    assert result.exit_code == 0, result.output
+    headers = {"Authorization": f"Bearer {result.output.strip()}"}
+    me = client.get("/api/me", headers=headers).json
+    assert me["workspace"] == {"id": shop_id, "role": "viewer"}
+    refused = client.post("/api/qr-codes", json={"target_url": "https://example.com"}, headers=headers)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+
+    for args, message in ((["--workspace", "nowhere"], "No workspace"),
+                          (["--role", "boss"], "Invalid value")):
+        result = runner.invoke(args=["api-keys", "create", "ops@example.com", *args])
+        assert result.exit_code != 0 and message in result.output
+    result = runner.invoke(args=["api-keys", "create", "lead@example.com", "--workspace",
+                                 f"ops-{ops_id(app)}"])
+    assert result.exit_code != 0 and "member" in result.output
+
+
+def ops_id(app):
+    with app.app_context():
+        return db.session.query(User.id).filter_by(email="ops@example.com").scalar()
