@@ -167,11 +167,14 @@ def plain_loop(app, data, fmt, base_url, make=None, email="plain@example.com"):
     from webapp.extensions import db
     from webapp.models import QrCode, User
     from webapp.models.base import new_id
+    from webapp.services.workspaces import memberships
 
     with app.app_context():
-        db.session.add(User(email=email, password_hash="x"))
+        user = User(email=email, password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        workspace_id = memberships.create_personal(user).id  # where the codes go, as the job's do
         db.session.commit()
-        owner = db.session.scalar(text("SELECT id FROM users WHERE email = :e"), {"e": email})
         engine = db.engine
         started = time.perf_counter()
         reader = csv.DictReader(io.StringIO(data.decode()))
@@ -186,7 +189,7 @@ def plain_loop(app, data, fmt, base_url, make=None, email="plain@example.com"):
                 symbol.save(buf, kind=fmt, scale=10, border=4)
                 archive.writestr(f"{slug}.{fmt}", buf.getvalue())
                 now = datetime.now(timezone.utc)
-                batch.append(dict(id=new_id(), owner_id=owner, slug=slug, title=row["title"],
+                batch.append(dict(id=new_id(), workspace_id=workspace_id, slug=slug, title=row["title"],
                                   kind="dynamic", content_type="url", target_url=row["target_url"],
                                   style={}, active=True, scan_count=0, created_at=now,
                                   updated_at=now))

@@ -60,7 +60,7 @@ LABELS = {"hot": "scan, one hot slug", "random": "scan, random slugs",
 
 
 def seed(db_url, count):
-    """A user and `count` dynamic codes; returns their slugs."""
+    """A user, their personal workspace and `count` dynamic codes in it; returns their slugs."""
     engine = create_engine(db_url)
     slugs = [secrets.token_urlsafe(6) for _ in range(count)]
     now = datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
@@ -69,11 +69,17 @@ def seed(db_url, count):
             "INSERT INTO users (email, password_hash, is_admin, created_at, updated_at) "
             "VALUES ('bench@example.com', 'x', :no, :now, :now) RETURNING id"),
             {"no": False, "now": now}).scalar()
+        workspace_id = conn.execute(text(
+            "INSERT INTO workspaces (name, slug, personal, created_at) "
+            "VALUES ('bench', 'bench', :yes, :now) RETURNING id"), {"yes": True, "now": now}).scalar()
         conn.execute(text(
-            "INSERT INTO qr_codes (id, owner_id, slug, title, kind, content_type, target_url, style, "
-            "active, scan_count, created_at, updated_at) VALUES (:id, :owner, :slug, :title, "
+            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) "
+            "VALUES (:ws, :user, 'owner', :now)"), {"ws": workspace_id, "user": user_id, "now": now})
+        conn.execute(text(
+            "INSERT INTO qr_codes (id, workspace_id, slug, title, kind, content_type, target_url, style, "
+            "active, scan_count, created_at, updated_at) VALUES (:id, :workspace, :slug, :title, "
             "'dynamic', 'url', :target, '{}', :yes, 0, :now, :now)"),
-            [{"id": new_id(), "owner": user_id, "slug": slug, "title": f"Bench {i}", "yes": True,
+            [{"id": new_id(), "workspace": workspace_id, "slug": slug, "title": f"Bench {i}", "yes": True,
               "now": now, "target": f"https://example.com/landing/{i}"}
              for i, slug in enumerate(slugs)])
     engine.dispose()

@@ -60,9 +60,9 @@ STYLE = json.dumps({"dark": "#000000", "light": "#ffffff", "transparent": False,
 # Every 10th code is static; one in 1,000 is a "flagship" (a rare search word); one in
 # 100 has been scanned; one in 7 is paused.
 SEED = """
-INSERT INTO qr_codes (id, owner_id, slug, title, kind, content_type, target_url, content, style,
+INSERT INTO qr_codes (id, workspace_id, slug, title, kind, content_type, target_url, content, style,
                       active, scannable, scan_count, created_at, updated_at)
-SELECT substr(md5(i::text || 'id') || md5(i::text), 1, 26), :owner, 'bench' || i,
+SELECT substr(md5(i::text || 'id') || md5(i::text), 1, 26), :workspace, 'bench' || i,
        CASE WHEN i % 1000 = 0 THEN 'Flagship store window ' ELSE 'Poster ' END || i,
        CASE WHEN i % 10 = 0 THEN 'static' ELSE 'dynamic' END, 'url',
        CASE WHEN i % 10 = 0 THEN NULL ELSE 'https://shop.example.com/products/' || i || '?utm_source=qr' END,
@@ -73,7 +73,7 @@ FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS i
 """
 SCANNED = """
 INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans)
-SELECT id, 0, 3, 0 FROM qr_codes WHERE owner_id = :owner AND slug ~ '^bench[0-9]*00$'
+SELECT id, 0, 3, 0 FROM qr_codes WHERE workspace_id = :workspace AND slug ~ '^bench[0-9]*00$'
 ON CONFLICT DO NOTHING
 """
 QUERIES = {  # label -> query string of the list page
@@ -165,10 +165,12 @@ def log_in(port, email):
 
 
 def make_user(env, email):
-    """A user (to log in) and an API key, made by the app itself: (id, key)."""
+    """A user (to log in) and an API key, made by the app itself: (personal workspace id,
+    key). The codes are seeded into that workspace, where both the browser and the key act."""
     from webapp.app import create_app
     from webapp.extensions import db
     from webapp.services.accounts import api_keys, users
+    from webapp.services.workspaces import memberships
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
@@ -176,16 +178,17 @@ def make_user(env, email):
         user = users.create_user(email, PASSWORD, min_length=10)
         _, key = api_keys.create_api_key(user, "bench")
         db.session.commit()
-        user_id = user.id
+        workspace_id = memberships.default_workspace_id(user.id)
         db.session.remove()
         db.engine.dispose()
-    return user_id, key
+    return workspace_id, key
 
 
-def seed(engine, owner, first, last):
+def seed(engine, workspace_id, first, last):
     with engine.begin() as conn:
-        conn.execute(text(SEED), {"owner": owner, "style": STYLE, "first": first, "last": last})
-        conn.execute(text(SCANNED), {"owner": owner})
+        conn.execute(text(SEED), {"workspace": workspace_id, "style": STYLE, "first": first,
+                                  "last": last})
+        conn.execute(text(SCANNED), {"workspace": workspace_id})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE qr_codes"))
         conn.execute(text("VACUUM ANALYZE scan_counters"))
@@ -242,7 +245,7 @@ def _page(port, path, headers):
     return body
 
 
-def plans(env, owner_id):
+def plans(env, workspace_id):
     """EXPLAIN ANALYZE of the list's own queries (built by the app) at the current size."""
     from sqlalchemy.dialects import postgresql
 
@@ -255,14 +258,14 @@ def plans(env, owner_id):
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
     out = []
     with app.app_context():
-        middle = db.session.scalars(codes_query(owner_id).offset(100_000).limit(1)).first()
+        middle = db.session.scalars(codes_query(workspace_id).offset(100_000).limit(1)).first()
         cases = [(name, filters_from_args(dict(urllib.parse.parse_qsl(q))), None)
                  for name, q in QUERIES.items()]
         if middle is not None:
             cases.insert(1, ("page after 100,000 codes", filters_from_args({}),
                              decode_cursor(encode_cursor(middle))))
         for name, filters, after in cases:
-            query = codes_query(owner_id, filters, after).limit(49)
+            query = codes_query(workspace_id, filters, after).limit(49)
             sql = str(query.compile(dialect=postgresql.dialect(),
                                     compile_kwargs={"literal_binds": True}))
             rows = db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
@@ -313,7 +316,7 @@ def report(small, large, counts, plan_lines):
 def sqlite_times(env, workdir, sizes, runs):
     """First-page times of the list's queries on SQLite, in process (the service call, no
     HTTP): SQLite is the embedded default, and its search has no index to lean on. A
-    user per size, in one database, measured in turn."""
+    user (and their personal workspace) per size, in one database, measured in turn."""
     from datetime import datetime, timezone
 
     from webapp.app import create_app
@@ -321,6 +324,7 @@ def sqlite_times(env, workdir, sizes, runs):
     from webapp.models import QrCode, ScanCounter, User
     from webapp.services.codes.filters import filters_from_args
     from webapp.services.codes.listing import list_page
+    from webapp.services.workspaces import actors, memberships
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
@@ -335,8 +339,9 @@ def sqlite_times(env, workdir, sizes, runs):
             user = User(email=f"bench-{size}@example.com", password_hash="x")
             db.session.add(user)
             db.session.flush()
+            workspace = memberships.create_personal(user)
             for low in range(first, first + size, 20_000):
-                rows = [_sqlite_row(user.id, i, start, style)
+                rows = [_sqlite_row(workspace.id, i, start, style)
                         for i in range(low, min(first + size, low + 20_000))]
                 db.session.execute(QrCode.__table__.insert(), rows)
                 scanned = [{"qr_code_id": r["id"], "shard": 0, "scans": 3, "bot_scans": 0}
@@ -344,7 +349,7 @@ def sqlite_times(env, workdir, sizes, runs):
                 if scanned:
                     db.session.execute(ScanCounter.__table__.insert(), scanned)
             db.session.commit()
-            users[size] = user
+            users[size] = actors.member(user, workspace.id)
         db.session.execute(text("ANALYZE"))
         for name, query in QUERIES.items():
             filters = filters_from_args(dict(urllib.parse.parse_qsl(query)))
@@ -361,9 +366,9 @@ def sqlite_times(env, workdir, sizes, runs):
             for name, by_size in times.items()}
 
 
-def _sqlite_row(owner_id, i, start, style):
+def _sqlite_row(workspace_id, i, start, style):
     static = i % 10 == 0
-    return {"id": f"{i:026d}", "owner_id": owner_id, "slug": f"bench{i}",
+    return {"id": f"{i:026d}", "workspace_id": workspace_id, "slug": f"bench{i}",
             "title": ("Flagship store window " if i % 1000 == 0 else "Poster ") + str(i),
             "kind": "static" if static else "dynamic", "content_type": "url",
             "target_url": None if static else f"https://shop.example.com/products/{i}?utm_source=qr",
@@ -423,9 +428,9 @@ def run(args, db_url, redis_url, workdir, name):
     users, started = {}, time.perf_counter()
     for size, first in ((args.small, 1), (args.codes, 1_000_001)):  # apart: ids and slugs differ
         email = f"bench-{size}@example.com"
-        owner, key = make_user(env, email)
-        seed(engine, owner, first, first + size - 1)
-        users[size] = {"id": owner, "key": key, "email": email}
+        workspace_id, key = make_user(env, email)
+        seed(engine, workspace_id, first, first + size - 1)
+        users[size] = {"id": workspace_id, "key": key, "email": email}
     print(f"gunicorn: {procfile_web_command()}")
     print(f"PostgreSQL database {name}: a user with {args.small:,} codes and one with "
           f"{args.codes:,} (seeded in {time.perf_counter() - started:.1f} s); {args.runs} "

@@ -128,12 +128,14 @@ def create_endpoint(app, url):
     from webapp.extensions import db
     from webapp.models import User, WebhookEndpoint
     from webapp.services.webhooks.endpoints import new_secret
+    from webapp.services.workspaces import memberships
 
     with app.app_context():
         user = User(email="bench@example.com", password_hash="x")
         db.session.add(user)
         db.session.flush()
-        endpoint = WebhookEndpoint(owner_id=user.id, url=url, secret=new_secret(), events=["qr.scanned"],
+        workspace = memberships.create_personal(user)
+        endpoint = WebhookEndpoint(workspace_id=workspace.id, url=url, secret=new_secret(), events=["qr.scanned"],
                                    enabled=True, failure_streak=0)
         db.session.add(endpoint)
         db.session.commit()
