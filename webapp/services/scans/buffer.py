@@ -53,9 +53,10 @@ def push(target, row, redis=None):
         "key": uuid.uuid4().hex,
         "row": dict(row, scanned_at=row["scanned_at"].isoformat()),
         "hooks": target.webhooks(),
-        # What an older version reads instead of `hooks`, so that rolling back while scans
-        # wait here loses none of them. It says owner_id: a personal workspace has its user's id.
-        "code": {"owner_id": target.workspace_id, "slug": target.slug, "title": target.title},
+        # What a version older than `hooks` reads instead, so that rolling back while scans
+        # wait here loses none of them. No owner: that version took it for a user id, and a
+        # shared workspace's id may be another user's; such scans reach no webhook there.
+        "code": {"owner_id": None, "slug": target.slug, "title": target.title},
     }
     redis = redis or get_redis()
     guard(breakers.redis_breaker(), redis.rpush, BUFFER_KEY, json.dumps(item))

@@ -55,7 +55,7 @@ def subscribed_endpoints(workspace_id, event_type, qr_code_id=None):
 
 
 def scan_subscriptions(workspace_id):
-    """The owner's enabled `qr.scanned` subscriptions, [(endpoint id, code filter or None)]:
+    """The workspace's enabled `qr.scanned` subscriptions, [(endpoint id, code filter or None)]:
     what a scan's cached look-up keeps (scans/targets.py), so a scan needs no query here."""
     rows = db.session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.qr_code_id, WebhookEndpoint.events)
