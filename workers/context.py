@@ -15,7 +15,7 @@ from webapp.models import BackgroundJob
 from webapp.services import ServiceError
 from webapp.services.jobs import lifecycle, queues
 from webapp.services.workspaces import actors
-from workers.runs import Heartbeat, JobCancelled, JobRun, LeaseLost
+from workers.runs import Heartbeat, JobCancelled, JobRun, LeaseLost, RightsLost
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,10 @@ def _run_attempt(app, func, job_id):
         db.session.commit()
         _no_rq_retry()
         return None
+    except RightsLost as exc:
+        heartbeat.stop()
+        _fail_for_good(job_id, lease, str(exc))
+        return None
     except LeaseLost:
         heartbeat.stop()
         db.session.rollback()
@@ -143,13 +147,18 @@ def _acting_member(run, job_id, lease):
         return True
     try:
         run.actor = actors.for_job(run.user_id, run.workspace_id, spec.role)
+        run.needed = spec.role
         return True
     except ServiceError as exc:
-        db.session.rollback()
-        lifecycle.end_attempt(job_id, exc.message, False, lease=lease)
-        db.session.commit()
-        _no_rq_retry()
+        _fail_for_good(job_id, lease, exc.message)
         return False
+
+
+def _fail_for_good(job_id, lease, message):
+    db.session.rollback()
+    lifecycle.end_attempt(job_id, message, False, lease=lease)
+    db.session.commit()
+    _no_rq_retry()
 
 
 def describe(exc):

@@ -4,13 +4,19 @@ import threading
 import time
 
 from webapp.extensions import db
+from webapp.services import ServiceError
 from webapp.services.jobs import lifecycle
+from webapp.services.workspaces import actors
 
 log = logging.getLogger(__name__)
 
 
 class JobCancelled(Exception):
     """The owner asked to cancel; raised at the next chunk boundary."""
+
+
+class RightsLost(Exception):
+    """The member the job acts for lost the rights it needs (left, demoted, disabled)."""
 
 
 class LeaseLost(Exception):
@@ -34,6 +40,7 @@ class JobRun:
         self.workspace_id = row.workspace_id
         self.user_id = row.user_id
         self.actor = None  # the submitter, as workers.context found them when this run began
+        self.needed = None  # the role the job needs of them
         self.payload = dict(row.payload or {})
         self.checkpoint = row.checkpoint
         self.attempt = row.attempts
@@ -49,6 +56,8 @@ class JobRun:
 
     def progress(self, done, total=None, checkpoint=None, row_errors=None):
         """Record progress; commits the session when it writes (see the class doc)."""
+        if checkpoint is not None and self.actor is not None:
+            self._check_rights()
         self.done = done
         if total is not None:
             self.total = total
@@ -62,6 +71,14 @@ class JobRun:
         if due and not self.lost.is_set():
             self._write(done, total, checkpoint, row_errors)
         self.raise_if_stopped()
+
+    def _check_rights(self):
+        """Before a chunk is committed: a member removed or demoted meanwhile stops the job
+        at once, and the chunk in hand is not written."""
+        try:
+            self.actor = actors.for_job(self.user_id, self.workspace_id, self.needed)
+        except ServiceError as exc:
+            raise RightsLost(exc.message) from None
 
     def settle_row_errors(self, summary):
         """The last row-error summary, written by the commit that completes the job.

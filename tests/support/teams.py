@@ -22,8 +22,8 @@ def join(user, workspace_id, role):
     db.session.flush()
 
 
-def bearer(user, workspace_id=None):
-    _, raw = api_keys.create_api_key(user, "tests", workspace_id=workspace_id)
+def bearer(user, workspace_id=None, role=None):
+    _, raw = api_keys.create_api_key(user, "tests", workspace_id=workspace_id, role=role)
     return {"Authorization": f"Bearer {raw}"}
 
 

@@ -116,6 +116,8 @@ ROUTES = {
     ("POST", "/workspace/members/<int:user_id>/remove"): "viewer",
     ("POST", "/workspaces/<int:workspace_id>/switch"): "viewer",
     ("GET", "/workspaces/new"): "viewer",
+    ("GET", "/api/audit-log"): "admin",
+    ("GET", "/audit-log/"): "admin",
     ("POST", "/workspaces/new"): "viewer",
 }
 # Any member may remove themself; removing someone else (as these calls do) needs admin.

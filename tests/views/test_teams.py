@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_code, make_user
+from tests.factories import make_code, make_job, make_user
 from tests.support.auth import AuthActions, user_id
 from tests.support.teams import join
 from webapp.extensions import db
-from webapp.models import StylePreset, User, WorkspaceInvitation, WorkspaceMember
+from webapp.models import QrCode, StylePreset, User, WorkspaceInvitation, WorkspaceMember
 from webapp.models.base import utcnow
 from webapp.services.teams import invitations
 from webapp.services.workspaces import memberships
@@ -159,3 +159,27 @@ def test_an_admin_sets_the_default_preset_and_new_code_starts_from_it(app, clien
     post(client, "/workspace", {"default_preset_id": preset_id})
     assert f'value="{preset_id}" selected' in client.get("/workspace").get_data(as_text=True)
     assert 'value="#7a1f5c"' in client.get("/codes/new").get_data(as_text=True)
+
+
+def test_a_poll_of_an_older_tab_does_not_move_the_forms_of_the_others(app, client, auth, owner):
+    """Ada works in her personal workspace; a tab left open on a job of Agency keeps
+    polling its card. Her next code still lands where she is, not in Agency."""
+    with app.app_context():
+        boss = make_user("boss@example.com")
+        agency = memberships.create_workspace(boss, "Agency")
+        join(db.session.get(User, user_id(app)), agency.id, "editor")
+        job = make_job(agency.id, "exports.codes", started_at=utcnow(), finished_at=utcnow())
+        db.session.commit()
+        agency_id, job_id = agency.id, job.id
+    assert client.get(f"/jobs/{job_id}/card", headers={"HX-Request": "true"}).status_code == 200
+    token = auth.token("/codes/new")
+    response = client.post("/codes/", data={"kind": "dynamic", "target_url": "https://example.com/mine",
+                                            "title": "Mine", "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
+    with app.app_context():
+        made = db.session.scalar(select(QrCode).where(QrCode.title == "Mine"))
+        assert made.workspace_id == owner and made.workspace_id != agency_id
+    # opening the job's page as a page (not a fragment) does switch, as a pasted link should
+    assert client.get(f"/jobs/{job_id}/card").status_code == 200
+    with client.session_transaction() as session:
+        assert session["workspace_id"] == agency_id

@@ -1,4 +1,6 @@
-"""A job acts with the rights of the member who submitted it, checked again when it runs."""
+"""A job acts with the rights of the member who submitted it, checked again when it runs
+and before each chunk it commits."""
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_user
@@ -6,8 +8,10 @@ from tests.support.bulk import csv_file, upload
 from tests.support.jobs import job_row
 from tests.support.teams import bearer, join
 from webapp.extensions import db
-from webapp.models import QrCode, WorkspaceMember
-from webapp.services.workspaces import memberships
+from webapp.models import BackgroundJob, QrCode, WorkspaceMember
+from webapp.services.jobs import lifecycle
+from webapp.services.workspaces import actors, memberships
+from workers.runs import JobRun, RightsLost
 
 LINES = ["https://shop.example.com/a,dynamic,A", "https://shop.example.com/b,dynamic,B"]
 
@@ -78,3 +82,20 @@ def test_a_viewer_cannot_submit_it_at_all(app, client):
         db.session.commit()
     response = upload(client, csv_file(LINES), headers, format="svg")
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
+
+
+def test_a_member_removed_while_the_job_runs_stops_it_at_the_next_chunk(app, client):
+    job_id, workspace_id, editor_id = submitted_by_an_editor(app, client)
+    with app.app_context():
+        assert lifecycle.claim(job_id, "a" * 32, "test:1")
+        db.session.commit()
+        run = JobRun(db.session.get(BackgroundJob, job_id), "a" * 32, app.config)
+        run.actor = actors.for_job(editor_id, workspace_id, "editor")
+        run.needed = "editor"
+        run.progress(1, checkpoint={"done": 1})  # still an editor: the chunk is written
+        db.session.remove()
+    set_role(app, workspace_id, editor_id, "viewer")
+    with app.app_context():
+        with pytest.raises(RightsLost, match="viewer"):
+            run.progress(2, checkpoint={"done": 2})
+        db.session.remove()

@@ -73,17 +73,29 @@ def browser_actor(wanted=None):
     if not current_user.is_authenticated:
         return None
     user = current_user._get_current_object()
-    for workspace_id in (wanted, session.get(SESSION_KEY)):
-        if workspace_id is not None:
-            actor = actors.member(user, workspace_id)
-            if actor is not None:
-                remember(workspace_id)
-                return actor
+    if wanted is not None:
+        actor = actors.member(user, wanted)
+        if actor is not None:
+            if _opens_a_page():
+                remember(wanted)
+            return actor
+    current = session.get(SESSION_KEY)
+    if current is not None:
+        actor = actors.member(user, current)
+        if actor is not None:
+            return actor
     workspace_id = memberships.default_workspace_id(user.id)
     if workspace_id is None:
         return None
     remember(workspace_id)
     return actors.member(user, workspace_id)
+
+
+def _opens_a_page():
+    """A followed link switches the browser's workspace only when it opens a page: an HTMX
+    poll or fragment of an older tab, or a form, must not move the other tabs' forms to
+    the workspace of the object it names."""
+    return request.method == "GET" and not request.headers.get("HX-Request")
 
 
 def remember(workspace_id):

@@ -6,9 +6,20 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_code, make_user
-from tests.support.teams import make_team
+from tests.support.teams import bearer, make_team
 from webapp.extensions import db
-from webapp.models import ApiKey, QrCode, RetiredSlug, StylePreset, Workspace, WorkspaceMember
+from webapp.models import (
+    ApiKey,
+    QrCode,
+    RetiredSlug,
+    StylePreset,
+    User,
+    Workspace,
+    WorkspaceInvitation,
+    WorkspaceMember,
+)
+from webapp.services.teams import invitations
+from webapp.services.teams.invitations import InvitationProblem
 
 
 @pytest.fixture
@@ -213,6 +224,9 @@ def test_member_and_workspace_changes_are_in_the_audit_log_with_before_and_after
                         headers=owner).status_code == 422
 
     items = client.get("/api/audit-log", headers=owner).json["items"]
+    revoked = [item for item in items if item["action"] == "api_key.revoked"]
+    assert len(revoked) == 1 and revoked[0]["changes"]["reason"] == "member left"
+    items = [item for item in items if not item["action"].startswith("api_key.")]
     by_action = {item["action"]: item for item in items}
     assert [item["action"] for item in items][:4] == [
         "member.removed", "member.role_changed", "invitation.created", "workspace.renamed"]
@@ -222,3 +236,31 @@ def test_member_and_workspace_changes_are_in_the_audit_log_with_before_and_after
     assert by_action["member.removed"]["changes"] == {"role": ["editor", None]}
     assert by_action["invitation.created"]["changes"]["email"] == [None, "new@agency.example"]
     assert all(item["via"] == "api" and item["actor"] == "owner@example.com" for item in items[:4])
+
+
+def test_an_invitation_goes_with_its_senders_rights(app, client, team):
+    invited = client.post(url(team, "/invitations"), json={"email": "alt@example.com", "role": "admin"},
+                          headers=team.headers["admin"]).json
+    assert client.delete(url(team, f"/members/{team.users['admin']}"),
+                         headers=team.headers["owner"]).status_code == 204
+    with app.app_context():
+        user = make_user("alt@example.com")
+        db.session.commit()
+        assert db.session.get(WorkspaceInvitation, invited["id"]).revoked_at is not None
+        with pytest.raises(InvitationProblem, match="withdrawn"):
+            invitations.accept(user, invited["accept_url"].rsplit("/", 1)[1])
+        assert db.session.get(WorkspaceMember, (team.workspace_id, user.id)) is None
+
+
+def test_a_key_capped_below_its_users_role_cannot_leave_or_make_workspaces(app, client, team):
+    with app.app_context():
+        capped = bearer(db.session.get(User, team.users["owner"]), team.workspace_id, role="viewer")
+        db.session.commit()
+    leave = client.delete(url(team, f"/members/{team.users['owner']}"), headers=capped)
+    assert leave.status_code == 403 and leave.json["error"]["code"] == "forbidden"
+    made = client.post("/api/workspaces", json={"name": "Elsewhere"}, headers=capped)
+    assert made.status_code == 403
+    with app.app_context():
+        assert db.session.get(WorkspaceMember, (team.workspace_id, team.users["owner"])).role == "owner"
+    assert client.post("/api/workspaces", json={"name": "Two\nlines"},
+                       headers=team.headers["viewer"]).status_code == 422

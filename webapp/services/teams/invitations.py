@@ -125,6 +125,12 @@ def from_token(token):
         raise InvitationProblem("This invitation was withdrawn; ask for a new one.")
     if invitation.expires_at <= utcnow():
         raise InvitationProblem("This invitation has expired (links last 7 days); ask for a new one.")
+    inviter_role = db.session.scalar(select(WorkspaceMember.role).where(
+        WorkspaceMember.workspace_id == invitation.workspace_id,
+        WorkspaceMember.user_id == invitation.invited_by))
+    if inviter_role is None or rank(inviter_role) < max(rank(ADMIN), rank(invitation.role)):
+        # Whoever sent it has left or been demoted since: their invitation goes with their rights.
+        raise InvitationProblem("This invitation was withdrawn; ask for a new one.")
     return invitation
 
 

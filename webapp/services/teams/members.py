@@ -9,7 +9,7 @@ the workspace are revoked too.
 from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import ApiKey, User, WorkspaceMember
+from webapp.models import ApiKey, User, Workspace, WorkspaceInvitation, WorkspaceMember
 from webapp.models.base import utcnow
 from webapp.services import NotFound, ServiceError, audit
 from webapp.services.workspaces.roles import ADMIN, OWNER, Forbidden, check_role, rank
@@ -40,6 +40,14 @@ def owner_count(workspace_id):
         WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == OWNER))
 
 
+def _lock_members(workspace_id):
+    """Serialises changes to a workspace's members: a write to its row takes the row lock on
+    PostgreSQL and the database's write lock on SQLite, so two owners demoting each other
+    at once cannot both see the other as the one who stays."""
+    db.session.execute(update(Workspace).where(Workspace.id == workspace_id)
+                       .values(id=Workspace.id))
+
+
 def _keep_an_owner(membership, what):
     if membership.role == OWNER and owner_count(membership.workspace_id) <= 1:
         raise ServiceError(f"The last owner cannot {what}: make another member an owner first.",
@@ -49,7 +57,9 @@ def _keep_an_owner(membership, what):
 def change_role(actor, user_id, role):
     actor.require(ADMIN)
     check_role(role)
+    _lock_members(actor.workspace_id)
     membership = get_member(actor, user_id)
+    db.session.refresh(membership)  # as it is now that the lock is ours
     if OWNER in (role, membership.role) and not actor.can(OWNER):
         raise Forbidden("Only an owner makes or demotes an owner.")
     if rank(role) > rank(actor.role):
@@ -65,16 +75,36 @@ def change_role(actor, user_id, role):
 
 def remove_member(actor, user_id):
     """Removes a member; anyone may remove themself (leave). Their keys stop at once."""
+    _lock_members(actor.workspace_id)
     membership = get_member(actor, user_id)
+    db.session.refresh(membership)
+    if user_id == actor.user_id and actor.role != membership.role:
+        # An API key limited to a lower role may not take its user out of the workspace.
+        raise Forbidden(f"This key is limited to {actor.role}; leave from the Workspace page.")
     if user_id != actor.user_id:
         actor.require(ADMIN)
         if rank(membership.role) > rank(actor.role):
             raise Forbidden(f"Only an {membership.role} removes an {membership.role}.")
     _keep_an_owner(membership, "leave or be removed")
-    db.session.execute(update(ApiKey).where(
-        ApiKey.workspace_id == actor.workspace_id, ApiKey.user_id == user_id,
-        ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    _end_what_they_left(actor, user_id)
     audit.record(actor, "member.left" if user_id == actor.user_id else "member.removed", "member",
                  user_id, audit.deleted({"role": membership.role}))
     db.session.delete(membership)
     db.session.flush()
+
+
+def _end_what_they_left(actor, user_id):
+    """The member's API keys for the workspace stop, and the invitations they sent and
+    nobody has used yet are withdrawn: neither may outlast their membership."""
+    now = utcnow()
+    keys = db.session.scalars(select(ApiKey).where(
+        ApiKey.workspace_id == actor.workspace_id, ApiKey.user_id == user_id,
+        ApiKey.revoked_at.is_(None))).all()
+    for key in keys:
+        key.revoked_at = now
+        audit.record(actor, "api_key.revoked", "api_key", key.id,
+                     {"name": key.name, "prefix": key.prefix, "reason": "member left"})
+    db.session.execute(update(WorkspaceInvitation).where(
+        WorkspaceInvitation.workspace_id == actor.workspace_id,
+        WorkspaceInvitation.invited_by == user_id, WorkspaceInvitation.accepted_at.is_(None),
+        WorkspaceInvitation.revoked_at.is_(None)).values(revoked_at=now))

@@ -32,6 +32,12 @@ class Actor:
         return self
 
 
+def is_capped(actor):
+    """True for an API key limited below its user's role: it acts in its workspace only,
+    and cannot make workspaces or take its user out of one."""
+    return actor.role != role_of(actor.user_id, actor.workspace_id)
+
+
 def role_of(user_id, workspace_id):
     """The user's role in the workspace, or None if they are not a member."""
     return db.session.scalar(select(WorkspaceMember.role).where(

@@ -18,8 +18,8 @@ def slug_base(text):
 
 def check_name(name):
     name = (name or "").strip()
-    if not name or len(name) > MAX_NAME:
-        raise ServiceError(f"Give the workspace a name of 1 to {MAX_NAME} characters.",
+    if not name or len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ServiceError(f"Give the workspace a name of 1 to {MAX_NAME} characters, on one line.",
                            fields={"name": "required, at most 100 characters"}, status=422)
     return name
 

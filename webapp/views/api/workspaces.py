@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services.teams import invitations, members, workspaces
-from webapp.services.workspaces import memberships
+from webapp.services.workspaces import actors, memberships
+from webapp.services.workspaces.roles import Forbidden
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body
 from webapp.web.access import needs
@@ -67,6 +68,8 @@ def list_workspaces():
            body=WorkspaceCreate, status=201, tag="workspaces")
 def create_workspace():
     body = parse_body(WorkspaceCreate)
+    if actors.is_capped(g.actor):
+        raise Forbidden(f"This key is limited to {g.actor.role}; it cannot make workspaces.")
     workspace = memberships.create_workspace(db.session.get(User, g.actor.user_id), body.name)
     db.session.commit()
     return jsonify(workspaces.workspace_json(workspace, "owner")), 201
