@@ -16,6 +16,7 @@ from tests.support.backends import clean, create_database, make_config, redis_ur
 from tests.support.image_api import ImageApi
 from tests.support.processes import WorkerProcess
 from tests.support.receiver import Receiver
+from tests.support.s3 import MotoServer
 from tests.support.servers import LiveServer
 from tests.support.smtp import MailServer
 from tests.support.workers import run_burst
@@ -207,6 +208,21 @@ def smtp_settings(mail_server):
     """Settings that send the app's mail to `mail_server`: `pytest.mark.settings("smtp_settings")`."""
     return {"SMTP_URL": mail_server.url, "MAIL_FROM": "Scanlink <scanlink@example.com>",
             "MAIL_TIMEOUT": 5}
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto's server mode) on 127.0.0.1, for the session."""
+    server = MotoServer(tmp_path_factory.mktemp("s3") / "moto.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_server):
+    """Settings that keep the app's files in a bucket of this test's own:
+    `pytest.mark.settings("s3_settings")`."""
+    return s3_server.settings(s3_server.new_bucket())
 
 
 @pytest.fixture

@@ -133,6 +133,17 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"
 
         self.STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE / "storage")
+        # A path or file:///abs/path (a local directory) or s3://bucket/prefix; unset means
+        # STORAGE_DIR. webapp/infra/storage/ makes the backend it names.
+        self.STORAGE_URL = os.environ.get("STORAGE_URL") or None
+        # The S3 backend's; unset credentials and region fall to boto3's own chain.
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+        self.AWS_REGION = os.environ.get("AWS_REGION") or None
+        self.AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+        self.AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+        self.STORAGE_CONNECT_TIMEOUT = env_float("STORAGE_CONNECT_TIMEOUT", 3.0)
+        self.STORAGE_READ_TIMEOUT = env_float("STORAGE_READ_TIMEOUT", 15.0)
+        self.STORAGE_MAX_ATTEMPTS = env_int("STORAGE_MAX_ATTEMPTS", 3)
         self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
         self.MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
         self.MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 15 * 1024 * 1024)
@@ -207,6 +218,11 @@ class Config:
         if not schedule or any(step < 0 for step in schedule):
             raise ConfigError("WEBHOOK_RETRY_SCHEDULE needs at least one wait, none negative")
         self.WEBHOOK_RETRY_SCHEDULE = schedule
+        storage_url = self.STORAGE_URL or ""
+        if "://" in storage_url and not storage_url.startswith(("file:///", "s3://")):
+            raise ConfigError("STORAGE_URL must be a path, file:///abs/path or s3://bucket/prefix")
+        if storage_url.startswith("s3://") and not storage_url[len("s3://"):].split("/")[0]:
+            raise ConfigError("STORAGE_URL names no bucket; s3://bucket/prefix")
         if self.SMTP_URL and not self.SMTP_URL.startswith(("smtp://", "smtps://")):
             raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
         # The lease is renewed about once a second between sends, so one send must fit in it.
@@ -225,4 +241,5 @@ class TestConfig(Config):
         self.SCANLINK_ENV = "testing"
         self.SECRET_KEY = "test-secret-key"
         self.PASSWORD_MIN_LENGTH = 10
+        self.STORAGE_URL = None  # each test has its own STORAGE_DIR (tests/conftest.py)
         self.SMTP_URL = None  # a test that sends mail starts its own server (tests/support/smtp.py)

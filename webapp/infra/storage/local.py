@@ -1,15 +1,11 @@
-"""Where files live: one small interface, a local directory by default.
+"""The local backend: files under one directory, written atomically by rename.
 
-Deployments with several web machines need shared storage; an S3-compatible
-store plugs in by implementing the same methods and naming it in
-`STORAGE_BACKEND`. `put`/`get` are for small files; `put_stream`/`open`/`size`
-let big ones (uploaded CSVs, exports) pass through in chunks.
+What `make run` and the test suite use. Several machines can only share it
+through a shared file system; the S3 backend (s3.py) is for that.
 """
 import os
 import tempfile
 from pathlib import Path
-
-from flask import current_app
 
 
 class LocalStorage:
@@ -75,11 +71,3 @@ class LocalStorage:
         except FileNotFoundError:
             pass
 
-
-def get_storage(app=None):
-    app = app or current_app._get_current_object()
-    storage = app.extensions.get("scanlink_storage")
-    if storage is None:
-        storage = LocalStorage(app.config["STORAGE_DIR"])
-        app.extensions["scanlink_storage"] = storage
-    return storage

@@ -1,0 +1,178 @@
+"""The S3 backend: objects in one bucket under a prefix, on any S3-compatible store.
+
+Through boto3 (AWS S3, Cloudflare R2, MinIO, Ceph, Backblaze, … all speak its
+API). Every write is atomic as the local backend's is: S3 shows a PUT's object
+whole or not at all, and a multipart upload only once it is completed, so
+`put_stream` aborts the upload on any error and no part lingers. A process
+killed mid-upload cannot abort; the bucket's lifecycle rule for incomplete
+multipart uploads clears those (docs/configuration.md, "Files").
+
+Each body is sent with its Content-MD5, which every S3-compatible store checks,
+rather than the newer CRC checksums that not all of them accept.
+"""
+import base64
+import hashlib
+import io
+import logging
+import os
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from webapp.infra.storage.s3_reader import S3Reader, missing
+
+log = logging.getLogger(__name__)
+
+# S3 wants parts of at least 5 MiB (all but the last) and at most 10,000 of them, so one
+# file may be up to 80 GB; one part is what `put_stream` holds in memory.
+PART_SIZE = 8 * 1024 * 1024
+READ_BUFFER = 256 * 1024
+
+
+def content_md5(data):
+    return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+
+
+def checked_key(key):
+    """`key` when it names an object under the prefix: relative, no empty, `.` or `..` part."""
+    if not key or key.startswith("/") or "\\" in key \
+            or any(part in ("", ".", "..") for part in key.split("/")):
+        raise ValueError(f"storage key escapes the prefix: {key!r}")
+    return key
+
+
+class S3Storage:
+    """Keys are relative paths like `images/ab/abcd.webp`, stored as `<prefix>/<key>`."""
+
+    def __init__(self, bucket, prefix="", *, endpoint_url=None, region=None,
+                 access_key_id=None, secret_access_key=None, connect_timeout=3.0,
+                 read_timeout=15.0, max_attempts=3, part_size=PART_SIZE):
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.part_size = part_size
+        # Unset credentials and region fall to boto3's own chain (its environment variables,
+        # an instance or task role), as every AWS tool does.
+        self._client_args = {
+            "service_name": "s3", "endpoint_url": endpoint_url, "region_name": region,
+            "aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key,
+            "config": Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                             retries={"mode": "standard",
+                                      "total_max_attempts": max_attempts}),
+        }
+        self._client, self._pid = None, None
+
+    @property
+    def client(self):
+        # A client made before a fork (gunicorn's workers, RQ's work horse) must not share its
+        # pooled connections with the child: each process makes its own. boto3's default
+        # session is not thread-safe, hence a session of our own.
+        if self._client is None or self._pid != os.getpid():
+            self._client = boto3.session.Session().client(**self._client_args)
+            self._pid = os.getpid()
+        return self._client
+
+    def name(self, key):
+        """The object's key in the bucket."""
+        key = checked_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key, data):
+        """One PUT: a reader sees the old object or the whole new one, never a part."""
+        data = bytes(data)
+        self.client.put_object(Bucket=self.bucket, Key=self.name(key), Body=data,
+                               ContentMD5=content_md5(data))
+
+    def put_stream(self, key, chunks):
+        """Like `put`, from an iterable of bytes; returns the number of bytes written.
+
+        Up to one part is held in memory. A file smaller than a part is one PUT; a
+        bigger one a multipart upload, aborted if anything (the iterable included) fails.
+        """
+        name = self.name(key)
+        buffer, written, upload = bytearray(), 0, None
+        try:
+            for chunk in chunks:
+                buffer += chunk
+                written += len(chunk)
+                while len(buffer) >= self.part_size:
+                    upload = upload or Multipart(self.client, self.bucket, name)
+                    upload.send(bytes(buffer[:self.part_size]))
+                    del buffer[:self.part_size]
+            if upload is None:
+                self.put(key, buffer)
+            else:
+                if buffer:
+                    upload.send(bytes(buffer))
+                upload.complete()
+        except BaseException:
+            if upload is not None:
+                upload.abort()
+            raise
+        return written
+
+    def open(self, key):
+        """A seekable binary file object, streamed with ranged GETs; the caller closes it."""
+        return io.BufferedReader(S3Reader(self.client, self.bucket, self.name(key)),
+                                 buffer_size=READ_BUFFER)
+
+    def size(self, key):
+        return self._head(key)["ContentLength"]
+
+    def get(self, key):
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.name(key))
+        except ClientError as error:
+            if missing(error):
+                raise FileNotFoundError(f"no such object: {key}") from None
+            raise
+        with response["Body"] as body:
+            return body.read()
+
+    def exists(self, key):
+        try:
+            self._head(key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def delete(self, key):
+        """Deleting what is not there is no error, as in the local backend (and S3)."""
+        self.client.delete_object(Bucket=self.bucket, Key=self.name(key))
+
+    def _head(self, key):
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self.name(key))
+        except ClientError as error:
+            if missing(error):
+                raise FileNotFoundError(f"no such object: {key}") from None
+            raise
+
+
+class Multipart:
+    """One multipart upload: parts sent in order, then completed or aborted."""
+
+    def __init__(self, client, bucket, key):
+        self.client, self.bucket, self.key = client, bucket, key
+        self.upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        self.parts = []
+
+    def send(self, data):
+        number = len(self.parts) + 1
+        response = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number,
+            Body=data, ContentMD5=content_md5(data))
+        self.parts.append({"ETag": response["ETag"], "PartNumber": number})
+
+    def complete(self):
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts})
+
+    def abort(self):
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                               UploadId=self.upload_id)
+        except Exception:
+            # The error that made us abort is the one to raise; the lifecycle rule clears this.
+            log.warning("could not abort the multipart upload of %s", self.key, exc_info=True)
