@@ -33,7 +33,7 @@ from werkzeug.urls import iri_to_uri
 from webapp.extensions import cache, db
 from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
-from webapp.models import QrCode
+from webapp.models import QrCode, RetiredSlug
 from webapp.services import signals
 from webapp.services.webhooks import events
 
@@ -43,6 +43,9 @@ FOUND_TTL = 300
 MISS_TTL = 15
 MAX_SLUG_LENGTH = 64  # the column's size: anything longer cannot exist
 MISSING = "-"  # the cached value of a slug that has no code
+# The cached value, and what `lookup` answers, for a slug of a deleted workspace: its scan
+# URL says the code was removed (410), from the cache like any other answer.
+REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,13 @@ def cache_key(slug):
 
 def load_slug(slug):
     """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks) from the
-    database, or None."""
+    database; REMOVED for a retired slug; None when there is no such code."""
     row = db.session.execute(
         select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
                QrCode.title, QrCode.workspace_id, QrCode.slug).where(QrCode.slug == slug)
     ).first()
     if row is None:
-        return None
+        return REMOVED if db.session.get(RetiredSlug, slug) is not None else None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
     hooks = tuple(events.scan_subscriptions(row.workspace_id)) if row.kind == "dynamic" else ()
@@ -150,17 +153,22 @@ def _cache_trouble(exc, message):
 
 
 def lookup(slug):
-    """The `ScanTarget` for `slug`, or None when there is no such code."""
+    """The `ScanTarget` for `slug`, REMOVED for a slug of a deleted workspace, or None when
+    there is no such code."""
     if not plausible_slug(slug):
         return None
-    value = resolve_slug(slug)
-    return ScanTarget(*value) if value is not None else None
+    return _target(resolve_slug(slug))
 
 
 def load(slug):
-    """The `ScanTarget` for `slug` read from the database (not the cache), or None."""
-    value = load_slug(slug)
-    return ScanTarget(*value) if value is not None else None
+    """Like `lookup`, read from the database (not the cache)."""
+    return _target(load_slug(slug))
+
+
+def _target(value):
+    if value is None or value == REMOVED:
+        return value
+    return ScanTarget(*value)
 
 
 def invalidate(*slugs):

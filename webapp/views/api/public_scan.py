@@ -31,7 +31,7 @@ class PublicCode(BaseModel):
                   response=PublicCode, public=True, tag="public")
 def public_scan(slug):
     target = targets.lookup(slug)
-    if target is None:
+    if target is None or target == targets.REMOVED:
         raise NotFound("No such QR code.")
     response = jsonify(slug=slug, title=target.title, active=target.live)
     response.headers["Cache-Control"] = CACHE_CONTROL

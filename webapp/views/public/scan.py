@@ -27,7 +27,6 @@ from werkzeug.routing import BaseConverter
 from webapp.extensions import limiter
 from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
-from webapp.services.codes import slugs
 from webapp.services.scans import recording, targets
 from webapp.web import security_headers
 
@@ -84,8 +83,11 @@ class ScanRedirects:
 
 
 def live_target(slug):
-    """(ScanTarget, None) for a code a scan is sent on from, else (None, 404 or 410)."""
+    """(ScanTarget, None) for a code a scan is sent on from, else (None, 404, 410 or
+    REMOVED: a slug of a deleted workspace, which says so rather than 404)."""
     target = targets.lookup(slug)
+    if target == targets.REMOVED:
+        return None, REMOVED
     if target is None or target.kind != "dynamic" or not target.location:
         return None, 404
     if not target.live:
@@ -127,9 +129,6 @@ def scan(slug):
         return current_app.response_class(UNAVAILABLE_PAGE, status=503,
                                            headers=unavailable_headers(current_app.config))
     if target is None:
-        # Only here, off the fast path: a slug of a deleted workspace says so, not 404.
-        if status == 404 and targets.plausible_slug(slug) and slugs.retired(slug):
-            return unavailable(REMOVED)
         return unavailable(status)
     if request.method == "GET":
         count(target, request.environ)
