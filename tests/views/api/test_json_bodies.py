@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_api_user
+from tests.factories import make_api_user, workspace_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import BackgroundJob, QrCode, WebhookEndpoint
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.settings(WEBHOOK_SETTINGS)
 
 WRITES = {"POST", "PUT", "PATCH"}
 UNKNOWN_ID = "01hzzzzzzzzzzzzzzzzzzzzzzz"
+UNKNOWN_NUMBER = 999_999
 SURROGATE = '"x\\ud800y"'
 NUL = '"x\\u0000y"'
 DEEP = {"object": '{"a":' * 5000, "array": "[" * 100000,
@@ -30,14 +31,16 @@ class World:
     def __init__(self, app, client):
         self.app, self.client = app, client
         with app.app_context():
-            _, self.headers = make_api_user("ada@example.com")
+            user, self.headers = make_api_user("ada@example.com")
+            workspace_id, user_id = workspace_of(user), user.id
         code = self.send("POST", "/api/qr-codes", json.dumps(
             {"title": "Window", "target_url": "https://example.com/a"}))
         hook = self.send("POST", "/api/webhooks", json.dumps(
             {"url": "http://127.0.0.1:8123/hook", "events": ["qr.scanned"]}))
         assert code.status_code == 201 and hook.status_code == 201
         self.ids = {"code_id": code.json["id"], "slug": code.json["slug"],
-                    "endpoint_id": hook.json["id"], "fmt": "svg"}
+                    "endpoint_id": hook.json["id"], "fmt": "svg",
+                    "workspace_id": workspace_id, "user_id": user_id}
 
     def send(self, method, path, body):
         headers = dict(self.headers, **{"Content-Type": "application/json"})
@@ -46,8 +49,12 @@ class World:
     def path(self, rule):
         """The rule's URL with our ids in it (an unknown one where we have none)."""
         adapter = self.app.url_map.bind("localhost")
-        return adapter.build(rule.endpoint, {arg: self.ids.get(arg, UNKNOWN_ID)
-                                             for arg in rule.arguments})
+        try:
+            return adapter.build(rule.endpoint, {arg: self.ids.get(arg, UNKNOWN_ID)
+                                                 for arg in rule.arguments})
+        except ValueError:  # an <int:…> argument (a workspace, a member): an unknown number
+            return adapter.build(rule.endpoint, {arg: self.ids.get(arg, UNKNOWN_NUMBER)
+                                                 for arg in rule.arguments})
 
     def state(self):
         """What a refused body must leave as it was."""
