@@ -5,11 +5,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.factories import actor_for, make_endpoint, make_user
+from tests.factories import actor_for, make_endpoint, make_job, make_user, workspace_of
 from tests.support.webhooks import WEBHOOK_SETTINGS
 from webapp.extensions import db
 from webapp.models import ApiKey, AuditEntry, WebhookEndpoint
-from webapp.services import ServiceError
+from webapp.services import ServiceError, signals
 from webapp.services.accounts import api_keys
 from webapp.services.codes import qrcodes
 from webapp.services.webhooks import endpoints
@@ -131,3 +131,22 @@ def test_api_keys_are_logged_by_name_and_prefix_in_their_workspace(app):
         stored = db.session.get(ApiKey, key.id).key_hash
         text = json.dumps([made.changes, revoked.changes])
         assert raw not in text and stored not in text
+
+
+def test_a_bulk_job_stopped_after_some_chunks_logs_what_they_changed(app):
+    with app.app_context():
+        user = make_user()
+        workspace_id = workspace_of(user)
+        stopped = make_job(workspace_id, "bulk.update", status="failed", user_id=user.id,
+                           error="Cancelled after 400 done.", result=None,
+                           checkpoint={"done": 400, "updated": 390, "unchanged": 10},
+                           row_errors={"count": 3})
+        untouched = make_job(workspace_id, "bulk.create", status="failed", user_id=user.id,
+                             error="Cancelled before it started.", result=None)
+        signals.job_finished.send(stopped)
+        signals.job_finished.send(untouched)
+        db.session.commit()
+        assert logged(workspace_id) == [("bulk.updated", stopped.id, {
+            "updated": 390, "unchanged": 10, "rows_done": 400, "rejected": 3,
+            "stopped": "Cancelled after 400 done."})]
+        assert entries(workspace_id)[0].via == "job"

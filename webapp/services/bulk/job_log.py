@@ -1,8 +1,9 @@
 """A bulk job is one entry in its workspace's audit log, with its counts, not one per row.
 
 Written by the `job_finished` receiver (webapp/wiring.py), so the entry commits with the
-update that marks the job completed: a run that lost its job to another run, or failed,
-writes none, and a job run twice over a crash still writes one.
+update that ends the job: a run that lost its job to another run writes none, a job run
+twice over a crash still writes one, and a job cancelled or failed after some of its
+chunks were committed logs what those changed (from its checkpoint).
 """
 from webapp.extensions import db
 from webapp.models import User
@@ -17,10 +18,20 @@ LOGGED = {
 
 
 def on_job_finished(row, **extra):
-    if row.type not in LOGGED or row.status != "completed" or row.workspace_id is None:
+    if row.type not in LOGGED or row.workspace_id is None:
         return
     action, counts = LOGGED[row.type]
-    result = row.result or {}
+    if row.status == "completed":
+        result = row.result or {}
+        changes = {logged: result.get(key, 0) for key, logged in counts.items()}
+    else:
+        # Cancelled or failed after some chunks were committed: what they changed is logged
+        # too, from the checkpoint the last committed chunk left.
+        state = row.checkpoint or {}
+        if not state.get("done"):
+            return
+        changes = {logged: state[key] for key, logged in counts.items() if key in state}
+        changes.update(rows_done=state["done"], rejected=(row.row_errors or {}).get("count", 0),
+                       stopped=row.error or "")
     user = db.session.get(User, row.user_id) if row.user_id is not None else None
-    audit.record(audit.by_user(user, row.workspace_id, "job"), action, "job", row.id,
-                 {logged: result.get(key, 0) for key, logged in counts.items()})
+    audit.record(audit.by_user(user, row.workspace_id, "job"), action, "job", row.id, changes)
