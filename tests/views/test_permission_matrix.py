@@ -31,7 +31,7 @@ from webapp.models import (
     WorkspaceMember,
 )
 from webapp.models.base import utcnow
-from webapp.services.accounts import sessions
+from webapp.services.accounts import api_keys, sessions
 from webapp.services.workspaces import memberships
 from webapp.web.access import SESSION_KEY
 
@@ -116,6 +116,7 @@ ROUTES = {
     ("POST", "/workspace/members/<int:user_id>/remove"): "viewer",
     ("POST", "/workspaces/<int:workspace_id>/switch"): "viewer",
     ("GET", "/workspaces/new"): "viewer",
+    ("POST", "/workspace/api-keys/<key_id>/revoke"): "admin",
     ("GET", "/api/audit-log"): "admin",
     ("GET", "/audit-log/"): "admin",
     ("POST", "/workspaces/new"): "viewer",
@@ -302,6 +303,10 @@ class World:
             db.session.add(WorkspaceMember(workspace_id=acme, user_id=user.id, role="viewer"))
             db.session.commit()
             return str(user.id)
+        if name == "key_id":  # a key of the viewer's, in Acme
+            key, _ = api_keys.create_api_key(db.session.get(User, self.users["viewer"]), "m", acme)
+            db.session.commit()
+            return key.id
         if name == "invitation_id":
             invitation = WorkspaceInvitation(workspace_id=acme, email="later@acme.example",
                                              role="viewer", expires_at=utcnow() + timedelta(days=7))

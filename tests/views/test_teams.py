@@ -8,10 +8,19 @@ from sqlalchemy import select
 
 from tests.factories import make_code, make_job, make_user
 from tests.support.auth import AuthActions, user_id
-from tests.support.teams import join
+from tests.support.teams import bearer, join
 from webapp.extensions import db
-from webapp.models import QrCode, StylePreset, User, WorkspaceInvitation, WorkspaceMember
+from webapp.models import (
+    ApiKey,
+    AuditEntry,
+    QrCode,
+    StylePreset,
+    User,
+    WorkspaceInvitation,
+    WorkspaceMember,
+)
 from webapp.models.base import utcnow
+from webapp.services.accounts import api_keys
 from webapp.services.teams import invitations
 from webapp.services.workspaces import memberships
 
@@ -183,3 +192,27 @@ def test_a_poll_of_an_older_tab_does_not_move_the_forms_of_the_others(app, clien
     assert client.get(f"/jobs/{job_id}/card").status_code == 200
     with client.session_transaction() as session:
         assert session["workspace_id"] == agency_id
+
+
+def test_an_admin_sees_and_revokes_every_members_keys_of_the_workspace(app, client, auth, owner):
+    with app.app_context():
+        editor = make_user("editor@example.com")
+        join(editor, owner, "editor")
+        headers = bearer(editor, owner)
+        other = make_user("other@example.com")
+        other_key, _ = api_keys.create_api_key(other, "theirs")
+        db.session.commit()
+        key_id = db.session.scalar(select(ApiKey.id).where(ApiKey.user_id == editor.id))
+        other_key_id = other_key.id
+    assert client.get("/api/qr-codes", headers=headers).status_code == 200
+    page = client.get("/workspace").get_data(as_text=True)
+    assert "editor@example.com" in page and "other@example.com" not in page
+    token = auth.token("/workspace")
+    assert client.post(f"/workspace/api-keys/{other_key_id}/revoke",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/workspace/api-keys/{key_id}/revoke",
+                       data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/qr-codes", headers=headers).status_code == 401
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "api_key.revoked"))
+        assert entry.object_id == key_id and entry.actor_id == user_id(app)

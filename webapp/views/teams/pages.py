@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from webapp.extensions import db
 from webapp.services import ServiceError
 from webapp.services.codes import styles
-from webapp.services.teams import invitations, members, workspaces
+from webapp.services.teams import invitations, keys, members, workspaces
 from webapp.services.workspaces import memberships
 from webapp.services.workspaces.roles import ROLES, rank
 from webapp.web import access
@@ -43,9 +43,20 @@ def settings(new_invitation=None):
         "teams/settings.html", workspace=workspaces.get_workspace(actor),
         members=members.list_members(actor), presets=styles.list_presets(actor),
         pending=invitations.pending(actor) if actor.can("admin") else [],
+        keys=keys.list_keys(actor) if actor.can("admin") else [],
         grantable=[r for r in ROLES if rank(r) <= rank(actor.role)],
         new_invitation=new_invitation,
         accept_url=invitations.accept_url(new_invitation) if new_invitation else None)
+
+
+@bp.post("/workspace/api-keys/<key_id>/revoke")
+@needs("admin")
+def revoke_key(key_id):
+    try:
+        keys.revoke_key(g.actor, key_id)
+    except ServiceError as exc:
+        return refused(exc)
+    return back("The key is revoked; requests using it now get 401.")
 
 
 @bp.post("/workspace")
