@@ -128,6 +128,7 @@ class Config:
                                                        "5 per 15 minutes; 20 per day")
         self.TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 300)
         self.RATELIMIT_MAIL_PER_ADDRESS = os.environ.get("RATELIMIT_MAIL_PER_ADDRESS", "5 per hour")
+        self.RATELIMIT_INVITATIONS = os.environ.get("RATELIMIT_INVITATIONS", "30 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_KEY_PREFIX = "scanlink-limits"

@@ -264,3 +264,16 @@ def test_a_key_capped_below_its_users_role_cannot_leave_or_make_workspaces(app, 
         assert db.session.get(WorkspaceMember, (team.workspace_id, team.users["owner"])).role == "owner"
     assert client.post("/api/workspaces", json={"name": "Two\nlines"},
                        headers=team.headers["viewer"]).status_code == 422
+
+
+@pytest.mark.settings(RATELIMIT_INVITATIONS="2 per hour")
+def test_invitations_are_limited_per_inviting_user(client, team):
+    for n in range(2):
+        assert client.post(url(team, "/invitations"), json={"email": f"p{n}@example.com", "role": "viewer"},
+                           headers=team.headers["admin"]).status_code == 201
+    refused = client.post(url(team, "/invitations"), json={"email": "p3@example.com", "role": "viewer"},
+                          headers=team.headers["admin"])
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    # another admin of the workspace has an allowance of their own
+    assert client.post(url(team, "/invitations"), json={"email": "p4@example.com", "role": "viewer"},
+                       headers=team.headers["owner"]).status_code == 201

@@ -13,6 +13,7 @@ from webapp.services.workspaces import actors, memberships
 from webapp.services.workspaces.roles import Forbidden
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body
+from webapp.views.teams.limits import invitations_per_user
 from webapp.web.access import needs
 
 
@@ -140,6 +141,7 @@ def delete_member(workspace_id, user_id):
 
 
 @bp.post("/workspaces/<int:workspace_id>/invitations")
+@invitations_per_user
 @needs("admin", workspace="workspace_id")
 @operation("POST", "/api/workspaces/{workspace_id}/invitations",
            "Invite by e-mail (a signed single-use link, 7 days); your role caps the role given",

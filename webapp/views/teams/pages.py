@@ -11,6 +11,7 @@ from webapp.services.codes import styles
 from webapp.services.teams import invitations, keys, members, workspaces
 from webapp.services.workspaces import memberships
 from webapp.services.workspaces.roles import ROLES, rank
+from webapp.views.teams.limits import invitations_per_user
 from webapp.web import access
 from webapp.web.access import needs
 
@@ -98,6 +99,7 @@ def remove(user_id):
 
 
 @bp.post("/workspace/invitations")
+@invitations_per_user
 @needs("admin")
 def invite():
     try:
