@@ -216,3 +216,29 @@ def test_an_admin_sees_and_revokes_every_members_keys_of_the_workspace(app, clie
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "api_key.revoked"))
         assert entry.object_id == key_id and entry.actor_id == user_id(app)
+
+
+def test_a_form_from_a_tab_of_another_workspace_changes_nothing(app, client, auth, owner):
+    """The settings page of Agency is open in one tab; in another Ada switched back to her
+    own workspace. Removing a member from the old tab must not act in the new workspace."""
+    with app.app_context():
+        boss = make_user("boss@example.com")
+        agency = memberships.create_workspace(boss, "Agency")
+        ada = db.session.get(User, user_id(app))
+        join(ada, agency.id, "admin")
+        grace = make_user("grace@example.com")
+        join(grace, agency.id, "viewer")
+        join(grace, owner, "viewer")
+        db.session.commit()
+        agency_id, grace_id = agency.id, grace.id
+    token = auth.token("/workspace")
+    assert client.post(f"/workspaces/{agency_id}/switch", data={"csrf_token": token}).status_code == 302
+    page = client.get("/workspace").get_data(as_text=True)
+    assert f'name="workspace_id" value="{agency_id}"' in page
+    assert client.post(f"/workspaces/{owner}/switch", data={"csrf_token": token}).status_code == 302
+    stale = client.post(f"/workspace/members/{grace_id}/remove",
+                        data={"csrf_token": token, "workspace_id": str(agency_id)})
+    assert stale.status_code == 409 and "reload" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(WorkspaceMember, (owner, grace_id)) is not None
+        assert db.session.get(WorkspaceMember, (agency_id, grace_id)) is not None

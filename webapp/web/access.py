@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db, login
+from webapp.services import Conflict
 from webapp.services.ids import looks_like_id
 from webapp.services.workspaces import actors, memberships
 
@@ -36,10 +37,22 @@ def needs(role, follow=None, workspace=None):
             if actor is None:
                 return login.unauthorized()
             g.actor = actor.require(role)
+            _same_workspace_as_the_form(actor)
             return view(*args, **kwargs)
         wrapper.required_role = role
         return wrapper
     return decorate
+
+
+def _same_workspace_as_the_form(actor):
+    """A form that says which workspace it was rendered for (`workspace_id`) acts there or
+    not at all: a tab left open before switching must not change the other workspace."""
+    if g.get("api_actor") is not None or request.method != "POST":
+        return
+    posted = request.form.get("workspace_id")
+    if posted is not None and posted != str(actor.workspace_id):
+        raise Conflict("This page was for another workspace, and you have switched since: "
+                       "reload it and try again.")
 
 
 def _followed(follow, kwargs):
