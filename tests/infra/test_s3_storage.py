@@ -93,6 +93,22 @@ def test_a_stream_that_fails_leaves_no_object_and_no_parts(s3_server, bucket, st
     assert pending_uploads(s3_server, bucket) == []
 
 
+def test_the_uploads_a_killed_writer_left_on_a_key_are_aborted(s3_server, bucket, storage):
+    """A process killed mid-upload cannot abort; the next writer of the key does."""
+    client = s3_server.client()
+    for key in ("jobs/j1/images.zip", "jobs/j1/images.zip", "jobs/j1/images.zip.old"):
+        upload = client.create_multipart_upload(Bucket=bucket, Key=f"scanlink/files/{key}")
+        client.upload_part(Bucket=bucket, Key=f"scanlink/files/{key}", PartNumber=1,
+                           UploadId=upload["UploadId"], Body=b"x" * MiB)
+    assert len(pending_uploads(s3_server, bucket)) == 3
+
+    assert storage.abort_uploads("jobs/j1/images.zip") == 2
+    assert [u["Key"] for u in pending_uploads(s3_server, bucket)] == [
+        "scanlink/files/jobs/j1/images.zip.old"]  # another key's upload is not touched
+    assert storage.abort_uploads("jobs/j1/images.zip") == 0
+    assert keys_in(s3_server, bucket) == []
+
+
 def test_a_ranged_read_refuses_an_object_replaced_under_it(storage):
     storage.put("jobs/j1/parts/p.000000", b"a" * MiB)
     with storage.open("jobs/j1/parts/p.000000") as stream:

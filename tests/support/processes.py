@@ -10,9 +10,14 @@ from pathlib import Path
 from tests.support.servers import free_port, target_of
 
 ROOT = Path(__file__).resolve().parents[2]
+# The app's settings for a bucket, passed on when the test's app keeps its files in one.
+S3_SETTINGS = ("STORAGE_URL", "S3_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+               "AWS_SECRET_ACCESS_KEY")
 
 
-def process_env(app, **extra):
+def process_env(app, cwd=None, **extra):
+    """The environment of a process on the test's database, Redis and storage. With `cwd`
+    (a machine of its own), the code is found through PYTHONPATH, not the working directory."""
     env = dict(os.environ)
     env.update({
         "SCANLINK_ENV": "testing",
@@ -22,6 +27,9 @@ def process_env(app, **extra):
         "STORAGE_DIR": app.config["STORAGE_DIR"],
         "PYTHONUNBUFFERED": "1",
     })
+    env.update({name: app.config[name] for name in S3_SETTINGS if app.config.get(name)})
+    if cwd is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -29,14 +37,16 @@ def process_env(app, **extra):
 class WorkerProcess:
     """A worker started as the Procfile starts it; stopped (or killed) by the test."""
 
-    def __init__(self, app, log_path, **env):
+    def __init__(self, app, log_path, cwd=None, **env):
+        """`cwd`: the worker's own working directory (default: the checkout)."""
         self.log_path = log_path
-        self.env = process_env(app, **env)
+        self.cwd = cwd or ROOT
+        self.env = process_env(app, cwd, **env)
         self.proc = None
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "workers"], cwd=self.cwd, env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         return self
@@ -68,15 +78,16 @@ class WorkerProcess:
 
 
 @contextmanager
-def gunicorn(app, log_path, *options, **env):
+def gunicorn(app, log_path, *options, cwd=None, **env):
     """The Procfile's web process (gunicorn, two workers) on the test's database and Redis;
-    yields its port once it answers, and stops it after."""
+    yields its port once it answers, and stops it after. `cwd`: its own working directory
+    (default: the checkout); the checkout's gunicorn.conf.py is read either way."""
     port = free_port()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wsgi:app",  # ./gunicorn.conf.py by default
+            [sys.executable, "-m", "gunicorn", "wsgi:app", "--config", str(ROOT / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{port}", "--workers", "2", *options],
-            cwd=ROOT, env=process_env(app, **env), stdout=log, stderr=subprocess.STDOUT)
+            cwd=cwd or ROOT, env=process_env(app, cwd, **env), stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for(lambda: _answers(port), timeout=30, message="gunicorn to answer")
             yield port

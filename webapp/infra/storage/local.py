@@ -52,6 +52,11 @@ class LocalStorage:
             raise
         return written
 
+    def abort_uploads(self, key):
+        """Nothing to abort: a writer killed mid-write leaves only a `.tmp-` file beside the
+        key, which no reader sees. Returns 0, as S3Storage.abort_uploads does when clean."""
+        return 0
+
     def open(self, key):
         """A seekable binary file object to read from; the caller closes it."""
         return self._path(key).open("rb")

@@ -4,8 +4,9 @@ Through boto3 (AWS S3, Cloudflare R2, MinIO, Ceph, Backblaze, … all speak its
 API). Every write is atomic as the local backend's is: S3 shows a PUT's object
 whole or not at all, and a multipart upload only once it is completed, so
 `put_stream` aborts the upload on any error and no part lingers. A process
-killed mid-upload cannot abort; the bucket's lifecycle rule for incomplete
-multipart uploads clears those (docs/configuration.md, "Files").
+killed mid-upload cannot abort: the retry of a job aborts what it left on the
+job's own file (`abort_uploads`), and the bucket's lifecycle rule for
+incomplete multipart uploads clears any other (docs/configuration.md, "Files").
 
 Each body is sent with its Content-MD5, which every S3-compatible store checks,
 rather than the newer CRC checksums that not all of them accept.
@@ -110,6 +111,19 @@ class S3Storage:
                 upload.abort()
             raise
         return written
+
+    def abort_uploads(self, key):
+        """Aborts every unfinished multipart upload of `key`: what a writer killed mid-upload
+        left behind (it could not abort). Only for a key that one writer at a time writes
+        (a job's own files); returns how many there were."""
+        name = self.name(key)
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=name)
+        stale = [upload["UploadId"] for page in pages for upload in page.get("Uploads", ())
+                 if upload["Key"] == name]
+        for upload_id in stale:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+        return len(stale)
 
     def open(self, key):
         """A seekable binary file object, streamed with ranged GETs; the caller closes it."""

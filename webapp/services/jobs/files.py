@@ -50,6 +50,7 @@ def join_parts(job_id, name, parts, filename, content_type, head=b""):
             yield head
         yield from _read_parts(storage, job_id, name, parts)
 
+    storage.abort_uploads(key)  # a run killed while it uploaded the file left one
     size = storage.put_stream(key, chunks())
     after_commit(delete_parts, storage, job_id, name, parts)
     return {"key": key, "filename": filename, "content_type": content_type, "bytes": size}
@@ -72,6 +73,7 @@ def join_zip_parts(job_id, name, parts, filename):
                         with part.open(info) as source, joined.open(info, "w") as target:
                             shutil.copyfileobj(source, target, READ_CHUNK)
         spool.seek(0)
+        storage.abort_uploads(key)  # a run killed while it uploaded the file left one
         size = storage.put_stream(key, iter(lambda: spool.read(READ_CHUNK), b""))
     after_commit(delete_parts, storage, job_id, name, parts)
     return {"key": key, "filename": filename, "content_type": "application/zip", "bytes": size}
