@@ -54,6 +54,7 @@ ROUTES = {
     ("POST", "/api/bulk/qr-codes/update"): "editor",
     ("POST", "/api/exports"): "editor",
     ("GET", "/api/jobs/<job_id>"): "viewer",
+    ("GET", "/api/jobs/<job_id>/files/<name>"): "viewer",
     ("GET", "/api/me"): "viewer",
     ("POST", "/api/webhooks"): "admin",
     ("GET", "/api/webhooks"): "admin",

@@ -1,14 +1,14 @@
 """Background jobs as the signed-in user sees them."""
-from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from webapp.extensions import db
-from webapp.infra.storage import get_storage
 from webapp.models import BackgroundJob
 from webapp.services import Conflict, ServiceError
 from webapp.services.exports import export_jobs
 from webapp.services.jobs import owned as job_service
 from webapp.services.jobs import queues
 from webapp.web.access import needs
+from webapp.web.job_files import send_job_file
 from webapp.web.rendering import render
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -88,12 +88,7 @@ def start_export():
 @bp.get("/<job_id>/files/<name>")
 @needs("viewer", follow=(BackgroundJob, "job_id"))
 def download(job_id, name):
-    key, filename, content_type = job_service.download(g.actor.workspace_id, job_id, name)
-    storage = get_storage()
-    if not storage.exists(key):
-        abort(404, "That file is gone; run the job again to make a new one.")
-    return send_file(storage.open(key), mimetype=content_type, as_attachment=True,
-                     download_name=filename, max_age=0)
+    return send_job_file(g.actor.workspace_id, job_id, name)
 
 
 @bp.post("/worker-check")

@@ -94,7 +94,7 @@ def test_the_errors_file_is_linked_from_the_page_and_the_api(app, client, owner)
 
     job = client.get(f"/api/jobs/{job_id}").json
     assert job["errors"]["count"] == 1 and job["errors"]["sample"] == [{"line": 2, "message": "title: missing"}]
-    assert job["errors"]["url"] == f"/jobs/{job_id}/files/errors"
+    assert job["errors"]["url"] == f"/api/jobs/{job_id}/files/errors"
     page = client.get("/jobs/").get_data(as_text=True)
     assert "1 row could not be used." in page and "Download the rows with errors (CSV)" in page
     download = client.get(job["errors"]["url"])

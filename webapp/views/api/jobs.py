@@ -9,10 +9,11 @@ from webapp.services.jobs import owned, periodic
 from webapp.views.api.blueprint import bp, public
 from webapp.views.api.schema import operation
 from webapp.web.access import needs
+from webapp.web.job_files import send_job_file
 
 
 def file_url(row, name):
-    return url_for("jobs.download", job_id=row.id, name=name)
+    return url_for("api.job_file", job_id=row.id, name=name)
 
 
 @bp.get("/jobs/<job_id>")
@@ -21,6 +22,14 @@ def file_url(row, name):
            tag="jobs")
 def get_job(job_id):
     return jsonify(owned.to_dict(owned.get_owned(g.actor.workspace_id, job_id), file_url))
+
+
+@bp.get("/jobs/<job_id>/files/<name>")
+@needs("viewer")
+@operation("GET", "/api/jobs/{job_id}/files/{name}", "A file a job made (an export, an error "
+           "report), streamed", tag="jobs", response={"application/octet-stream": {}})
+def job_file(job_id, name):
+    return send_job_file(g.actor.workspace_id, job_id, name)
 
 
 def cron_secret_matches():
