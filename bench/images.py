@@ -18,7 +18,7 @@ of minutes): flat means the large one's peak is within 25% of the small one's.
 PostgreSQL and Redis as bench/bulk_create.py finds them.
 
     python bench/images.py [--part all|sharp|storage] [--quality 85] [--max-side 2048]
-        [--repeats 5] [--threads N] [--images 30] [--rounds 2] [--zip-mb 64]
+        [--repeats 5] [--threads N] [--images 30] [--rounds 2] [--upload-side 3000] [--zip-mb 64]
 """
 import argparse
 import io
@@ -103,6 +103,8 @@ def main():
     parser.add_argument("--part", choices=("all", "sharp", "storage"), default="all")
     parser.add_argument("--images", type=int, default=30, help="uploads per optimiser round")
     parser.add_argument("--rounds", type=int, default=2, help="optimiser rounds per backend")
+    parser.add_argument("--upload-side", type=int, default=3000,
+                        help="scale the uploads to this long side, as a phone photo (0: as they are)")
     parser.add_argument("--zip-mb", type=float, default=64,
                         help="size of the large images ZIP export (1024: the issue's 1 GB)")
     parser.add_argument("--zip-small-codes", type=int, default=300,
@@ -216,15 +218,20 @@ def bench_user(app, email):
     return {"Authorization": f"Bearer {key}"}, workspace_id
 
 
-def distinct_uploads(files, count, salt):
+def distinct_uploads(files, count, salt, side=0):
     """`count` JPEGs from the photographs, each a little different (pixel columns cropped) so
-    that no two, in this set or another `salt`'s, share their content-addressed keys."""
+    that no two, in this set or another `salt`'s, share their content-addressed keys; with
+    `side`, scaled to that long side first (a phone photo's size)."""
     from PIL import Image
 
     uploads = []
     for n in range(count):
         with Image.open(files[n % len(files)]) as img:
             img = img.convert("RGB")
+            if side:
+                scale = side / max(img.size)
+                img = img.resize((round(img.width * scale), round(img.height * scale)),
+                                 Image.Resampling.LANCZOS)
             img = img.crop((0, salt, img.width - n // len(files), img.height))
             buffer = io.BytesIO()
             img.save(buffer, "JPEG", quality=92)
@@ -350,14 +357,16 @@ def run_storage(files, args):
             upgrade()
         get_redis(apps["local"]).flushdb()
 
+        size = f"scaled to {args.upload_side} px" if args.upload_side else "as they are"
         print(f"\noptimiser throughput: {args.images} uploads a round (JPEG q92 of the "
-              f"photographs), {args.rounds} round(s) per backend, alternating; images/s from "
+              f"photographs, {size}), {args.rounds} round(s) per backend, alternating; images/s from "
               f"the first job's start to the last one's end in `python -m workers --burst`; "
               f"S3 is moto's server on 127.0.0.1")
         rates = {"local": [], "s3": []}
         for round_ in range(args.rounds):
             for backend in ("local", "s3"):
-                uploads = distinct_uploads(files, args.images, 2 * round_ + (backend == "s3"))
+                uploads = distinct_uploads(files, args.images, 2 * round_ + (backend == "s3"),
+                                           args.upload_side)
                 rate = optimise_round(apps[backend], envs[backend], uploads,
                                       f"{backend}{round_}@example.com")
                 rates[backend].append(rate)
@@ -371,7 +380,7 @@ def run_storage(files, args):
 
         app, env = apps["s3"], envs["s3"]
         headers, workspace_id = bench_user(app, "zip@example.com")
-        [logo] = distinct_uploads(files[:1], 1, 99)
+        [logo] = distinct_uploads(files[:1], 1, 99, args.upload_side)
         logo_id = app.test_client().post(
             "/api/images/upload", headers=headers, content_type="multipart/form-data",
             data={"file": (io.BytesIO(logo), "logo.jpg", "image/jpeg")}).get_json()["id"]
