@@ -1,4 +1,5 @@
-"""`flask --app wsgi users …` and `api-keys …`, as docs/api.md describes them."""
+"""`flask --app wsgi users …` and `api-keys …`, as docs/api.md describes them, and
+`storage migrate` (docs/deploying.md)."""
 import secrets
 
 import click
@@ -6,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.extensions import db
+from webapp.infra.storage import get_storage, migrate, storage_for
 from webapp.services import ServiceError
 from webapp.services.accounts import admin_users, api_keys, users
 from webapp.services.workspaces import memberships
@@ -13,6 +15,7 @@ from webapp.services.workspaces.roles import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 api_keys_cli = AppGroup("api-keys", help="Manage API keys.")
+storage_cli = AppGroup("storage", help="Move the stored files.")
 
 
 @users_cli.command("create")
@@ -100,6 +103,41 @@ def create_api_key(email, name, workspace_slug, role):
     click.echo(raw)
 
 
+@storage_cli.command("migrate")
+@click.option("--to", "to", required=True, metavar="s3://bucket/prefix",
+              help="The bucket to copy into; S3_ENDPOINT_URL and AWS_* settings apply.")
+@click.option("--dry-run", is_flag=True, help="List what would be copied; copy nothing.")
+@click.option("--checksum", is_flag=True,
+              help="Skip only objects whose ETag matches the file's MD5, not just its size.")
+def migrate_storage(to, dry_run, checksum):
+    """Copy every file of the local store into a bucket; run again to resume.
+
+    Exits non-zero when any file failed to copy."""
+    source = get_storage()
+    try:
+        target = storage_for({**current_app.config, "STORAGE_URL": to})
+        items = migrate.plan(source, target, checksum=checksum)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    todo = [item for item in items if item.action == "copy"]
+    if dry_run:
+        for item in todo:
+            click.echo(f"would copy {item.key} ({item.size} bytes, {item.reason})")
+        click.echo(f"{len(todo)} to copy, {len(items) - len(todo)} already there (dry run)")
+        return
+    summary = migrate.Summary(skipped=len(items) - len(todo))
+    with click.progressbar(length=sum(item.size for item in todo) or 1,
+                           label=f"Copying {len(todo)} file(s) to {to}") as bar:
+        migrate.run(source, target, todo, summary, on_item=lambda item: bar.update(item.size))
+    for key, error in summary.failed:
+        click.echo(f"failed: {key}: {error}", err=True)
+    click.echo(f"copied {summary.copied} ({summary.copied_bytes} bytes), "
+               f"skipped {summary.skipped}, failed {len(summary.failed)}")
+    if summary.failed:
+        raise SystemExit(1)
+
+
 def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
+    app.cli.add_command(storage_cli)

@@ -16,7 +16,7 @@ from flask import current_app
 from webapp.infra.storage.local import LocalStorage
 from webapp.infra.storage.s3 import S3Storage
 
-__all__ = ["LocalStorage", "S3Storage", "get_storage", "storage_for"]
+__all__ = ["LocalStorage", "S3Storage", "get_storage", "preload", "storage_for"]
 
 
 def storage_for(config):
@@ -53,3 +53,11 @@ def get_storage(app=None):
         storage = storage_for(app.config)
         app.extensions["scanlink_storage"] = storage
     return storage
+
+
+def preload(app):
+    """In a process that forks workers of its own (the RQ worker): get the storage ready
+    so that each child makes its client in milliseconds (s3.py, `shared_session`)."""
+    storage = get_storage(app)
+    if isinstance(storage, S3Storage):
+        storage.preload()

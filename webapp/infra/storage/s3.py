@@ -16,6 +16,7 @@ import hashlib
 import io
 import logging
 import os
+import threading
 
 import boto3
 from botocore.config import Config
@@ -29,6 +30,21 @@ log = logging.getLogger(__name__)
 # file may be up to 80 GB; one part is what `put_stream` holds in memory.
 PART_SIZE = 8 * 1024 * 1024
 READ_BUFFER = 256 * 1024
+
+# One boto3 session for the process, and for the processes forked from it. Making a client
+# from a new session loads botocore's S3 model (~0.2 s); from a session that has loaded it
+# once, ~10 ms. RQ forks a work horse per job, so the worker makes a client before it forks
+# (`preload`) and every horse makes its own from the inherited, already loaded session.
+# A session is not thread-safe: clients are made under a lock.
+_session = None
+_session_lock = threading.Lock()
+
+
+def shared_session():
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return _session
 
 
 def content_md5(data):
@@ -66,12 +82,17 @@ class S3Storage:
     @property
     def client(self):
         # A client made before a fork (gunicorn's workers, RQ's work horse) must not share its
-        # pooled connections with the child: each process makes its own. boto3's default
-        # session is not thread-safe, hence a session of our own.
+        # pooled connections with the child: each process makes its own.
         if self._client is None or self._pid != os.getpid():
-            self._client = boto3.session.Session().client(**self._client_args)
-            self._pid = os.getpid()
+            with _session_lock:
+                if self._client is None or self._pid != os.getpid():
+                    self._client = shared_session().client(**self._client_args)
+                    self._pid = os.getpid()
         return self._client
+
+    def preload(self):
+        """Load the client's model in a process that forks, for its children (see above)."""
+        return self.client
 
     def name(self, key):
         """The object's key in the bucket."""
