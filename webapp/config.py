@@ -145,6 +145,11 @@ class Config:
         self.STORAGE_CONNECT_TIMEOUT = env_float("STORAGE_CONNECT_TIMEOUT", 3.0)
         self.STORAGE_READ_TIMEOUT = env_float("STORAGE_READ_TIMEOUT", 15.0)
         self.STORAGE_MAX_ATTEMPTS = env_int("STORAGE_MAX_ATTEMPTS", 3)
+        self.STORAGE_BREAKER_FAIL_MAX = env_int("STORAGE_BREAKER_FAIL_MAX", 5)
+        self.STORAGE_BREAKER_RESET_SECONDS = env_float("STORAGE_BREAKER_RESET_SECONDS", 30)
+        # A public base (a CDN, a public bucket) that optimised images are served from: the
+        # image URLs become <STORAGE_PUBLIC_URL>/<key>. Unset: the app streams them itself.
+        self.STORAGE_PUBLIC_URL = (os.environ.get("STORAGE_PUBLIC_URL") or "").rstrip("/") or None
         self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
         self.MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
         self.MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 15 * 1024 * 1024)

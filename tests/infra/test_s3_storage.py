@@ -180,7 +180,7 @@ def test_the_app_keeps_its_files_in_the_bucket(app, s3_settings, s3_server):
     csv = b"slug,target_url\r\n" + b"".join(b"s%d,https://example.com/%d\r\n" % (n, n)
                                             for n in range(2000))
     with app.app_context():
-        assert isinstance(get_storage(), S3Storage)
+        assert isinstance(get_storage().backend, S3Storage)
         key = store_upload(_Stream(csv))
         source = CsvFile(key, Columns(required=("target_url",), optional=("slug",)))
         assert source.inspect().rows == 2000

@@ -50,9 +50,9 @@ def error_response(status, message, code=None, fields=None, headers=None):
     return response
 
 
-def unavailable_response(message, service):
+def unavailable_response(message, service, retry_after=None):
     """503 with Retry-After, from a page that needs neither the database nor Redis."""
-    retry_after = str(current_app.config["UNAVAILABLE_RETRY_AFTER"])
+    retry_after = str(retry_after or current_app.config["UNAVAILABLE_RETRY_AFTER"])
     if wants_json():
         response = jsonify({"error": {"code": "unavailable", "message": message}})
     else:
@@ -93,12 +93,16 @@ def register_errorhandlers(app):
         # Only an outage is a 503; any other database error is a bug and stays a 500.
         if not (isinstance(exc, failures.ServiceUnavailable) or failures.database_error(exc)):
             return unhandled(exc)
-        log.warning("%s %s: the database is unavailable (%s)", request.method, request.path,
-                    type(exc).__name__)
+        service = getattr(exc, "service", "database")
+        log.warning("%s %s: the %s is unavailable (%s)", request.method, request.path,
+                    service, type(exc).__name__)
         try:
             db.session.rollback()
         except Exception:  # the connection is gone; the session is dropped at teardown
             pass
+        if isinstance(exc, failures.StorageUnavailable):
+            # Nothing of the request was kept: the rollback above drops what it had begun.
+            return unavailable_response(exc.message, service, exc.retry_after)
         return unavailable_response("The database is not answering right now.", "database")
 
     # The 429 page comes from the limiter; give it words a person understands.

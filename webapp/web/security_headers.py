@@ -22,6 +22,7 @@ would serve no page: none has inline code. What is left is these few header list
 """
 import base64
 import hashlib
+from urllib.parse import urlsplit
 
 PAGE_POLICY = {
     "default-src": "'self'",
@@ -51,6 +52,14 @@ def policy(base=None, **directives):
     return "; ".join(f"{name} {value}" for name, value in merged.items())
 
 
+def origin(url):
+    """The scheme://host[:port] of `url`, for a policy source; None for none."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
 def style_hash(css):
     """The CSP source that allows exactly this inline <style> text."""
     digest = hashlib.sha256(css.encode()).digest()
@@ -65,7 +74,10 @@ class SecurityHeaders:
                   ("Referrer-Policy", "strict-origin-when-cross-origin")]
         if config["PUBLIC_BASE_URL"].startswith("https://"):
             common.append(("Strict-Transport-Security", f"max-age={config['HSTS_MAX_AGE']}"))
-        self.page = [("Content-Security-Policy", policy()),
+        # Optimised images served from STORAGE_PUBLIC_URL (a CDN, a public bucket) show too.
+        public = origin(config.get("STORAGE_PUBLIC_URL"))
+        page_policy = policy(img_src=f"'self' data: {public}") if public else policy()
+        self.page = [("Content-Security-Policy", page_policy),
                      ("X-Frame-Options", "DENY"), *common]
         self.svg = [("Content-Security-Policy", policy(SVG_POLICY)), *common]
         self.other = common

@@ -1,7 +1,7 @@
 """The breakers: one per outside service, found by name, shared through Redis.
 
-The named service breakers: `database` (shared through Redis like the webhook hosts'
-breakers, see breaker_storage) and `redis`, which cannot keep its state in the service
+The named service breakers: `database` and `storage` (shared through Redis like the
+webhook hosts' breakers, see breaker_storage) and `redis`, which cannot keep its state in the service
 it guards and so lives in each process's memory. Both are called through
 `guard.guard`, not `breaker.call`. Every state change is logged and counted.
 """
@@ -14,7 +14,7 @@ from flask import current_app
 from webapp.infra import metrics
 from webapp.infra.redis_client import get_redis
 from webapp.infra.resilience.breaker_storage import LOCAL_STAND_IN_SECONDS, CachedRedisStorage
-from webapp.infra.resilience.failures import database_error, redis_error
+from webapp.infra.resilience.failures import database_error, redis_error, storage_error
 from webapp.infra.resilience.redis_gate import GatedRedis
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ STORAGE_NAMESPACE = "scanlink:breaker:{name}"
 
 DATABASE = "database"
 REDIS = "redis"
+STORAGE = "storage"
 
 
 class TransitionListener(pybreaker.CircuitBreakerListener):
@@ -117,6 +118,17 @@ def database_breaker(app=None):
                           reset_timeout=app.config["DB_BREAKER_RESET_SECONDS"], app=app)
     if not breaker.excluded_exceptions:
         breaker.add_excluded_exception(lambda exc: not database_error(exc))
+    return breaker
+
+
+def storage_breaker(app=None):
+    """The `storage` breaker (the bucket, or the disk), shared through Redis like the
+    database's: one process that finds storage down spares the others the timeouts."""
+    app = app or current_app._get_current_object()
+    breaker = get_breaker(STORAGE, fail_max=app.config["STORAGE_BREAKER_FAIL_MAX"],
+                          reset_timeout=app.config["STORAGE_BREAKER_RESET_SECONDS"], app=app)
+    if not breaker.excluded_exceptions:
+        breaker.add_excluded_exception(lambda exc: not storage_error(exc))
     return breaker
 
 

@@ -7,16 +7,18 @@
 
 Both have the same methods: `put`/`get` for small files, `put_stream`/`open`/
 `size` for big ones (uploaded CSVs, exports) in chunks, `exists`, `delete`.
-Writes are atomic in both: no reader ever sees half a file.
+Writes are atomic in both: no reader ever sees half a file. `get_storage()` wraps
+the backend in the `storage` breaker and the shared retry policy (guarded.py).
 """
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
+from webapp.infra.storage.guarded import GuardedStorage
 from webapp.infra.storage.local import LocalStorage
 from webapp.infra.storage.s3 import S3Storage
 
-__all__ = ["LocalStorage", "S3Storage", "get_storage", "preload", "storage_for"]
+__all__ = ["GuardedStorage", "LocalStorage", "S3Storage", "get_storage", "preload", "storage_for"]
 
 
 def storage_for(config):
@@ -46,11 +48,12 @@ def storage_for(config):
 
 
 def get_storage(app=None):
-    """The app's storage, made on first use and kept for the process."""
+    """The app's storage, made on first use and kept for the process: the backend
+    behind the `storage` breaker and the shared retry policy (guarded.py)."""
     app = app or current_app._get_current_object()
     storage = app.extensions.get("scanlink_storage")
     if storage is None:
-        storage = storage_for(app.config)
+        storage = GuardedStorage(storage_for(app.config), app)
         app.extensions["scanlink_storage"] = storage
     return storage
 
@@ -58,6 +61,6 @@ def get_storage(app=None):
 def preload(app):
     """In a process that forks workers of its own (the RQ worker): get the storage ready
     so that each child makes its client in milliseconds (s3.py, `shared_session`)."""
-    storage = get_storage(app)
-    if isinstance(storage, S3Storage):
-        storage.preload()
+    backend = get_storage(app).backend
+    if isinstance(backend, S3Storage):
+        backend.preload()

@@ -20,8 +20,9 @@ class LocalStorage:
             raise ValueError(f"storage key escapes the root: {key!r}")
         return path
 
-    def put(self, key, data):
-        """Atomic: a reader never sees half a file, a crash leaves no partial one."""
+    def put(self, key, data, content_type=None, cache_control=None):
+        """Atomic: a reader never sees half a file, a crash leaves no partial one. A file
+        keeps no content type or cache header (the S3 backend's); the app knows them."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

@@ -99,11 +99,16 @@ class S3Storage:
         key = checked_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key, data):
-        """One PUT: a reader sees the old object or the whole new one, never a part."""
+    def put(self, key, data, content_type=None, cache_control=None):
+        """One PUT: a reader sees the old object or the whole new one, never a part.
+
+        `content_type` and `cache_control` are kept with the object, for a public bucket
+        or CDN (STORAGE_PUBLIC_URL) that serves it as it is."""
         data = bytes(data)
+        headers = {"ContentType": content_type, "CacheControl": cache_control}
         self.client.put_object(Bucket=self.bucket, Key=self.name(key), Body=data,
-                               ContentMD5=content_md5(data))
+                               ContentMD5=content_md5(data),
+                               **{k: v for k, v in headers.items() if v})
 
     def put_stream(self, key, chunks):
         """Like `put`, from an iterable of bytes; returns the number of bytes written.

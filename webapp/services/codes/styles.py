@@ -1,10 +1,12 @@
 """Styles as services see them: validated, with the owner's logo, and saved presets."""
 import io
 
+from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.infra.resilience.failures import StorageUnavailable
 from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset, StylePreset, Workspace
 from webapp.qr import StyleInvalid, parse_style
@@ -63,10 +65,19 @@ def logo_version(code):
 
 
 def load_image(asset):
+    """The logo, decoded; None when it is missing or unreadable. Read into memory, but
+    never more than MAX_IMAGE_BYTES (an optimised variant is far smaller). Storage being
+    down raises StorageUnavailable: a code is not drawn without the logo it was given."""
+    limit = current_app.config["MAX_IMAGE_BYTES"]
     try:
-        data = get_storage().get(asset.variant_key)
+        with get_storage().open(asset.variant_key) as stored:
+            data = stored.read(limit + 1)
+        if len(data) > limit:
+            return None
         image = Image.open(io.BytesIO(data))
         image.load()
+    except StorageUnavailable:
+        raise
     except (OSError, UnidentifiedImageError, ValueError):
         return None
     return image

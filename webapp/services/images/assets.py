@@ -5,7 +5,8 @@ and are never served. Optimised variants are stored by the SHA-256 of the
 output under `images/variants/` and served at `/images/<sha256>.<ext>`, so a
 URL names one immutable file forever. Other code (the QR logo picker) reads an
 optimised image with `get_storage().get(asset.variant_key)` once
-`asset.status == "ready"`.
+`asset.status == "ready"`. With STORAGE_PUBLIC_URL the image URLs point there
+instead (`<STORAGE_PUBLIC_URL>/images/variants/...`); the app's route still answers.
 """
 import hashlib
 import re
@@ -24,6 +25,7 @@ from webapp.services.images.checks import Limits, inspect_upload
 from webapp.services.images.optimise import MIME_BY_EXTENSION, ImageUnreadable, Options, optimise
 from webapp.services.ownership import get_owned
 
+IMMUTABLE = "public, max-age=31536000, immutable"
 VARIANT_NAME = re.compile(r"^[0-9a-f]{64}\.(?:%s)$" % "|".join(MIME_BY_EXTENSION))
 MAX_SIDE = 16383  # WebP's largest side; no format here goes beyond it
 
@@ -170,7 +172,9 @@ def optimise_image(image_id):
         return fail(asset, str(exc))
     key = variant_key(sha256(result.data), result.extension)
     if not storage.exists(key):
-        storage.put(key, result.data)
+        # kept with the object for a public bucket or CDN (STORAGE_PUBLIC_URL) to serve as is
+        storage.put(key, result.data, content_type=MIME_BY_EXTENSION[result.extension],
+                    cache_control=IMMUTABLE)
     asset.variant_key, asset.width, asset.height = key, result.width, result.height
     asset.bytes, asset.status, asset.error = len(result.data), "ready", None
     return summary(asset)
@@ -187,32 +191,39 @@ def summary(asset):
 
 
 def public_path(asset):
-    """Where the optimised image is served, or None until it is ready."""
+    """Where the optimised image is served: the app's `/images/<name>`, or with
+    STORAGE_PUBLIC_URL the full URL of the object there; None until it is ready."""
     if asset.status != "ready" or not asset.variant_key:
         return None
+    public = current_app.config.get("STORAGE_PUBLIC_URL")
+    if public:
+        return f"{public}/{asset.variant_key}"
     return "/images/" + asset.variant_key.rsplit("/", 1)[-1]
 
 
-def as_json(asset, base_url):
+def public_url(asset, base_url):
+    """The optimised image's absolute URL (the app's, `base_url`, or STORAGE_PUBLIC_URL)."""
     path = public_path(asset)
+    if path is None or "://" in path:
+        return path
+    return base_url + path
+
+
+def as_json(asset, base_url):
     return {
-        "id": asset.id, "status": asset.status, "url": base_url + path if path else None,
+        "id": asset.id, "status": asset.status, "url": public_url(asset, base_url),
         "width": asset.width, "height": asset.height, "bytes": asset.bytes,
         "original_bytes": asset.original_bytes, "format": asset.format, "error": asset.error,
     }
 
 
-def read_variant(name):
-    """(bytes, content type) of a served file; only variants are reachable, never originals."""
+def variant_for(name):
+    """(storage key, content type) of a served file; only variants are reachable, never
+    originals."""
     if not VARIANT_NAME.match(name):
         raise NotFound("No such image.")
     digest, extension = name.split(".")
-    storage = get_storage()
-    key = variant_key(digest, extension)
-    try:
-        return storage.get(key), MIME_BY_EXTENSION[extension]
-    except FileNotFoundError:
-        raise NotFound("No such image.")
+    return variant_key(digest, extension), MIME_BY_EXTENSION[extension]
 
 
 def saving(asset):

@@ -2,16 +2,20 @@
 from flask import Blueprint, current_app, flash, g, make_response, redirect, request, url_for
 
 from webapp.extensions import db, htmx
+from webapp.infra.resilience.failures import StorageUnavailable
+from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset
-from webapp.services import ServiceError
+from webapp.services import NotFound, ServiceError
 from webapp.services.images import assets
+from webapp.views.images.storage_state import storage_down
 from webapp.views.images.upload import upload_and_queue
 from webapp.web.access import needs
+from webapp.web.files import stream_stored
 from webapp.web.rendering import render
 
 bp = Blueprint("images", __name__, url_prefix="/images")
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = assets.IMMUTABLE
 
 
 @bp.app_template_filter("filesize")
@@ -28,11 +32,10 @@ def filesize(n):
 def image_helpers():
     """So any page (the QR editor's logo picker too) can show an image card."""
     def image_url(image):
-        path = assets.public_path(image)
-        return current_app.config["PUBLIC_BASE_URL"] + path if path else None
+        return assets.public_url(image, current_app.config["PUBLIC_BASE_URL"])
 
     return {"image_path": assets.public_path, "image_url": image_url,
-            "image_saving": assets.saving}
+            "image_saving": assets.saving, "storage_down": storage_down}
 
 
 def gallery(status=200, error=None, fields=None, form=None):
@@ -55,6 +58,11 @@ def upload():
     except ServiceError as exc:
         db.session.rollback()
         return gallery(exc.status, exc.message, exc.fields, request.form)
+    except StorageUnavailable as exc:
+        # Nothing was kept: the original is written before the asset's row, atomically.
+        db.session.rollback()
+        page, status = gallery(503, exc.message, form=request.form)
+        return page, status, {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
     if htmx:
         return gallery(202 if queued else 200)
     flash("Uploaded; it is being optimised." if queued else "You had uploaded this image "
@@ -71,13 +79,22 @@ def card(image_id):
 
 @bp.get("/<string:name>")
 def file(name):
-    """An optimised image, by the hash of its bytes: cacheable forever, never the original."""
-    data, mime = assets.read_variant(name)
-    response = make_response(data)
-    response.headers["Content-Type"] = mime
-    response.headers["Cache-Control"] = IMMUTABLE
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Should a browser open it as a document, nothing in it may run.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.set_etag(name.split(".")[0])
-    return response.make_conditional(request)
+    """An optimised image, by the hash of its bytes: cacheable forever, never the original.
+
+    Streamed from storage (webapp/web/files.py): docs/configuration.md, "Files", says why
+    not a redirect to a presigned URL. A revalidation is answered without storage."""
+    key, mime = assets.variant_for(name)
+    etag = name.split(".")[0]
+    headers = {"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff",
+               # Should a browser open it as a document, nothing in it may run.
+               "Content-Security-Policy": "default-src 'none'; sandbox"}
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304, headers)
+        response.set_etag(etag)
+        return response
+    try:
+        response = stream_stored(get_storage(), key, mime, headers=headers)
+    except FileNotFoundError:
+        raise NotFound("No such image.")
+    response.set_etag(etag)
+    return response

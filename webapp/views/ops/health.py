@@ -45,6 +45,7 @@ def breaker_states():
     """Every shared breaker (from Redis) and this process's own ones (the redis breaker)."""
     found = {}
     try:
+        breakers.storage_breaker()  # listed from the start, not only once storage was used
         for row in breakers.breaker_snapshots():
             found[row["name"]] = {"state": row["state"], "failures": row["failures"],
                                   "shared": True}

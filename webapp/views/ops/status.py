@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint
 
-from webapp.infra.resilience.breakers import breaker_snapshots, local_breakers
+from webapp.infra.resilience.breakers import breaker_snapshots, local_breakers, storage_breaker
 from webapp.services.ops import status
 from webapp.web.auth import admin_required
 from webapp.web.rendering import render
@@ -19,6 +19,7 @@ def _when(epoch):
 @admin_required
 def index():
     try:
+        storage_breaker()  # listed from the start, not only once storage was used
         breakers = breaker_snapshots()
     except Exception:  # Redis down: the shared breakers cannot be read, the rest still can
         breakers = None
