@@ -195,7 +195,7 @@ def public_path(asset):
     STORAGE_PUBLIC_URL the full URL of the object there; None until it is ready."""
     if asset.status != "ready" or not asset.variant_key:
         return None
-    public = current_app.config.get("STORAGE_PUBLIC_URL")
+    public = (current_app.config.get("STORAGE_PUBLIC_URL") or "").rstrip("/")
     if public:
         return f"{public}/{asset.variant_key}"
     return "/images/" + asset.variant_key.rsplit("/", 1)[-1]
