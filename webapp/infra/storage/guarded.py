@@ -64,6 +64,9 @@ class GuardedStorage:
     def put_stream(self, key, chunks):
         return self._call(self.backend.put_stream, key, chunks, retry=False)
 
+    def abort_uploads(self, key):
+        return self._call(self.backend.abort_uploads, key)
+
     def open(self, key):
         return self._call(self.backend.open, key)
 
