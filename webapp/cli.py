@@ -113,7 +113,7 @@ def migrate_storage(to, dry_run, checksum):
     """Copy every file of the local store into a bucket; run again to resume.
 
     Exits non-zero when any file failed to copy."""
-    source = get_storage()
+    source = get_storage().backend  # the store itself: the migration counts its own failures
     try:
         target = storage_for({**current_app.config, "STORAGE_URL": to})
         items = migrate.plan(source, target, checksum=checksum)
