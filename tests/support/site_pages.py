@@ -127,6 +127,7 @@ def arguments(site):
         "api.code_image": {"fmt": ["svg", "png", "pdf"]},
         "api.public_scan": {"slug": site.slug},
         "jobs.download": {"name": "csv"},
+        "api.job_file": {"name": "csv"},
         "images.file": {"name": site.image_name},
         "static": {"filename": ["css/app.css", "js/forms.js", "favicon.svg"]},
         "rq_dashboard.static": {"filename": "css/main.css"},
