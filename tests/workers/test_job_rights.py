@@ -16,15 +16,20 @@ from workers.runs import JobRun, RightsLost
 LINES = ["https://shop.example.com/a,dynamic,A", "https://shop.example.com/b,dynamic,B"]
 
 
-def submitted_by_an_editor(app, client):
+def member_of_a_shop(app, role):
+    """(workspace id, the member's user id, their API key's headers) of a new workspace."""
     with app.app_context():
         owner = make_user("owner@example.com")
         workspace_id = memberships.create_workspace(owner, "Shop").id
-        editor = make_user("editor@example.com")
-        join(editor, workspace_id, "editor")
-        headers = bearer(editor, workspace_id)
+        member = make_user(f"{role}@example.com")
+        join(member, workspace_id, role)
+        headers = bearer(member, workspace_id)
         db.session.commit()
-        editor_id = editor.id
+        return workspace_id, member.id, headers
+
+
+def submitted_by_an_editor(app, client):
+    workspace_id, editor_id, headers = member_of_a_shop(app, "editor")
     response = upload(client, csv_file(LINES), headers, format="svg")
     assert response.status_code == 202, response.get_json()
     return response.json["job_id"], workspace_id, editor_id
@@ -73,13 +78,7 @@ def test_removed_before_it_runs_the_job_fails_and_makes_nothing(app, client, run
 
 
 def test_a_viewer_cannot_submit_it_at_all(app, client):
-    with app.app_context():
-        owner = make_user("owner@example.com")
-        workspace_id = memberships.create_workspace(owner, "Shop").id
-        viewer = make_user("viewer@example.com")
-        join(viewer, workspace_id, "viewer")
-        headers = bearer(viewer, workspace_id)
-        db.session.commit()
+    _, _, headers = member_of_a_shop(app, "viewer")
     response = upload(client, csv_file(LINES), headers, format="svg")
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
 
