@@ -17,9 +17,9 @@ from webapp.views.bulk import pages as bulk_pages
 from webapp.views.codes import analytics, exports
 from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
-from webapp.views.ops import health, metrics, rq_dashboard, status
+from webapp.views.ops import health, metrics, rq_dashboard, status, tls_ask
 from webapp.views.ops import users as admin_users
-from webapp.views.public import image, scan
+from webapp.views.public import domain_scan, image, scan
 from webapp.views.teams import accept as team_invitations
 from webapp.views.teams import pages as team_pages
 from webapp.web import access, errors, security_headers, single_sign_on, static_assets
@@ -30,7 +30,7 @@ from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
               health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics, admin_users, team_pages, team_invitations, audit_log)
+              api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask)
 
 
 def create_app(config=None):
@@ -112,9 +112,11 @@ def register_receivers(app):
 
 
 def register_middleware(app):
-    """WSGI layers around Flask, innermost first: the scan redirect's fast path, then the
-    proxy fix, which must wrap everything that reads the client's address."""
+    """WSGI layers around Flask, innermost first: the scan redirect's fast path, the scans
+    of custom domains, then the proxy fix, which must wrap everything that reads the
+    client's address or the Host."""
     scan.init_app(app)
+    domain_scan.init_app(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -92,6 +92,9 @@ class Config:
         # Strict-Transport-Security's max-age when PUBLIC_BASE_URL is https (0 makes browsers forget it).
         self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31536000)  # a year
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
+        # The DNS server that verifies custom domains (`host` or `host:port`); unset: the system's.
+        self.DNS_RESOLVER = os.environ.get("DNS_RESOLVER") or None
+        self.DNS_TIMEOUT = env_float("DNS_TIMEOUT", 5.0)
         # e.g. CF-IPCountry; only set it when a CDN in front sets (and strips) that header.
         self.TRUSTED_COUNTRY_HEADER = os.environ.get("TRUSTED_COUNTRY_HEADER") or None
 

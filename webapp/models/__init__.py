@@ -1,4 +1,5 @@
 """One module per aggregate; importing the package registers every table."""
+from webapp.models.domains import CustomDomain
 from webapp.models.identities import UserIdentity
 from webapp.models.images import ImageAsset
 from webapp.models.jobs import BackgroundJob
@@ -16,7 +17,7 @@ from webapp.models.workspaces import (
 )
 
 __all__ = [
-    "ApiKey", "AuditEntry", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
+    "ApiKey", "AuditEntry", "BackgroundJob", "CustomDomain", "ImageAsset", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
     "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserIdentity",
     "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox", "Workspace",
     "WorkspaceInvitation", "WorkspaceMember",

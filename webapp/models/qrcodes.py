@@ -1,5 +1,5 @@
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import JSONType, UTCDateTime, new_id, utcnow
@@ -30,11 +30,19 @@ class QrCode(db.Model):
         # A bulk job finds the codes it already made by (workspace, "<job id>:<line>"), and the
         # database refuses a second code for the same line even from a run that raced.
         UniqueConstraint("workspace_id", "import_key", name="uq_qr_codes_workspace_import_key"),
+        # Slugs are unique per domain: among the codes of one custom domain, and among the
+        # codes on PUBLIC_BASE_URL (no domain), which the scan path finds by this index.
+        Index("ux_qr_codes_domain_slug", "domain_id", "slug", unique=True),
+        Index("ux_qr_codes_slug_no_domain", "slug", unique=True,
+              sqlite_where=text("domain_id IS NULL"), postgresql_where=text("domain_id IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    # The custom domain of its scan URL; NULL: PUBLIC_BASE_URL/s/<slug>. A domain in use
+    # cannot be deleted (the app says 409; the database refuses too).
+    domain_id: Mapped[str | None] = mapped_column(ForeignKey("custom_domains.id"))
     title: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(16))  # dynamic | static
     content_type: Mapped[str] = mapped_column(String(16), default="url")
@@ -51,6 +59,8 @@ class QrCode(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     # Set on codes a bulk import made: "<job id>:<CSV line>"; NULL otherwise.
     import_key: Mapped[str | None] = mapped_column(String(40))
+
+    domain = relationship("CustomDomain", lazy="select")
 
     def __repr__(self):
         return f"<QrCode {self.slug}>"

@@ -62,12 +62,24 @@ def static_content(content_type, content):
     return content_type, payload, fields
 
 
-def scan_url(slug):
+def scan_url(slug, hostname=None):
+    """`PUBLIC_BASE_URL/s/<slug>`, or `https://<hostname>/<slug>` on a custom domain."""
+    if hostname:
+        return f"https://{hostname}/{slug}"
     return f"{current_app.config['PUBLIC_BASE_URL']}/s/{slug}"
 
 
-def payload_of(code):
-    return scan_url(code.slug) if code.kind == "dynamic" else code.content
+OWN = object()  # the code's own domain, as opposed to None (no domain)
+
+
+def code_scan_url(code, domain=OWN):
+    domain = code.domain if domain is OWN else domain
+    return scan_url(code.slug, domain.hostname if domain is not None else None)
+
+
+def payload_of(code, domain=OWN):
+    """What the code's image holds; `domain`: the one it is about to move to."""
+    return code_scan_url(code, domain) if code.kind == "dynamic" else code.content
 
 
 def check_expiry(value):

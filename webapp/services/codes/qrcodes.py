@@ -15,16 +15,19 @@ from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
+from webapp.services.codes.code_domains import domain_for_code, move_domain
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
     check_kind,
     check_title,
+    code_scan_url,
     invalid,
     payload_of,
     scan_url,
     static_content,
 )
+from webapp.services.codes.image_sizes import check_image_size
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import (
@@ -39,8 +42,9 @@ from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
 
 CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
-                 "active", "expires_at"}
-CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at"}
+                 "active", "expires_at", "domain"}
+CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at",
+                 "domain"}
 
 
 def _unknown(data, allowed):
@@ -121,12 +125,14 @@ def code_from_fields(workspace_id, data):
             data.get("content_type"), data.get("content"))
     code.active = check_active(data.get("active", True))
     code.expires_at = check_expiry(data.get("expires_at"))
+    code.domain = domain_for_code(workspace_id, data.get("domain"), kind)
     return code
 
 
 def create_code(actor, data):
     code = code_from_fields(actor.workspace_id, data)
-    code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
+    domain_id = code.domain.id if code.domain is not None else None
+    code.slug = check_custom_slug(data["slug"], domain_id) if data.get("slug") else unused_random_slug(domain_id)
     style = data.get("style")
     if style is None:  # no style given: the workspace's default preset, if it has one
         preset = default_preset(actor)
@@ -179,13 +185,17 @@ def update_code(actor, code_id, changes, audited=True):
         new["active"] = check_active(changes["active"])
     if "expires_at" in changes:
         new["expires_at"] = check_expiry(changes["expires_at"])
-    payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
+    domain = move_domain(code, changes["domain"]) if "domain" in changes else code.domain
+    payload = new.get("content", code.content) if code.kind == "static" else payload_of(code, domain)
     if "style" in changes or payload != payload_of(code):
         new["style"] = gate(actor, payload, changes.get("style", code.style))
     diff = {field: (getattr(code, field), value) for field, value in new.items()
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
         setattr(code, field, value)
+    if domain is not code.domain:  # the change names hostnames, for the log and the webhooks
+        diff["domain"] = (code.domain and code.domain.hostname, domain and domain.hostname)
+        code.domain = domain
     if diff:
         code.scannable = True
         db.session.flush()
@@ -213,13 +223,13 @@ def code_to_dict(code):
     data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
     if code.kind == "dynamic":
         data["target_url"] = code.target_url
-        data["scan_url"] = scan_url(code.slug)
+        data["scan_url"] = code_scan_url(code)
     else:
         data["content_type"] = code.content_type
         data["content"] = code.content
         if code.content_fields:
             data["content_fields"] = code.content_fields
-    data.update(style=code.style, active=code.active, expires_at=_iso(code.expires_at),
+    data.update(domain=code.domain.hostname if code.domain is not None else None, style=code.style, active=code.active, expires_at=_iso(code.expires_at),
                 scannable=code.scannable, scan_count=code.scan_count,
                 created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
     return data
@@ -252,18 +262,6 @@ def render_code(code, fmt, scale=10, border=None, public=False):
     except ValueError as exc:  # the raster would be too large
         raise ServiceError(f"That image would be too large ({exc}); use a smaller scale.",
                            fields={"scale": "too large"}, status=422, code="invalid") from None
-
-
-def check_image_size(fmt, scale, border):
-    """Only sizes the scannability gate vouches for: it decodes the PNG from MIN_PNG_SCALE up."""
-    if fmt == "png" and scale < qr.MIN_PNG_SCALE:
-        message = (f"A PNG needs at least {qr.MIN_PNG_SCALE} pixels per module to scan reliably; "
-                   "use a larger scale (SVG, PDF and EPS scale without losing sharpness).")
-        raise ServiceError(message, fields={"scale": message}, status=422, code="invalid")
-    if border is not None and border < qr.MIN_QUIET_ZONE:
-        message = (f"A quiet zone needs at least {qr.MIN_QUIET_ZONE} modules: scanners find the code "
-                   "by its blank margin.")
-        raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
 
 
 PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches

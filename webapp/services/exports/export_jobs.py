@@ -41,7 +41,9 @@ def start_export(actor, what, format=None):
 
 def code_row(code, base_url, scans):
     """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy."""
-    scan_url = f"{base_url}/s/{code.slug}" if code.kind == "dynamic" else ""
+    domain = code.domain
+    scan_url = "" if code.kind != "dynamic" else (
+        f"https://{domain.hostname}/{code.slug}" if domain is not None else f"{base_url}/s/{code.slug}")
     return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
             code.active, code.expires_at, scans, code.created_at, code.updated_at]
 

@@ -31,6 +31,8 @@ class CodeCreate(BaseModel):
     style: dict[str, Any] | None = None
     active: bool = True
     expires_at: str | None = None
+    domain: str | None = Field(None, max_length=253, description="a verified custom domain of the "
+                               "workspace (dynamic codes); the scan URL becomes https://<domain>/<slug>")
 
 
 class CodeChange(BaseModel):
@@ -42,6 +44,8 @@ class CodeChange(BaseModel):
     style: dict[str, Any] | None = None
     active: bool | None = None
     expires_at: str | None = None
+    domain: str | None = Field(None, max_length=253, description="move to this verified domain; "
+                               "null: back to PUBLIC_BASE_URL/s/<slug>")
 
 
 class CodeFilterQuery(BaseModel):

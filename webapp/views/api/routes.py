@@ -2,6 +2,7 @@
 from webapp.views.api import (
     audit_log,
     bulk,
+    domains,
     exports,
     images,
     jobs,
@@ -15,6 +16,6 @@ from webapp.views.api import (
 from webapp.views.api.blueprint import bp
 
 RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
-             audit_log)
+             audit_log, domains)
 
 __all__ = ["RESOURCES", "bp"]

@@ -82,10 +82,11 @@ class ScanRedirects:
         return [b""]
 
 
-def live_target(slug):
+def live_target(slug, host=None):
     """(ScanTarget, None) for a code a scan is sent on from, else (None, 404, 410 or
-    REMOVED: a slug of a deleted workspace, which says so rather than 404)."""
-    target = targets.lookup(slug)
+    REMOVED: a slug of a deleted workspace, which says so rather than 404). `host`: the
+    custom domain the scan came to (webapp/views/public/domain_scan.py)."""
+    target = targets.lookup(slug, host)
     if target == targets.REMOVED:
         return None, REMOVED
     if target is None or target.kind != "dynamic" or not target.location:
