@@ -21,6 +21,7 @@ from webapp.views.ops import health, metrics, rq_dashboard, status, tls_ask
 from webapp.views.ops import users as admin_users
 from webapp.views.public import domain_scan, image, scan
 from webapp.views.teams import accept as team_invitations
+from webapp.views.teams import domains as domain_pages
 from webapp.views.teams import pages as team_pages
 from webapp.web import access, errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
@@ -30,7 +31,8 @@ from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
               health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask)
+              api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask,
+              domain_pages)
 
 
 def create_app(config=None):

@@ -24,6 +24,7 @@ from tests.support.auth import csrf_token
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import (
+    CustomDomain,
     StylePreset,
     User,
     WebhookOutbox,
@@ -36,7 +37,8 @@ from webapp.services.workspaces import memberships
 from webapp.web.access import SESSION_KEY
 
 ROLES = ("owner", "admin", "editor", "viewer")
-pytestmark = pytest.mark.settings(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE=True)
+# Domain verification asks a DNS server of the test's own (which knows no record: a 422).
+pytestmark = pytest.mark.settings("dns_settings", WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE=True)
 
 # (method, rule) → the role it needs. Object ids in the rule are made fresh for each call.
 ROUTES = {
@@ -121,6 +123,16 @@ ROUTES = {
     ("GET", "/api/audit-log"): "admin",
     ("GET", "/audit-log/"): "admin",
     ("POST", "/workspaces/new"): "viewer",
+    ("POST", "/api/domains"): "admin",
+    ("GET", "/api/domains"): "admin",
+    ("GET", "/api/domains/<domain_id>"): "admin",
+    ("PATCH", "/api/domains/<domain_id>"): "admin",
+    ("DELETE", "/api/domains/<domain_id>"): "admin",
+    ("POST", "/api/domains/<domain_id>/verify"): "admin",
+    ("POST", "/workspace/domains"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/verify"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/root"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/delete"): "admin",
 }
 # Any member may remove themself; removing someone else (as these calls do) needs admin.
 ON_OTHERS = {
@@ -140,6 +152,8 @@ JSON = {
     ("POST", "/api/workspaces/<int:workspace_id>/invitations"): {"email": "new@acme.example",
                                                                  "role": "viewer"},
     ("PATCH", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): {"role": "viewer"},
+    ("POST", "/api/domains"): {"hostname": "qr.acme.example"},
+    ("PATCH", "/api/domains/<domain_id>"): {"root_url": "https://acme.example/"},
 }
 FORMS = {
     ("POST", "/codes/"): {"kind": "dynamic", "target_url": "https://example.com/new", "title": "New"},
@@ -150,6 +164,8 @@ FORMS = {
     ("POST", "/webhooks/"): {"url": "http://127.0.0.1:9/x", "events": "qr.created"},
     ("POST", "/workspace/invitations"): {"email": "new@acme.example", "role": "viewer"},
     ("POST", "/workspace/members/<int:user_id>"): {"role": "viewer"},
+    ("POST", "/workspace/domains"): {"hostname": "www.acme.example"},
+    ("POST", "/workspace/domains/<domain_id>/root"): {"root_url": "https://acme.example/"},
 }
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
@@ -308,6 +324,13 @@ class World:
             key, _ = api_keys.create_api_key(db.session.get(User, self.users["viewer"]), "m", acme)
             db.session.commit()
             return key.id
+        if name == "domain_id":
+            self.made = getattr(self, "made", 0) + 1
+            domain = CustomDomain(workspace_id=acme, hostname=f"d{self.made}.acme.example",
+                                  status="pending", verification_token="m" * 32)
+            db.session.add(domain)
+            db.session.commit()
+            return domain.id
         if name == "invitation_id":
             invitation = WorkspaceInvitation(workspace_id=acme, email="later@acme.example",
                                              role="viewer", expires_at=utcnow() + timedelta(days=7))

@@ -1,4 +1,6 @@
 """/api/domains against a real DNS server on 127.0.0.1, and codes on custom domains."""
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -188,3 +190,18 @@ def test_tls_ask_answers_only_for_verified_domains(client, api_owner, dns_server
     for name in ("pending.brand.example", "nowhere.example", "", "x" * 5000, "\u00ff\u2603", "a b"):
         assert client.get("/internal/tls/ask", query_string={"domain": name}).status_code == 404
     assert client.get("/internal/tls/ask").status_code == 404
+
+
+def test_streams_and_exports_give_the_domains_scan_url(client, api_owner, dns_server):
+    _, headers = api_owner
+    add_and_verify(client, headers, dns_server, "qr.brand.example")
+    client.post("/api/qr-codes", json={"target_url": "https://brand.example/", "slug": "menu",
+                                       "domain": "qr.brand.example"}, headers=headers)
+    client.post("/api/qr-codes", json={"target_url": "https://brand.example/", "slug": "plain"},
+                headers=headers)
+    lines = client.get("/api/qr-codes/stream", headers=headers).get_data(as_text=True).splitlines()
+    by_slug = {json.loads(line)["slug"]: json.loads(line) for line in lines}
+    assert (by_slug["menu"]["domain"], by_slug["menu"]["scan_url"]) == (
+        "qr.brand.example", "https://qr.brand.example/menu")
+    assert (by_slug["plain"]["domain"], by_slug["plain"]["scan_url"]) == (
+        None, "https://scanlink.example/s/plain")

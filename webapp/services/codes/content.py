@@ -72,9 +72,16 @@ def scan_url(slug, hostname=None):
 OWN = object()  # the code's own domain, as opposed to None (no domain)
 
 
+def hostname_of(code):
+    """The custom domain of a QrCode, or of a plain row that selected it as `domain_hostname`
+    (the streams read rows, not objects); None for PUBLIC_BASE_URL."""
+    domain = getattr(code, "domain", None)
+    return domain.hostname if domain is not None else getattr(code, "domain_hostname", None)
+
+
 def code_scan_url(code, domain=OWN):
-    domain = code.domain if domain is OWN else domain
-    return scan_url(code.slug, domain.hostname if domain is not None else None)
+    hostname = hostname_of(code) if domain is OWN else (domain.hostname if domain is not None else None)
+    return scan_url(code.slug, hostname)
 
 
 def payload_of(code, domain=OWN):

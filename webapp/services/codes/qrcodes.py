@@ -22,6 +22,7 @@ from webapp.services.codes.content import (
     check_kind,
     check_title,
     code_scan_url,
+    hostname_of,
     invalid,
     payload_of,
     scan_url,
@@ -229,7 +230,7 @@ def code_to_dict(code):
         data["content"] = code.content
         if code.content_fields:
             data["content_fields"] = code.content_fields
-    data.update(domain=code.domain.hostname if code.domain is not None else None, style=code.style, active=code.active, expires_at=_iso(code.expires_at),
+    data.update(domain=hostname_of(code), style=code.style, active=code.active, expires_at=_iso(code.expires_at),
                 scannable=code.scannable, scan_count=code.scan_count,
                 created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
     return data
@@ -275,7 +276,7 @@ def preview(actor, data, code=None):
         elif (code.kind if code is not None else data.get("kind")) == "static":
             _, payload, _ = static_content(data.get("content_type"), data.get("content"))
         else:
-            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower())
+            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower(), data.get("domain"))
         if has_nul(data):
             raise ServiceError("The text contains a NUL character (\\0); remove it.")
         style = validated_style(data.get("style"))

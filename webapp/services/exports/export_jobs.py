@@ -12,6 +12,7 @@ from sqlalchemy import func, select, tuple_
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services import ServiceError
+from webapp.services.codes.content import hostname_of
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, check_format
 from webapp.services.codes.listing import with_scan_counts
 from webapp.services.csvfiles.writer import encode_rows, header
@@ -41,9 +42,9 @@ def start_export(actor, what, format=None):
 
 def code_row(code, base_url, scans):
     """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy."""
-    domain = code.domain
+    hostname = hostname_of(code)
     scan_url = "" if code.kind != "dynamic" else (
-        f"https://{domain.hostname}/{code.slug}" if domain is not None else f"{base_url}/s/{code.slug}")
+        f"https://{hostname}/{code.slug}" if hostname else f"{base_url}/s/{code.slug}")
     return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
             code.active, code.expires_at, scans, code.created_at, code.updated_at]
 

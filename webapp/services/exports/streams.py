@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import func, literal, select
 
 from webapp.extensions import db
-from webapp.models import QrCode, ScanEvent
+from webapp.models import CustomDomain, QrCode, ScanEvent
 from webapp.services.codes.filters import NO_FILTERS
 from webapp.services.codes.listing import codes_query, with_scan_counts
 from webapp.services.codes.qrcodes import code_to_dict
@@ -34,8 +34,10 @@ CSV_KINDS = ("codes", "scans")
 
 
 # Plain rows, not ORM objects: a row reads like a QrCode (code_to_dict and code_row
-# take either) at a fraction of the cost per code.
-STREAM_COLUMNS = tuple(QrCode.__table__.columns)
+# take either) at a fraction of the cost per code; its custom domain's hostname, if any,
+# comes along as `domain_hostname` (content.hostname_of).
+STREAM_COLUMNS = (*QrCode.__table__.columns, select(CustomDomain.hostname).where(
+    CustomDomain.id == QrCode.domain_id).scalar_subquery().label("domain_hostname"))
 
 
 def code_batches(workspace_id, filters=NO_FILTERS, newest_first=True):

@@ -68,6 +68,8 @@ def code_data_from_form(form, creating):
             data["slug"] = form["slug"]
     if kind == "dynamic" or (not creating and "target_url" in form):
         data["target_url"] = form.get("target_url", "")
+    if "domain" in form:  # the select is shown when the workspace has verified domains
+        data["domain"] = form.get("domain") or None
     if kind == "static" or (not creating and "content_type" in form):
         data["content_type"], data["content"] = content_from_form(form)
     return data
@@ -76,10 +78,11 @@ def code_data_from_form(form, creating):
 def form_values(code=None, style=None):
     """What the editor's inputs show: a code's values, or the defaults for a new one."""
     values = {"kind": "dynamic", "content_type": "url", "title": "", "target_url": "", "slug": "",
-              "content": ""}
+              "content": "", "domain": ""}
     if code is not None:
         values.update(kind=code.kind, content_type=code.content_type or "url", title=code.title,
-                      target_url=code.target_url or "", slug=code.slug)
+                      target_url=code.target_url or "", slug=code.slug,
+                      domain=code.domain.hostname if code.domain is not None else "")
         if code.content_fields:
             for name, value in code.content_fields.items():
                 values[f"{code.content_type}-{name}"] = value

@@ -13,8 +13,10 @@ from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
 from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes import styles
+from webapp.services.codes.content import code_scan_url
 from webapp.services.codes.filters import filters_from_args
 from webapp.services.codes.listing import CodePage
+from webapp.services.domains import workspace_domains
 from webapp.views.codes.forms import (
     code_data_from_form,
     form_values,
@@ -45,7 +47,8 @@ def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, st
                   preview_message=message, images=styles.list_ready_images(g.actor),
                   presets=styles.list_presets(g.actor), structured=FIELDS,
                   module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
-                  min_quiet_zone=MIN_QUIET_ZONE, scan_url=service.scan_url,
+                  min_quiet_zone=MIN_QUIET_ZONE, code_scan_url=code_scan_url,
+                  domains=workspace_domains.verified_hostnames(g.actor.workspace_id),
                   png_options=_png_options(code), **extra), status
 
 
