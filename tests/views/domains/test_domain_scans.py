@@ -3,14 +3,17 @@ import http.client
 import socket
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.factories import make_code, make_user, workspace_of
 from tests.support.codes import update_code
 from tests.support.domains import verified_domain
 from webapp.extensions import db
-from webapp.models import CustomDomain, QrCode, ScanEvent
+from webapp.models import CustomDomain, QrCode, RetiredSlug, ScanEvent
 from webapp.services.codes import qrcodes
+from webapp.services.scans import targets
+from webapp.services.teams import workspaces
+from webapp.services.workspaces import memberships
 from webapp.services.workspaces.actors import Actor
 
 pytestmark = pytest.mark.settings(PUBLIC_BASE_URL="https://scanlink.example")
@@ -125,3 +128,37 @@ def test_hostile_host_headers_never_500(live_server, two_brands, host):
     status = int(answer.split(b" ", 2)[1])
     assert status < 500, answer[:300]
     assert b"acme.example/menu" not in answer.split(b"\r\n\r\n")[0] or host.startswith("qr.acme")
+
+
+def test_a_cached_scan_on_a_domain_is_one_redis_get_and_no_query(app, two_brands, redis):
+    with app.app_context():
+        assert targets.lookup("menu", "qr.acme.example").location == "https://acme.example/menu"
+        statements = []
+        listener = (lambda *args, **kwargs: statements.append(args[2]))
+        event.listen(db.engine, "before_cursor_execute", listener)
+        gets_before = redis.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+        try:
+            target = targets.lookup("menu", "qr.acme.example")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        gets = redis.info("commandstats")["cmdstat_get"]["calls"] - gets_before
+    assert target.code_id == two_brands["acme"]
+    assert (gets, statements) == (1, [])
+
+
+def test_a_deleted_workspaces_domain_stops_at_once_and_retires_no_slug(app, client):
+    with app.app_context():
+        owner = make_user("owner@team.example")
+        team = memberships.create_workspace(owner, "Team")
+        team_id = team.id
+        domain = verified_domain(team_id, "qr.team.example")
+        make_code(team_id, "menu", target_url="https://team.example/menu", domain_id=domain.id)
+        actor = Actor(owner.id, owner.email, team_id, "owner")
+    assert client.get("/menu", headers={"Host": "qr.team.example"}).status_code == 302  # cached
+    assert client.get("/internal/tls/ask?domain=qr.team.example").status_code == 200  # cached
+    with app.app_context():
+        workspaces.delete_workspace(actor, "Team")
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(RetiredSlug)) == 0
+    assert client.get("/menu", headers={"Host": "qr.team.example"}).status_code == 404
+    assert client.get("/internal/tls/ask?domain=qr.team.example").status_code == 404
