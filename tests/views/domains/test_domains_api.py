@@ -169,6 +169,11 @@ def test_a_domain_in_use_cannot_be_deleted(app, client, api_owner, dns_server):
     assert client.delete(f"/api/domains/{domain['id']}", headers=headers).status_code == 204
     assert domain_count(app) == 0
     assert client.get(f"/api/domains/{domain['id']}", headers=headers).status_code == 404
+    with app.app_context():
+        logged = db.session.execute(select(AuditEntry.action, AuditEntry.changes)
+                                    .where(AuditEntry.object_type == "domain").order_by(AuditEntry.id)).all()
+    assert [action for action, _ in logged] == ["domain.added", "domain.verified", "domain.deleted"]
+    assert logged[-1].changes == {"hostname": ["qr.brand.example", None]}
 
 
 def test_root_url_is_checked_like_a_target(client, api_owner, dns_server):
