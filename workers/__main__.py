@@ -12,6 +12,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 
 from webapp.app import create_app
 from webapp.infra import storage
+from webapp.services.images import optimise
 from webapp.services.jobs.queues import QUEUES, queue
 from workers import scheduler
 from workers.context import on_horse_killed, set_app
@@ -51,6 +52,7 @@ def main(argv):
     burst = "--burst" in argv
     periodic = None if burst else start_periodic_scheduler(app)
     storage.preload(app)  # after the scheduler's fork: its child needs no storage client
+    optimise.preload()
     # Its own connection: RQ raises the socket timeout for its blocking dequeue.
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     wait_for_redis(connection)

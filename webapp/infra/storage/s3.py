@@ -31,11 +31,10 @@ log = logging.getLogger(__name__)
 PART_SIZE = 8 * 1024 * 1024
 READ_BUFFER = 256 * 1024
 
-# One boto3 session for the process, and for the processes forked from it. Making a client
-# from a new session loads botocore's S3 model (~0.2 s); from a session that has loaded it
-# once, ~10 ms. RQ forks a work horse per job, so the worker makes a client before it forks
-# (`preload`) and every horse makes its own from the inherited, already loaded session.
-# A session is not thread-safe: clients are made under a lock.
+# One boto3 session for the process. Making a client from a new session loads botocore's S3
+# model (~0.2 s); from a session that has loaded it once, ~10 ms. RQ forks a work horse per
+# job, so the worker makes the client before it forks (`preload`) and every horse uses it
+# (`client`). A session is not thread-safe: the client is made under a lock.
 _session = None
 _session_lock = threading.Lock()
 
@@ -81,17 +80,21 @@ class S3Storage:
 
     @property
     def client(self):
-        # A client made before a fork (gunicorn's workers, RQ's work horse) must not share its
-        # pooled connections with the child: each process makes its own.
+        # A process forked from the one that made the client (gunicorn's workers, RQ's work
+        # horse) keeps the client, whose model is loaded, but drops the pooled connections
+        # it inherited (`close` empties the pool; the client opens new ones as it needs
+        # them): two processes must never talk over one socket.
         if self._client is None or self._pid != os.getpid():
             with _session_lock:
-                if self._client is None or self._pid != os.getpid():
+                if self._client is None:
                     self._client = shared_session().client(**self._client_args)
-                    self._pid = os.getpid()
+                elif self._pid != os.getpid():
+                    self._client.close()
+                self._pid = os.getpid()
         return self._client
 
     def preload(self):
-        """Load the client's model in a process that forks, for its children (see above)."""
+        """Make the client in a process that forks, for its children (see above)."""
         return self.client
 
     def name(self, key):

@@ -171,10 +171,12 @@ def optimise_image(image_id):
     except ImageUnreadable as exc:
         return fail(asset, str(exc))
     key = variant_key(sha256(result.data), result.extension)
-    if not storage.exists(key):
-        # kept with the object for a public bucket or CDN (STORAGE_PUBLIC_URL) to serve as is
-        storage.put(key, result.data, content_type=MIME_BY_EXTENSION[result.extension],
-                    cache_control=IMMUTABLE)
+    # No look first: the key is the content's hash, so a second write of it (the same
+    # image uploaded twice, a retry) puts the same bytes, and checking would cost every
+    # new image a round trip to S3. The headers are kept with the object for a public
+    # bucket or CDN (STORAGE_PUBLIC_URL) to serve as is.
+    storage.put(key, result.data, content_type=MIME_BY_EXTENSION[result.extension],
+                cache_control=IMMUTABLE)
     asset.variant_key, asset.width, asset.height = key, result.width, result.height
     asset.bytes, asset.status, asset.error = len(result.data), "ready", None
     return summary(asset)
