@@ -57,6 +57,9 @@ def txt_values(hostname):
     name = challenge_name(hostname)
     try:
         answer = resolver().resolve(name, "TXT", raise_on_no_answer=False)
+    except OSError:  # DNS_RESOLVER names a host that does not resolve, or the socket failed
+        raise ServiceError("The DNS server (DNS_RESOLVER) could not be reached; try again later.",
+                           status=503, code="unavailable") from None
     except dns.resolver.NXDOMAIN:
         raise not_verified(f"No TXT record found: {name} does not exist in DNS.") from None
     except dns.exception.Timeout:
