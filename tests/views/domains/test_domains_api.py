@@ -1,5 +1,7 @@
 """/api/domains against a real DNS server on 127.0.0.1, and codes on custom domains."""
 import json
+import socket
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -210,3 +212,23 @@ def test_streams_and_exports_give_the_domains_scan_url(client, api_owner, dns_se
         "qr.brand.example", "https://qr.brand.example/menu")
     assert (by_slug["plain"]["domain"], by_slug["plain"]["scan_url"]) == (
         None, "https://scanlink.example/s/plain")
+
+
+@pytest.fixture
+def silent_dns():
+    """A UDP port on 127.0.0.1 that takes DNS questions and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    yield {"DNS_RESOLVER": f"127.0.0.1:{sock.getsockname()[1]}", "DNS_TIMEOUT": 0.5}
+    sock.close()
+
+
+@pytest.mark.settings("silent_dns")
+def test_a_dns_server_that_does_not_answer_is_a_503_in_time(client, api_owner):
+    _, headers = api_owner
+    created = client.post("/api/domains", json={"hostname": "qr.brand.example"}, headers=headers).get_json()
+    started = time.monotonic()
+    response = client.post(f"/api/domains/{created['id']}/verify", headers=headers)
+    assert response.status_code == 503 and "did not answer" in response.get_json()["error"]["message"]
+    assert time.monotonic() - started < 3
+    assert client.get(f"/api/domains/{created['id']}", headers=headers).get_json()["status"] == "pending"
