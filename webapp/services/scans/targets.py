@@ -35,6 +35,7 @@ from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
 from webapp.models import QrCode, RetiredSlug
 from webapp.services import signals
+from webapp.services.redirects.plan import compile_plan
 from webapp.services.webhooks import events
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class ScanTarget:
     # here so a scan needs one Redis round trip, not a second one for its webhooks.
     # Dropped with the owner's other entries when an endpoint changes.
     hooks: tuple = ()
+    # Rules, split, UTM and limits compiled (services/redirects/plan.py); None for a plain code.
+    plan: tuple | None = None
 
     def endpoints(self):
         """Ids of the endpoints that want this code's scans."""
@@ -97,19 +100,22 @@ def cache_key(slug):
 
 
 def load_slug(slug):
-    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks) from the
-    database; REMOVED for a retired slug; None when there is no such code."""
+    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks, plan) from
+    the database; REMOVED for a retired slug; None when there is no such code."""
     row = db.session.execute(
         select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
-               QrCode.title, QrCode.workspace_id, QrCode.slug).where(QrCode.slug == slug)
+               QrCode.title, QrCode.workspace_id, QrCode.slug, QrCode.redirect, QrCode.max_scans,
+               QrCode.expired_url).where(QrCode.slug == slug)
     ).first()
     if row is None:
         return REMOVED if db.session.get(RetiredSlug, slug) is not None else None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if row.kind == "dynamic" else ()
+    dynamic = row.kind == "dynamic"
+    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if dynamic else ()
+    plan = compile_plan(row.redirect, row.target_url, row.max_scans, row.expired_url) if dynamic else None
     return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.workspace_id,
-            row.slug, hooks)
+            row.slug, hooks, plan)
 
 
 def resolve_slug(slug):
