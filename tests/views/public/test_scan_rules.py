@@ -10,6 +10,7 @@ from tests.support.codes import update_code
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.models.base import utcnow
+from webapp.services.analytics import reports
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
@@ -123,3 +124,24 @@ def test_hostile_headers_never_break_a_rule_scan(app, client):
         response = client.get("/s/hostile?%ff%fe=&a[]=1", headers={"Accept-Language": header,
                                                                   "CF-IPCountry": "<script>"})
         assert response.status_code == 302
+
+
+def test_by_target_in_the_api_summary_and_the_analytics_page(app, client, owner):
+    with app.app_context():
+        code_id = make_code(owner, slug="ab", redirect={
+            "rules": REDIRECT["rules"][1:2], "split": REDIRECT["split"]}).id
+    for n in range(30):
+        client.get("/s/ab", headers={"User-Agent": ANDROID}, environ_base={"REMOTE_ADDR": f"10.1.0.{n}"})
+        client.get("/s/ab", headers={"User-Agent": ANDROID}, environ_base={"REMOTE_ADDR": f"10.1.0.{n}"})
+    client.get("/s/ab", headers={"User-Agent": IPHONE})
+    client.get("/s/ab", headers={"User-Agent": "curl/8"})  # a bot: not in the people's counts
+    with app.app_context():
+        summary = reports.scan_summary(db.session.get(QrCode, code_id), *reports.parse_range())
+    rows = {row["name"]: row for row in summary["by_target"]}
+    assert list(rows) == ["rule:1", "split:1", "split:2"]
+    assert rows["rule:1"] == {"name": "rule:1", "target_url": "https://apple.example/", "scans": 1, "unique": 1}
+    assert rows["split:1"]["scans"] + rows["split:2"]["scans"] == 60
+    assert rows["split:1"]["unique"] + rows["split:2"]["unique"] == 30
+    assert rows["split:1"]["scans"] == 2 * rows["split:1"]["unique"]  # sticky: both scans on one variant
+    page = client.get(f"/codes/{code_id}/analytics").get_data(as_text=True)
+    assert 'data-target="split:1"' in page and 'data-target="split:2"' in page and "Rule 1" in page
