@@ -59,6 +59,12 @@ class QrCode(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     # Set on codes a bulk import made: "<job id>:<CSV line>"; NULL otherwise.
     import_key: Mapped[str | None] = mapped_column(String(40))
+    # Smart redirects (services/redirects): {"rules", "split", "utm"}, NULL for a plain code.
+    redirect = mapped_column(JSONType, nullable=True)
+    max_scans: Mapped[int | None] = mapped_column(BigInteger)
+    expired_url: Mapped[str | None] = mapped_column(Text)
+    # Scans counted against max_scans: only a conditional UPDATE below the limit raises it.
+    limit_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     domain = relationship("CustomDomain", lazy="select")
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import ServiceError, signals
+from webapp.services.bulk import redirect_columns
 from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.presets import Presets
 from webapp.services.bulk.row_errors import RowErrors
@@ -81,7 +82,10 @@ def reason(exc):
     """The refusal as one line of the error CSV, led by the column to fix."""
     field = next(iter(exc.fields), "") if exc.fields else ""
     column = FIELD_COLUMNS.get(field, field.split(".")[0])
-    return f"{column}: {exc.message}" if column in ERROR_COLUMNS else exc.message
+    if column in ERROR_COLUMNS:
+        return f"{column}: {exc.message}"
+    named = not field or exc.message.startswith(field.split(".")[0].split("[")[0])
+    return exc.message if named else f"{field}: {exc.message}"
 
 
 @dataclass
@@ -154,6 +158,7 @@ class ChunkMaker:
         for field in ("target_url", "content"):
             if values.get(field):
                 data[field] = values[field]
+        data.update(redirect_columns.fields_from_row(values))
         code = qrcodes.code_from_fields(self.workspace_id, data)
         slug = slugs.clean_custom_slug(values["slug"]) if values.get("slug") else None
         return Planned(row, code, slug, self.presets.look(values.get("style", "")))

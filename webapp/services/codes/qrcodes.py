@@ -30,6 +30,8 @@ from webapp.services.codes.content import (
 )
 from webapp.services.codes.image_sizes import check_image_size
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
+from webapp.services.codes.redirect_fields import FIELDS as REDIRECT_FIELDS
+from webapp.services.codes.redirect_fields import redirect_changes, redirect_dict
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import (
     check_logo,
@@ -42,10 +44,9 @@ from webapp.services.codes.target_urls import normalise_url
 from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
 
-CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
-                 "active", "expires_at", "domain"}
 CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at",
-                 "domain"}
+                 "domain", *REDIRECT_FIELDS}
+CREATE_FIELDS = CHANGE_FIELDS | {"kind", "slug"}
 
 
 def _unknown(data, allowed):
@@ -127,6 +128,8 @@ def code_from_fields(workspace_id, data):
     code.active = check_active(data.get("active", True))
     code.expires_at = check_expiry(data.get("expires_at"))
     code.domain = domain_for_code(workspace_id, data.get("domain"), kind)
+    for field, value in redirect_changes(code, data).items():
+        setattr(code, field, value)
     return code
 
 
@@ -153,8 +156,7 @@ def create_code(actor, data):
     return code
 
 
-def _logged(code):
-    """What the audit log names a code by when it is made or deleted."""
+def _logged(code):  # what the audit log names a code by when it is made or deleted
     fields = {"slug": code.slug, "title": code.title}
     fields.update({"target_url": code.target_url} if code.kind == "dynamic" else {"content": code.content})
     return fields
@@ -187,6 +189,7 @@ def update_code(actor, code_id, changes, audited=True):
     if "expires_at" in changes:
         new["expires_at"] = check_expiry(changes["expires_at"])
     domain = move_domain(code, changes["domain"]) if "domain" in changes else code.domain
+    new.update(redirect_changes(code, changes))
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code, domain)
     if "style" in changes or payload != payload_of(code):
         new["style"] = gate(actor, payload, changes.get("style", code.style))
@@ -224,7 +227,7 @@ def code_to_dict(code):
     data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
     if code.kind == "dynamic":
         data["target_url"] = code.target_url
-        data["scan_url"] = code_scan_url(code)
+        data.update(scan_url=code_scan_url(code), **redirect_dict(code))
     else:
         data["content_type"] = code.content_type
         data["content"] = code.content

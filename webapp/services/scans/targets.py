@@ -36,6 +36,7 @@ from webapp.infra.resilience.guard import guard
 from webapp.models import CustomDomain, QrCode, RetiredSlug
 from webapp.models.domains import VERIFIED
 from webapp.services import signals
+from webapp.services.redirects.plan import compile_plan
 from webapp.services.webhooks import events
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class ScanTarget:
     # here so a scan needs one Redis round trip, not a second one for its webhooks.
     # Dropped with the owner's other entries when an endpoint changes.
     hooks: tuple = ()
+    # Rules, split, UTM and limits compiled (services/redirects/plan.py); None for a plain code.
+    plan: tuple | None = None
 
     def endpoints(self):
         """Ids of the endpoints that want this code's scans."""
@@ -95,18 +98,19 @@ def cache_key(slug, host=None):
     """The entry of /s/<slug> on our own host, or of https://<host>/<slug> on a custom
     domain: one key per (host, slug), so a scan on a custom domain is one look-up too."""
     if host is None:
-        # "v3": the cached tuple gained the actor, then the hooks; older entries must not be
-        # read as new ones.
-        return "slug:v3:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+        # "v4": the cached tuple gained the actor, the hooks, then the redirect plan; older
+        # entries must not be read as new ones.
+        return "slug:v4:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
     named = f"{host}\n{slug}".encode("utf-8", "replace")
     return "hslug:v1:" + hashlib.blake2b(named, digest_size=16).hexdigest()
 
 
 def load_slug(slug, host=None):
-    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks) from the
-    database; REMOVED for a retired slug; None when there is no such code."""
+    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks, plan) from
+    the database; REMOVED for a retired slug; None when there is no such code."""
     query = select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
-                   QrCode.title, QrCode.workspace_id, QrCode.slug).where(QrCode.slug == slug)
+                   QrCode.title, QrCode.workspace_id, QrCode.slug, QrCode.redirect,
+                   QrCode.max_scans, QrCode.expired_url).where(QrCode.slug == slug)
     if host is None:
         query = query.where(QrCode.domain_id.is_(None))
     else:  # only a verified domain's codes: never another domain's, never a pending one's
@@ -118,9 +122,11 @@ def load_slug(slug, host=None):
         return REMOVED if retired else None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if row.kind == "dynamic" else ()
+    dynamic = row.kind == "dynamic"
+    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if dynamic else ()
+    plan = compile_plan(row.redirect, row.target_url, row.max_scans, row.expired_url) if dynamic else None
     return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.workspace_id,
-            row.slug, hooks)
+            row.slug, hooks, plan)
 
 
 def resolve_slug(slug, host=None):

@@ -47,7 +47,7 @@ from webapp.services.webhooks.events import scan_outbox_rows
 log = logging.getLogger(__name__)
 
 COLUMNS = ("qr_code_id", "scanned_at", "user_agent", "device_type", "os", "browser", "referrer",
-           "ip_hash", "country", "is_bot")
+           "ip_hash", "country", "is_bot", "served")
 _TYPES = {"scanned_at": "timestamp", "is_bot": "boolean"}  # the others: text
 
 # PostgreSQL: the whole batch in one statement, its rows as one JSON parameter (half the
@@ -87,7 +87,8 @@ def write_scans(connection, rows, after_commit):
         return []
     hooks = [row.get("hooks") for row in rows]
     keys = [row.get("buffer_key") for row in rows]
-    rows = [{c: row[c] for c in COLUMNS} for row in rows]
+    # A scan buffered by a version before `served` has none.
+    rows = [{c: row[c] for c in COLUMNS[:-1]} | {"served": row.get("served", "")} for row in rows]
     if any(keys):
         ids = _insert_once(connection, rows, keys)
         new_rows = [row for row, event_id in zip(rows, ids) if event_id is not None]

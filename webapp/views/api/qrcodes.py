@@ -19,7 +19,18 @@ from webapp.web.streaming import stream_body
 IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
 
 
-class CodeCreate(BaseModel):
+class RedirectFields(BaseModel):
+    """Smart redirects of dynamic codes (docs/redirect-rules.md); checked by the service,
+    which names the field at fault (e.g. rules[2].when.timezone)."""
+    model_config = ConfigDict(extra="forbid")
+    rules: list[Any] | None = Field(None, description="[{when: {...}, target_url}]: the first that holds wins")
+    split: list[Any] | None = Field(None, description="[{target_url, weight}]: sticky per visitor and day")
+    utm: dict[str, Any] | None = Field(None, description="{source, medium, campaign, term, content}")
+    max_scans: int | None = Field(None, description="past it, scans get expired_url or a 410 page")
+    expired_url: str | None = None
+
+
+class CodeCreate(RedirectFields):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["dynamic", "static"] = "dynamic"
     target_url: str | None = Field(None, description="dynamic codes: where a scan goes")
@@ -35,7 +46,7 @@ class CodeCreate(BaseModel):
                                "workspace (dynamic codes); the scan URL becomes https://<domain>/<slug>")
 
 
-class CodeChange(BaseModel):
+class CodeChange(RedirectFields):
     model_config = ConfigDict(extra="forbid")
     target_url: str | None = None
     content: str | dict[str, Any] | None = None

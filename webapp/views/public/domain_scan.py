@@ -18,7 +18,8 @@ from werkzeug.urls import iri_to_uri
 from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
 from webapp.services.domains.hostnames import host_of_request
-from webapp.services.scans import hosts
+from webapp.services.scans import hosts, serving
+from webapp.views.public import ended
 from webapp.views.public.scan import (
     UNAVAILABLE_PAGE,
     UNAVAILABLE_SECURITY,
@@ -76,9 +77,12 @@ class DomainScans:
         if slug and method in ("GET", "HEAD"):
             target, status = live_target(slug, host)
             if target is not None:
+                location, served = serving.serve(target, environ, counting=method == "GET")
                 if method == "GET":
-                    metrics.scan(count(target, environ), started)
-                return "302 FOUND", redirect_headers(target), b""
+                    metrics.scan(count(target, environ, served), started)
+                if location is None:  # past its end date or its scans: the campaign ended
+                    return "410 GONE", ended.HEADERS, ended.PAGE
+                return "302 FOUND", redirect_headers(location), b""
         domain = hosts.lookup(host)
         if domain is None:
             return None
