@@ -26,6 +26,7 @@ class QrCode(db.Model):
         # The list's filters walk the same order within one kind or one active state.
         Index("ix_qr_codes_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
         Index("ix_qr_codes_workspace_active_created", "workspace_id", "active", "created_at", "id"),
+        Index("ix_qr_codes_workspace_folder_created", "workspace_id", "folder", "created_at", "id"),
         *(_trigram_index(column) for column in SEARCHED_COLUMNS),
         # A bulk job finds the codes it already made by (workspace, "<job id>:<line>"), and the
         # database refuses a second code for the same line even from a run that raced.
@@ -51,6 +52,8 @@ class QrCode(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     # Set on codes a bulk import made: "<job id>:<CSV line>"; NULL otherwise.
     import_key: Mapped[str | None] = mapped_column(String(40))
+    # One folder per code, or none (NULL); its tags are rows of code_tags (models/tags.py).
+    folder: Mapped[str | None] = mapped_column(String(100))
 
     def __repr__(self):
         return f"<QrCode {self.slug}>"

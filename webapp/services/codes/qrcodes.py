@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
+from webapp.models.base import utcnow
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
+from webapp.services.codes import organise
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
@@ -26,6 +28,7 @@ from webapp.services.codes.content import (
     static_content,
 )
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
+from webapp.services.codes.objects import code_to_dict  # noqa: F401  (the API's object lives there)
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import (
     check_logo,
@@ -39,8 +42,9 @@ from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
 
 CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
-                 "active", "expires_at"}
-CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at"}
+                 "active", "expires_at", "tags", "folder"}
+CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at",
+                 "tags", "folder"}
 
 
 def _unknown(data, allowed):
@@ -121,6 +125,8 @@ def code_from_fields(workspace_id, data):
             data.get("content_type"), data.get("content"))
     code.active = check_active(data.get("active", True))
     code.expires_at = check_expiry(data.get("expires_at"))
+    code.folder = organise.check_folder(data.get("folder"))
+    organise.check_tags(data.get("tags"))  # refused here, so a CSV row is refused whole
     return code
 
 
@@ -141,6 +147,7 @@ def create_code(actor, data):
         db.session.rollback()
         message = f"The slug “{code.slug}” is taken; choose another."
         raise Conflict(message, fields={"slug": message}) from None
+    organise.add_tags(actor.workspace_id, [code], organise.check_tags(data.get("tags")))
     signals.code_created.send(code)
     audit.record(actor, "code.created", "code", code.id, audit.created(_logged(code)))
     return code
@@ -161,6 +168,7 @@ def update_code(actor, code_id, changes, audited=True):
     """`audited=False` for a bulk update, which logs one entry for its whole job."""
     _unknown(changes, CHANGE_FIELDS)
     code = get_owned_code(actor, code_id)
+    tags = organise.check_tags(changes["tags"]) if "tags" in changes else None
     new = {}
     if "title" in changes:
         new["title"] = check_title(changes["title"])
@@ -179,6 +187,8 @@ def update_code(actor, code_id, changes, audited=True):
         new["active"] = check_active(changes["active"])
     if "expires_at" in changes:
         new["expires_at"] = check_expiry(changes["expires_at"])
+    if "folder" in changes:
+        new["folder"] = organise.check_folder(changes["folder"])
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
     if "style" in changes or payload != payload_of(code):
         new["style"] = gate(actor, payload, changes.get("style", code.style))
@@ -186,6 +196,9 @@ def update_code(actor, code_id, changes, audited=True):
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
         setattr(code, field, value)
+    if tags is not None and (tag_change := organise.replace_tags(actor.workspace_id, code, tags)):
+        diff["tags"] = tag_change
+        code.updated_at = utcnow()
     if diff:
         code.scannable = True
         db.session.flush()
@@ -203,26 +216,6 @@ def delete_code(actor, code_id):
     db.session.delete(code)
     db.session.flush()
     return code
-
-
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def code_to_dict(code):
-    data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
-    if code.kind == "dynamic":
-        data["target_url"] = code.target_url
-        data["scan_url"] = scan_url(code.slug)
-    else:
-        data["content_type"] = code.content_type
-        data["content"] = code.content
-        if code.content_fields:
-            data["content_fields"] = code.content_fields
-    data.update(style=code.style, active=code.active, expires_at=_iso(code.expires_at),
-                scannable=code.scannable, scan_count=code.scan_count,
-                created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
-    return data
 
 
 def image_etag(code, fmt, scale, border, public=False):

@@ -6,6 +6,7 @@ from webapp.views.api import (
     images,
     jobs,
     meta,
+    organise,
     public_scan,
     qrcodes,
     scans,
@@ -14,7 +15,7 @@ from webapp.views.api import (
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
+RESOURCES = (meta, qrcodes, organise, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
              audit_log)
 
 __all__ = ["RESOURCES", "bp"]
