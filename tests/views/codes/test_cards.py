@@ -30,3 +30,29 @@ def test_cards_show_safe_summaries_and_counts_that_read_as_counts(app, client, o
     assert 'href="http://localhost/s/menu-1"' in html or "/s/menu-1</a>" in html
     assert "/s/cafe-wifi" not in html  # a static code has no scan link
     assert ">1 scan<" in html and ">1,234 scans<" in html and ">0 scans<" in html
+
+
+def test_select_and_act_from_the_list(app, client, owner, auth):
+    with app.app_context():
+        ids = [make_code(owner, f"sel-{i}", title=f"Shop {i}").id for i in range(3)]
+        make_code(owner, "other", title="Elsewhere")
+    html = client.get("/codes/?q=shop").get_data(as_text=True)
+    assert html.count('name="ids"') == 3 and 'id="batch-form"' in html
+    token = auth.token("/codes/")
+    moved = client.post("/codes/batch", data={"csrf_token": token, "action": "move", "ids": ids[:2],
+                                              "to_folder": "Windows", "q": "shop"})
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/codes/?q=shop")
+    listed = client.get("/codes/?folder=Windows").get_data(as_text=True)
+    assert listed.count('name="ids"') == 2 and "Moved 2 codes." in listed
+    matching = client.get("/codes/matching?q=shop").get_data(as_text=True)
+    assert "All 3 codes matching this search are selected" in matching
+    tagged = client.post("/codes/batch", data={"csrf_token": token, "action": "tag", "all_matching": "1",
+                                               "q": "shop", "batch_tags": "summer, sale"})
+    assert tagged.status_code == 302
+    assert client.get("/codes/?tag=sale").get_data(as_text=True).count('name="ids"') == 3
+    refused = client.post("/codes/batch", data={"csrf_token": token, "action": "tag", "ids": ids,
+                                                "batch_tags": ""}, follow_redirects=True)
+    assert "Name the tags to add or remove." in refused.get_data(as_text=True)
+    copy = client.post(f"/codes/{ids[0]}/duplicate", data={"csrf_token": token})
+    assert copy.status_code == 302
+    assert "Shop 0 (copy)" in client.get(copy.headers["Location"]).get_data(as_text=True)
