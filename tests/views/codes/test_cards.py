@@ -1,5 +1,6 @@
 """The codes list's cards: a short link for dynamic codes, a safe summary for static ones."""
 from tests.factories import give_scans, make_code
+from tests.support.codes import FORM
 
 
 def test_cards_show_safe_summaries_and_counts_that_read_as_counts(app, client, owner):
@@ -56,3 +57,20 @@ def test_select_and_act_from_the_list(app, client, owner, auth):
     copy = client.post(f"/codes/{ids[0]}/duplicate", data={"csrf_token": token})
     assert copy.status_code == 302
     assert "Shop 0 (copy)" in client.get(copy.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_editor_sets_tags_and_folder_and_refuses_bad_ones(app, client, auth):
+    auth.signup()
+    data = dict(FORM, csrf_token=auth.token("/codes/new"), tags="summer, tables", folder="Cafe")
+    created = client.post("/codes/", data=data)
+    assert created.status_code == 302
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert 'value="summer, tables"' in page and 'value="Cafe"' in page
+    code_id = created.headers["Location"].rsplit("/", 1)[-1]
+    edit = dict(FORM, csrf_token=auth.token(f"/codes/{code_id}"), tags="bad,, x" + "y" * 60, folder="")
+    refused = client.post(f"/codes/{code_id}", data=edit)
+    assert refused.status_code == 422 and "too long" in refused.get_data(as_text=True)
+    edit.update(tags="winter", folder="")
+    assert client.post(f"/codes/{code_id}", data=edit).status_code == 302
+    body = client.get("/codes/?tag=winter").get_data(as_text=True)
+    assert f'data-code-id="{code_id}"' in body and "📁" not in body
