@@ -114,3 +114,13 @@ def test_duplicate_copies_everything_but_the_slug(client, ada):
                   content={"ssid": "Cafe", "password": "pw"})
     copy = client.post(f"/api/qr-codes/{wifi['id']}/duplicate", headers=ada).get_json()
     assert copy["content"] == wifi["content"] and copy["content_fields"] == wifi["content_fields"]
+
+
+def test_duplicate_takes_an_optional_title_and_refuses_a_bad_body(client, ada):
+    code = create(client, ada, title="Menu")
+    named = client.post(f"/api/qr-codes/{code['id']}/duplicate", json={"title": "Menu, terrace"}, headers=ada)
+    assert named.status_code == 201 and named.get_json()["title"] == "Menu, terrace"
+    for body in ({"title": "x" * 201}, {"slug": "mine"}, [1]):
+        refused = client.post(f"/api/qr-codes/{code['id']}/duplicate", json=body, headers=ada)
+        assert refused.status_code in (400, 422), body
+    assert len(client.get("/api/qr-codes", headers=ada).get_json()["items"]) == 2

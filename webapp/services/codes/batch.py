@@ -19,11 +19,12 @@ ACTIONS = ("pause", "resume", "delete", "tag", "untag", "move")
 COPY_FIELDS = ("kind", "target_url", "style", "active", "expires_at", "folder")
 
 
-def duplicate_code(actor, code_id):
-    """A copy of the code with a new random slug, its tags and folder; through create_code."""
+def duplicate_code(actor, code_id, title=None):
+    """A copy of the code with a new random slug, its tags and folder; through create_code.
+    `title`: the copy's, else the original's and "(copy)"."""
     source = get_owned_code(actor, code_id)
     data = {field: getattr(source, field) for field in COPY_FIELDS}
-    data["title"] = f"{source.title or source.slug} (copy)"[:200]
+    data["title"] = title if title is not None else f"{source.title or source.slug} (copy)"[:200]
     if source.kind == "static":
         data.pop("target_url")
         data["content_type"] = source.content_type

@@ -1,7 +1,7 @@
 """Organising codes in the API: tags and folders with their counts, duplicate, batch actions."""
 from typing import Literal
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.extensions import db
@@ -34,12 +34,18 @@ class BatchRequest(BaseModel):
     folder: str | None = Field(None, description="move: the folder, or null for none")
 
 
+class DuplicateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, description="the copy's title; default: the original's and “(copy)”")
+
+
 @bp.post("/qr-codes/<code_id>/duplicate")
 @needs("editor")
-@operation("POST", "/api/qr-codes/{code_id}/duplicate", "A copy of a code with a new slug",
-           status=201, tag="qr-codes")
+@operation("POST", "/api/qr-codes/{code_id}/duplicate", "A copy of a code with a new slug (the body "
+           "is optional)", body=DuplicateRequest, status=201, tag="qr-codes")
 def duplicate_code(code_id):
-    code = batch.duplicate_code(g.actor, code_id)
+    body = parse_body(DuplicateRequest) if request.content_length else DuplicateRequest()
+    code = batch.duplicate_code(g.actor, code_id, body.title)
     db.session.commit()
     return jsonify(code_to_dict(code)), 201
 
