@@ -14,7 +14,7 @@ from webapp.views import audit_log, dashboard, jobs, webhooks
 from webapp.views.accounts import account, auth, password_reset, signup, sso, two_factor
 from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
-from webapp.views.codes import analytics, exports, redirect_rules
+from webapp.views.codes import analytics, exports, redirect_rules, selection
 from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
 from webapp.views.ops import health, metrics, rq_dashboard, status, tls_ask
@@ -30,8 +30,8 @@ from webapp.web.request import CheckedRequest
 from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
-              health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask,
+              health, jobs, code_pages, selection, bulk_pages, exports, analytics, image_pages, webhooks,
+              status, api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask,
               domain_pages, redirect_rules)
 
 

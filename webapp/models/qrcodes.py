@@ -26,6 +26,7 @@ class QrCode(db.Model):
         # The list's filters walk the same order within one kind or one active state.
         Index("ix_qr_codes_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
         Index("ix_qr_codes_workspace_active_created", "workspace_id", "active", "created_at", "id"),
+        Index("ix_qr_codes_workspace_folder_created", "workspace_id", "folder", "created_at", "id"),
         *(_trigram_index(column) for column in SEARCHED_COLUMNS),
         # A bulk job finds the codes it already made by (workspace, "<job id>:<line>"), and the
         # database refuses a second code for the same line even from a run that raced.
@@ -65,6 +66,8 @@ class QrCode(db.Model):
     expired_url: Mapped[str | None] = mapped_column(Text)
     # Scans counted against max_scans: only a conditional UPDATE below the limit raises it.
     limit_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # One folder per code, or none (NULL); its tags are rows of code_tags (models/tags.py).
+    folder: Mapped[str | None] = mapped_column(String(100))
 
     domain = relationship("CustomDomain", lazy="select")
 

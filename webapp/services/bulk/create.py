@@ -11,6 +11,7 @@ Per chunk: one query for the codes already made, one for the custom slugs
 taken, one for fresh random slugs, one batched INSERT; each code's drawing is
 built once, checked by the scannability gate and then painted into the ZIP.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,13 +26,13 @@ from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.presets import Presets
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import CREATE_COLUMNS
-from webapp.services.codes import qrcodes, slugs
+from webapp.services.codes import organise, qrcodes, slugs
 from webapp.services.codes.content import payload_of, scan_url
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 
-ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style"]
+ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style", "tags", "folder"]
 RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
 FIELD_COLUMNS = {"content_type": "content", "expires_at": None, "active": None}
 REDO_LIMIT = 3
@@ -94,6 +95,7 @@ class Planned:
     code: QrCode
     slug: str | None
     look: tuple  # (Style, logo image or None, style JSON)
+    tags: list
 
 
 @dataclass
@@ -143,6 +145,12 @@ class ChunkMaker:
             done.append((item.row, item.code, (drawing, style)))
         db.session.add_all(new)
         db.session.flush()
+        made, by_tags = {id(code) for code in new}, defaultdict(list)
+        for item in planned:  # one tagging per set of tags, not one per row
+            if item.tags and id(item.code) in made:
+                by_tags[tuple(item.tags)].append(item.code)
+        for names, codes in by_tags.items():
+            organise.add_tags(self.workspace_id, codes, list(names))
         for code in new:
             signals.code_created.send(code)
         return self._files(sorted(done, key=lambda entry: entry[0].line))
@@ -155,13 +163,14 @@ class ChunkMaker:
     def _plan(self, row):
         values = row.values
         data = {"kind": values.get("kind", "").lower(), "title": values.get("title", "")}
-        for field in ("target_url", "content"):
+        for field in ("target_url", "content", "folder", "tags"):
             if values.get(field):
                 data[field] = values[field]
         data.update(redirect_columns.fields_from_row(values))
         code = qrcodes.code_from_fields(self.workspace_id, data)
         slug = slugs.clean_custom_slug(values["slug"]) if values.get("slug") else None
-        return Planned(row, code, slug, self.presets.look(values.get("style", "")))
+        return Planned(row, code, slug, self.presets.look(values.get("style", "")),
+                       organise.check_tags(data.get("tags")))
 
     def _with_slugs(self, planned, errors):
         """Custom slugs that are free (one query); random ones for the rest (one more)."""

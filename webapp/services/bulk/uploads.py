@@ -14,8 +14,9 @@ from webapp.services.csvfiles.reader import ENCODINGS, Columns, CsvFile, CsvRefu
 from webapp.services.jobs import queues
 
 CREATE_COLUMNS = Columns(required=(("target_url", "content"), "kind"),
-                         optional=("title", "slug", "style", *redirect_columns.COLUMNS))
-UPDATE_FIELDS = ("target_url", "title", "active")
+                         optional=("title", "slug", "style", "tags", "folder",
+                                   *redirect_columns.COLUMNS))
+UPDATE_FIELDS = ("target_url", "title", "active", "tags", "folder")
 UPDATE_COLUMNS = Columns(required=("slug",), optional=UPDATE_FIELDS)
 
 

@@ -13,16 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
+from webapp.models.base import utcnow
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
+from webapp.services.codes import organise
 from webapp.services.codes.code_domains import domain_for_code, move_domain
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
     check_kind,
     check_title,
-    code_scan_url,
-    hostname_of,
     invalid,
     payload_of,
     scan_url,
@@ -30,8 +30,9 @@ from webapp.services.codes.content import (
 )
 from webapp.services.codes.image_sizes import check_image_size
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
+from webapp.services.codes.objects import code_to_dict  # noqa: F401  (the API's object lives there)
 from webapp.services.codes.redirect_fields import FIELDS as REDIRECT_FIELDS
-from webapp.services.codes.redirect_fields import redirect_changes, redirect_dict
+from webapp.services.codes.redirect_fields import redirect_changes
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import (
     check_logo,
@@ -45,7 +46,7 @@ from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
 
 CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at",
-                 "domain", *REDIRECT_FIELDS}
+                 "domain", "tags", "folder", *REDIRECT_FIELDS}
 CREATE_FIELDS = CHANGE_FIELDS | {"kind", "slug"}
 
 
@@ -130,6 +131,8 @@ def code_from_fields(workspace_id, data):
     code.domain = domain_for_code(workspace_id, data.get("domain"), kind)
     for field, value in redirect_changes(code, data).items():
         setattr(code, field, value)
+    code.folder = organise.check_folder(data.get("folder"))
+    organise.check_tags(data.get("tags"))  # refused here, so a CSV row is refused whole
     return code
 
 
@@ -151,6 +154,7 @@ def create_code(actor, data):
         db.session.rollback()
         message = f"The slug “{code.slug}” is taken; choose another."
         raise Conflict(message, fields={"slug": message}) from None
+    organise.add_tags(actor.workspace_id, [code], organise.check_tags(data.get("tags")))
     signals.code_created.send(code)
     audit.record(actor, "code.created", "code", code.id, audit.created(_logged(code)))
     return code
@@ -170,6 +174,7 @@ def update_code(actor, code_id, changes, audited=True):
     """`audited=False` for a bulk update, which logs one entry for its whole job."""
     _unknown(changes, CHANGE_FIELDS)
     code = get_owned_code(actor, code_id)
+    tags = organise.check_tags(changes["tags"]) if "tags" in changes else None
     new = {}
     if "title" in changes:
         new["title"] = check_title(changes["title"])
@@ -190,6 +195,8 @@ def update_code(actor, code_id, changes, audited=True):
         new["expires_at"] = check_expiry(changes["expires_at"])
     domain = move_domain(code, changes["domain"]) if "domain" in changes else code.domain
     new.update(redirect_changes(code, changes))
+    if "folder" in changes:
+        new["folder"] = organise.check_folder(changes["folder"])
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code, domain)
     if "style" in changes or payload != payload_of(code):
         new["style"] = gate(actor, payload, changes.get("style", code.style))
@@ -200,6 +207,9 @@ def update_code(actor, code_id, changes, audited=True):
     if domain is not code.domain:  # the change names hostnames, for the log and the webhooks
         diff["domain"] = (code.domain and code.domain.hostname, domain and domain.hostname)
         code.domain = domain
+    if tags is not None and (tag_change := organise.replace_tags(actor.workspace_id, code, tags)):
+        diff["tags"] = tag_change
+        code.updated_at = utcnow()
     if diff:
         code.scannable = True
         db.session.flush()
@@ -217,26 +227,6 @@ def delete_code(actor, code_id):
     db.session.delete(code)
     db.session.flush()
     return code
-
-
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def code_to_dict(code):
-    data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
-    if code.kind == "dynamic":
-        data["target_url"] = code.target_url
-        data.update(scan_url=code_scan_url(code), **redirect_dict(code))
-    else:
-        data["content_type"] = code.content_type
-        data["content"] = code.content
-        if code.content_fields:
-            data["content_fields"] = code.content_fields
-    data.update(domain=hostname_of(code), style=code.style, active=code.active, expires_at=_iso(code.expires_at),
-                scannable=code.scannable, scan_count=code.scan_count,
-                created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
-    return data
 
 
 def image_etag(code, fmt, scale, border, public=False):

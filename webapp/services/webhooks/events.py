@@ -86,7 +86,7 @@ def code_data(code):
     data = {
         "id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title,
         "style": code.style or {}, "active": code.active, "expires_at": iso(code.expires_at),
-        "scannable": code.scannable, "scan_count": code.scan_count or 0,
+        "scannable": code.scannable, "scan_count": code.scan_count or 0, "folder": code.folder,
         "created_at": iso(code.created_at), "updated_at": iso(code.updated_at),
     }
     if code.kind == "static":

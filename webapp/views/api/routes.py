@@ -7,6 +7,7 @@ from webapp.views.api import (
     images,
     jobs,
     meta,
+    organise,
     public_scan,
     qrcodes,
     scans,
@@ -15,7 +16,7 @@ from webapp.views.api import (
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
-             audit_log, domains)
+RESOURCES = (meta, qrcodes, organise, public_scan, scans, images, bulk, exports, jobs, webhooks,
+             workspaces, audit_log, domains)
 
 __all__ = ["RESOURCES", "bp"]

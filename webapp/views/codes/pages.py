@@ -12,7 +12,7 @@ from webapp.qr.payloads import FIELDS
 from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
 from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
-from webapp.services.codes import styles
+from webapp.services.codes import styles, summaries
 from webapp.services.codes.content import code_scan_url
 from webapp.services.codes.filters import filters_from_args
 from webapp.services.codes.listing import CodePage
@@ -31,6 +31,8 @@ from webapp.web.streaming import page_or_block
 bp = Blueprint("qrcodes", __name__, url_prefix="/codes")
 PNG_WIDTHS = (300, 600, 1200, 2400)
 PAGE_SIZE = 48  # whole rows of a 2-, 3- or 4-column grid
+bp.add_app_template_global(summaries.summary, "code_summary")
+bp.add_app_template_global(summaries.short_link, "code_short_link")
 
 
 @bp.before_request
