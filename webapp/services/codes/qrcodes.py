@@ -266,6 +266,9 @@ def check_image_size(fmt, scale, border):
         raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
 
 
+SCANS_MESSAGE = ("Scans: two decoders (zxing-cpp and WeChat's) read it back exactly at every small "
+                 f"size ({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and one of them "
+                 "from a simulated phone camera's view (tilted, unevenly lit, blurred).")
 PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
 
 
@@ -290,7 +293,5 @@ def preview(actor, data, code=None):
                                      for f, m in exc.fields.items())
         return None, None if waiting else False, exc.message
     if verdict.ok:
-        return svg, True, ("Scans: a decoder read it back exactly at every small size "
-                           f"({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and shrunk "
-                           "to phone-camera size.")
+        return svg, True, " ".join([SCANS_MESSAGE, *verdict.warnings])
     return svg, False, verdict.message
