@@ -57,7 +57,7 @@ class Verdict:
     ok: bool
     reasons: list = field(default_factory=list)  # (style field or "", message)
     warnings: list = field(default_factory=list)  # plain words on scanners that may not read it
-    report: dict = None  # {"version", "views": [{"view", "kind", "read": {decoder: bool}}]}
+    report: dict = None  # {"version", "views": [{"view", "kind", "read": {decoder: bool}}], "warnings"}
 
     @property
     def message(self):
@@ -104,13 +104,9 @@ def check(payload, style, drawing, survey=True):
     `survey=False` skips OpenCV's classic detector (it only warns; a bulk job's codes
     are reported without it).
     """
-    reasons = check_contrast(style)
+    reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
-    if drawing.logo_cells is not None:
-        reason = logo_too_large(style, drawing)
-        if reason:
-            return Verdict(False, [reason])
     rows = []
     for name, kind, image in views(drawing):
         asked = _asked(drawing, name, kind, survey)
@@ -126,8 +122,18 @@ def check(payload, style, drawing, survey=True):
         if kind == "camera" and not any(read.get(d) for d in REQUIRED):
             return Verdict(False, [("style", "This design does not scan from a phone's camera: "
                                     f"neither decoder read it {CAMERA}. Try {_hints(style)}.")])
-    report = {"version": REPORT_VERSION, "views": rows}
-    return Verdict(True, warnings=_warnings(style, rows), report=report)
+    warnings = _warnings(style, rows)
+    return Verdict(True, warnings=warnings,
+                   report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
+
+
+def quick_check(style, drawing):
+    """The reasons found without decoding (contrast, the logo's cost): a few milliseconds."""
+    reasons = check_contrast(style)
+    if not reasons and drawing.logo_cells is not None:
+        reason = logo_too_large(style, drawing)
+        reasons = [reason] if reason else []
+    return reasons
 
 
 def _asked(drawing, name, kind, survey):

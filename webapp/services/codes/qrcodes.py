@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
+from webapp.services.codes import verdicts
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
@@ -56,10 +57,11 @@ def _unknown(data, allowed):
 
 
 def gate(actor, payload, style_data):
-    """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
+    """(validated style JSON, the gate's report) for this payload, or a 422 saying why the
+    code would not scan."""
     style = validated_style(style_data)
-    gated_drawing(payload, style, check_logo(actor, style))
-    return style.to_json()
+    _, verdict = gated(payload, style, check_logo(actor, style))
+    return style.to_json(), verdict.report
 
 
 def gated_drawing(payload, style, logo=None):
@@ -68,24 +70,30 @@ def gated_drawing(payload, style, logo=None):
     Whoever renders the code next (a bulk job's ZIP) paints this same drawing
     instead of building it again: the gate has proven exactly these pixels.
     """
+    return gated(payload, style, logo)[0]
+
+
+def gated(payload, style, logo=None):
+    """(drawing, verdict) of a code that scans, or a 422 saying why it would not."""
     verdict, drawing = checked_verdict(payload, style, logo)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
             fields.setdefault(field or "style", message)
         raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
-    return drawing
+    return drawing, verdict
 
 
 def checked_verdict(payload, style, logo):
-    """(verdict, drawing); a payload too long for the code is a 422."""
-    with _fits(style):
+    """(verdict, drawing); a payload too long for the code is a 422. The verdict comes from
+    the cache when exactly this payload, style and logo were judged before."""
+    with fits(style):
         drawing = qr.build(payload, style, logo)
-    return qr.check(payload, style, drawing), drawing
+    return verdicts.check(payload, style, drawing, logo), drawing
 
 
 @contextmanager
-def _fits(style):
+def fits(style):
     """segno's "too long for this level" as the 422 it is."""
     try:
         yield
@@ -131,7 +139,7 @@ def create_code(actor, data):
     if style is None:  # no style given: the workspace's default preset, if it has one
         preset = default_preset(actor)
         style = preset.style if preset is not None else None
-    code.style = gate(actor, payload_of(code), style)
+    code.style, code.scan_report = gate(actor, payload_of(code), style)
     code.scannable = True
     db.session.add(code)
     try:
@@ -180,12 +188,17 @@ def update_code(actor, code_id, changes, audited=True):
     if "expires_at" in changes:
         new["expires_at"] = check_expiry(changes["expires_at"])
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
+    report = None
     if "style" in changes or payload != payload_of(code):
-        new["style"] = gate(actor, payload, changes.get("style", code.style))
+        new["style"], report = gate(actor, payload, changes.get("style", code.style))
     diff = {field: (getattr(code, field), value) for field, value in new.items()
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
         setattr(code, field, value)
+    if report is not None and report != code.scan_report:  # the gate's findings: no change event
+        code.scan_report = report
+        if not diff:
+            db.session.flush()
     if diff:
         code.scannable = True
         db.session.flush()
@@ -264,34 +277,3 @@ def check_image_size(fmt, scale, border):
         message = (f"A quiet zone needs at least {qr.MIN_QUIET_ZONE} modules: scanners find the code "
                    "by its blank margin.")
         raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
-
-
-SCANS_MESSAGE = ("Scans: two decoders (zxing-cpp and WeChat's) read it back exactly at every small "
-                 f"size ({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and one of them "
-                 "from a simulated phone camera's view (tilted, unevenly lit, blurred).")
-PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
-
-
-def preview(actor, data, code=None):
-    """(svg text or None, ok, message) for the editor; bad input is reported, never raised."""
-    try:
-        if code is not None and code.kind == "dynamic":
-            payload = payload_of(code)
-        elif (code.kind if code is not None else data.get("kind")) == "static":
-            _, payload, _ = static_content(data.get("content_type"), data.get("content"))
-        else:
-            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower())
-        if has_nul(data):
-            raise ServiceError("The text contains a NUL character (\\0); remove it.")
-        style = validated_style(data.get("style"))
-        logo = check_logo(actor, style)
-        with _fits(style):
-            svg, verdict = qr.preview(payload, style, logo)
-    except ServiceError as exc:
-        # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
-        waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
-                                     for f, m in exc.fields.items())
-        return None, None if waiting else False, exc.message
-    if verdict.ok:
-        return svg, True, " ".join([SCANS_MESSAGE, *verdict.warnings])
-    return svg, False, verdict.message
