@@ -58,7 +58,7 @@ def test_preview_answers_with_an_image_then_the_verdict(client, auth):
                      headers={"HX-Request": "true"})
     html = ok.get_data(as_text=True)
     assert 'id="preview"' in html and "data:image/svg+xml;base64," in html and "Checking" in html
-    assert 'hx-post="/codes/preview/verdict"' in html and 'hx-trigger="load"' in html
+    assert 'hx-post="/codes/preview/verdict"' in html and 'hx-trigger="load delay:120ms"' in html
     assert "✓" not in html and "<html" not in html
     verdict = client.post("/codes/preview/verdict", data=dict(FORM, csrf_token=token, dark="#1d3fdc"),
                           headers={"HX-Request": "true"}).get_data(as_text=True)
