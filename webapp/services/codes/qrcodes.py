@@ -60,7 +60,10 @@ def gate(actor, payload, style_data):
     """(validated style JSON, the gate's report) for this payload, or a 422 saying why the
     code would not scan."""
     style = validated_style(style_data)
-    _, verdict = gated(payload, style, check_logo(actor, style))
+    logo = check_logo(actor, style)
+    verdict = verdicts.cached(payload, style, logo)  # just previewed: no drawing needed
+    if verdict is None or not verdict.ok:
+        _, verdict = gated(payload, style, logo)
     return style.to_json(), verdict.report
 
 
