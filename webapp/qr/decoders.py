@@ -29,12 +29,24 @@ def zxing(image):
     return [r.text for r in results]
 
 
+class NotText(Exception):
+    """The decoder read a code whose bytes its binding cannot hand over as text."""
+
+
 def wechat(image):
-    """The texts WeChat's decoder reads."""
+    """The texts WeChat's decoder reads.
+
+    Its Python binding turns what it read into str as UTF-8 and raises on anything else:
+    segno writes text that fits ISO 8859-1 in that encoding (as the standard's default),
+    so for such a payload WeChat finds and decodes the code, but we cannot see the text.
+    """
     detector = getattr(_local, "wechat", None)
     if detector is None:
         detector = _local.wechat = cv2.wechat_qrcode_WeChatQRCode()
-    texts, _ = detector.detectAndDecode(numpy.asarray(image))
+    try:
+        texts, _ = detector.detectAndDecode(numpy.asarray(image))
+    except UnicodeDecodeError:
+        raise NotText() from None
     return list(texts)
 
 
@@ -54,5 +66,9 @@ READERS = {ZXING: zxing, WECHAT: wechat, CLASSIC: classic}
 
 
 def reads(name, image, payload):
-    """Whether decoder `name` reads exactly `payload` (and nothing else) in `image`."""
-    return READERS[name](image) == [payload]
+    """Whether decoder `name` reads exactly `payload` (and nothing else) in `image`; None when
+    it read a code but cannot say what text it holds (`NotText`): neither proof nor refusal."""
+    try:
+        return READERS[name](image) == [payload]
+    except NotText:
+        return None

@@ -85,8 +85,8 @@ def report_rows(report):
         return []
     rows = []
     for decoder in DECODERS:
-        clean = [row["read"][decoder] for row in report["views"]
-                 if row["kind"] == "clean" and decoder in row["read"]]
+        clean = [row["read"][decoder] for row in report["views"]  # None: read, text not comparable
+                 if row["kind"] == "clean" and row["read"].get(decoder) is not None]
         camera = next((row["read"].get(decoder) for row in report["views"] if row["kind"] == "camera"), None)
         rows.append((decoder, sum(clean), len(clean), camera))
     return rows
