@@ -4,6 +4,7 @@ from PIL import Image
 
 from tests.support.qrcodes import logo_image
 from webapp import qr
+from webapp.infra.redis_client import get_redis
 from webapp.qr import parse_style
 from webapp.services.codes import verdicts
 from webapp.services.codes.qrcodes import checked_verdict
@@ -84,3 +85,9 @@ def test_redis_down_costs_the_cache_not_the_check(app, gate_runs):
         assert len(gate_runs) == 2
     finally:
         app.extensions.pop("scanlink_redis", None)
+
+
+def test_a_bulk_row_is_judged_without_filling_redis(app, gate_runs):
+    assert checked_verdict(URL, parse_style({}), None, remember=False)[0].ok
+    assert checked_verdict(URL, parse_style({}), None, remember=False)[0].ok
+    assert len(gate_runs) == 2 and not list(get_redis().scan_iter(verdicts.PREFIX + "verdict:*"))

@@ -129,7 +129,7 @@ class ChunkMaker:
             style, logo, style_json = item.look
             item.code.slug = item.slug
             try:
-                drawing, verdict = qrcodes.gated(payload_of(item.code), style, logo)
+                drawing, verdict = qrcodes.gated(payload_of(item.code), style, logo, remember=False)
             except ServiceError as exc:
                 errors.add(item.row.line, reason(exc), item.row.values)
                 continue

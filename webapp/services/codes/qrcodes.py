@@ -76,9 +76,9 @@ def gated_drawing(payload, style, logo=None):
     return gated(payload, style, logo)[0]
 
 
-def gated(payload, style, logo=None):
+def gated(payload, style, logo=None, remember=True):
     """(drawing, verdict) of a code that scans, or a 422 saying why it would not."""
-    verdict, drawing = checked_verdict(payload, style, logo)
+    verdict, drawing = checked_verdict(payload, style, logo, remember)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
@@ -87,12 +87,12 @@ def gated(payload, style, logo=None):
     return drawing, verdict
 
 
-def checked_verdict(payload, style, logo):
+def checked_verdict(payload, style, logo, remember=True):
     """(verdict, drawing); a payload too long for the code is a 422. The verdict comes from
     the cache when exactly this payload, style and logo were judged before."""
     with fits(style):
         drawing = qr.build(payload, style, logo)
-    return verdicts.check(payload, style, drawing, logo), drawing
+    return verdicts.check(payload, style, drawing, logo, remember=remember), drawing
 
 
 @contextmanager

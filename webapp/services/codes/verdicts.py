@@ -89,13 +89,18 @@ def keep_pictures(drawing, known):
         _redis(write, key)
 
 
-def check(payload, style, drawing, logo, survey=True):
-    """The gate's verdict on `drawing`: from the cache when these exact inputs were judged."""
-    verdict = cached(payload, style, logo, survey)
+def check(payload, style, drawing, logo, survey=True, remember=True):
+    """The gate's verdict on `drawing`: from the cache when these exact inputs were judged.
+
+    `remember=False` (a bulk job: every row a new payload, judged once) neither looks up
+    nor stores the verdict, which would only fill Redis; the logo's pictures are shared.
+    """
+    verdict = cached(payload, style, logo, survey) if remember else None
     if verdict is not None:
         return verdict
     known = seed_pictures(drawing)
     verdict = qr.check(payload, style, drawing, survey=survey)
-    store(payload, style, logo, verdict, survey)
+    if remember:
+        store(payload, style, logo, verdict, survey)
     keep_pictures(drawing, known)
     return verdict
