@@ -43,3 +43,12 @@ def test_latin_1_text_that_wechat_cannot_hand_over_is_not_refused():
     assert verdict.ok
     clean = [row["read"] for row in verdict.report["views"] if row["kind"] == "clean"]
     assert all(read[ZXING] for read in clean) and all(read.get(WECHAT) is None for read in clean)
+
+
+def test_without_the_survey_round_finders_are_still_flagged_by_their_shape():
+    """A bulk job skips the classic detector (it costs more than the rest of a plain code's gate)."""
+    for shape, flagged in (("rounded", True), ("square", False)):
+        style = parse_style({"finder_shape": shape})
+        verdict = check(URL, style, build(URL, style), survey=False)
+        assert verdict.ok and bool(verdict.warnings) == flagged
+        assert not any(CLASSIC in row["read"] for row in verdict.report["views"])

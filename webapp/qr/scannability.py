@@ -124,7 +124,7 @@ def check(payload, style, drawing, survey=True):
         if kind == "camera" and not any(read.get(d) for d in REQUIRED):
             return Verdict(False, [("style", "This design does not scan from a phone's camera: "
                                     f"neither decoder read it {CAMERA}. Try {_hints(style)}.")])
-    warnings = _warnings(style, rows)
+    warnings = _warnings(style, rows, survey)
     return Verdict(True, warnings=warnings,
                    report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
 
@@ -161,9 +161,12 @@ def _unread(style, drawing, payload, decoder, name, image):
             f"back {name}{read}. Try {_hints(style)}.")
 
 
-def _warnings(style, rows):
-    """Plain words for a design that a known weaker scanner (OpenCV's classic detector) misses."""
+def _warnings(style, rows, survey=True):
+    """Plain words for a design that a known weaker scanner (OpenCV's classic detector) misses.
+    Not asked (`survey=False`), it is taken to miss what it is known to: round finders."""
     missed = any(row["read"].get(CLASSIC) is False for row in rows)
+    if not survey:
+        missed = style.finder_shape != "square"
     if not missed:
         return []
     if style.finder_shape != "square":
