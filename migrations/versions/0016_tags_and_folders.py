@@ -5,8 +5,6 @@ a folder's list is an index walk. Tags are rows per workspace; code_tags links
 them to codes and copies the code's created_at, so a tag's list walks
 (tag_id, code_created_at, qr_code_id) the same way.
 
-down_revision is '0013' for now: branches adding 0014 (domains) and 0015 (rules)
-were written at the same time; the lead relinks this chain when merging them.
 
 Revision ID: 0016
 Revises: 0015

@@ -73,6 +73,7 @@ ROUTES = {
     ("POST", "/codes/"): "editor",
     ("GET", "/codes/new"): "editor",
     ("POST", "/codes/preview"): "editor",
+    ("POST", "/codes/preview/verdict"): "editor",
     ("GET", "/codes/<code_id>"): "viewer",
     ("POST", "/codes/<code_id>"): "editor",
     ("POST", "/codes/<code_id>/delete"): "editor",

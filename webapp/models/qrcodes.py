@@ -55,6 +55,8 @@ class QrCode(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     expires_at = mapped_column(UTCDateTime, nullable=True)
     scannable: Mapped[bool | None] = mapped_column()
+    # Which decoders read it in which views, as the scannability gate found when it was saved.
+    scan_report = mapped_column(JSONType, nullable=True)
     scan_count: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

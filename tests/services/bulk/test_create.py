@@ -75,6 +75,8 @@ def test_good_rows_become_codes_and_bad_rows_are_reported_with_their_lines(
         codes = db.session.scalars(select(QrCode).order_by(QrCode.title)).all()
         assert [c.title for c in codes] == ["First", "Sixth", "Third"]
         assert all(c.workspace_id == owner and c.scannable and c.import_key for c in codes)
+        assert all(c.scan_report["views"] and all(row["read"]["zxing-cpp"] for row in c.scan_report["views"]
+                                                   if row["kind"] == "clean") for c in codes)
         # The upload is deleted once the job is done.
         key = db.session.get(BackgroundJob, job["id"]).payload["upload_key"]
         assert not get_storage().exists(key)

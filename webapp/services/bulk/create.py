@@ -135,11 +135,12 @@ class ChunkMaker:
             style, logo, style_json = item.look
             item.code.slug = item.slug
             try:
-                drawing = qrcodes.gated_drawing(payload_of(item.code), style, logo)
+                drawing, verdict = qrcodes.gated(payload_of(item.code), style, logo, remember=False)
             except ServiceError as exc:
                 errors.add(item.row.line, reason(exc), item.row.values)
                 continue
             item.code.style, item.code.scannable = style_json, True
+            item.code.scan_report = verdict.report
             item.code.import_key = self.key(item.row)
             new.append(item.code)
             done.append((item.row, item.code, (drawing, style)))

@@ -16,7 +16,7 @@ from webapp.models import QrCode
 from webapp.models.base import utcnow
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
-from webapp.services.codes import organise
+from webapp.services.codes import organise, verdicts
 from webapp.services.codes.code_domains import domain_for_code, move_domain
 from webapp.services.codes.content import (
     check_active,
@@ -25,7 +25,6 @@ from webapp.services.codes.content import (
     check_title,
     invalid,
     payload_of,
-    scan_url,
     static_content,
 )
 from webapp.services.codes.image_sizes import check_image_size
@@ -63,10 +62,14 @@ def _unknown(data, allowed):
 
 
 def gate(actor, payload, style_data):
-    """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
+    """(validated style JSON, the gate's report) for this payload, or a 422 saying why the
+    code would not scan."""
     style = validated_style(style_data)
-    gated_drawing(payload, style, check_logo(actor, style))
-    return style.to_json()
+    logo = check_logo(actor, style)
+    verdict = verdicts.cached(payload, style, logo)  # just previewed: no drawing needed
+    if verdict is None or not verdict.ok:
+        _, verdict = gated(payload, style, logo)
+    return style.to_json(), verdict.report
 
 
 def gated_drawing(payload, style, logo=None):
@@ -75,24 +78,30 @@ def gated_drawing(payload, style, logo=None):
     Whoever renders the code next (a bulk job's ZIP) paints this same drawing
     instead of building it again: the gate has proven exactly these pixels.
     """
-    verdict, drawing = checked_verdict(payload, style, logo)
+    return gated(payload, style, logo)[0]
+
+
+def gated(payload, style, logo=None, remember=True):
+    """(drawing, verdict) of a code that scans, or a 422 saying why it would not."""
+    verdict, drawing = checked_verdict(payload, style, logo, remember)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
             fields.setdefault(field or "style", message)
         raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
-    return drawing
+    return drawing, verdict
 
 
-def checked_verdict(payload, style, logo):
-    """(verdict, drawing); a payload too long for the code is a 422."""
-    with _fits(style):
+def checked_verdict(payload, style, logo, remember=True):
+    """(verdict, drawing); a payload too long for the code is a 422. The verdict comes from
+    the cache when exactly this payload, style and logo were judged before."""
+    with fits(style):
         drawing = qr.build(payload, style, logo)
-    return qr.check(payload, style, drawing), drawing
+    return verdicts.check(payload, style, drawing, logo, remember=remember), drawing
 
 
 @contextmanager
-def _fits(style):
+def fits(style):
     """segno's "too long for this level" as the 422 it is."""
     try:
         yield
@@ -144,7 +153,7 @@ def create_code(actor, data):
     if style is None:  # no style given: the workspace's default preset, if it has one
         preset = default_preset(actor)
         style = preset.style if preset is not None else None
-    code.style = gate(actor, payload_of(code), style)
+    code.style, code.scan_report = gate(actor, payload_of(code), style)
     code.scannable = True
     db.session.add(code)
     try:
@@ -198,8 +207,9 @@ def update_code(actor, code_id, changes, audited=True):
     if "folder" in changes:
         new["folder"] = organise.check_folder(changes["folder"])
     payload = new.get("content", code.content) if code.kind == "static" else payload_of(code, domain)
+    report = None
     if "style" in changes or payload != payload_of(code):
-        new["style"] = gate(actor, payload, changes.get("style", code.style))
+        new["style"], report = gate(actor, payload, changes.get("style", code.style))
     diff = {field: (getattr(code, field), value) for field, value in new.items()
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
@@ -210,6 +220,10 @@ def update_code(actor, code_id, changes, audited=True):
     if tags is not None and (tag_change := organise.replace_tags(actor.workspace_id, code, tags)):
         diff["tags"] = tag_change
         code.updated_at = utcnow()
+    if report is not None and report != code.scan_report:  # the gate's findings: no change event
+        code.scan_report = report
+        if not diff:
+            db.session.flush()
     if diff:
         code.scannable = True
         db.session.flush()
@@ -258,31 +272,3 @@ def render_code(code, fmt, scale=10, border=None, public=False):
                            fields={"scale": "too large"}, status=422, code="invalid") from None
 
 
-PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
-
-
-def preview(actor, data, code=None):
-    """(svg text or None, ok, message) for the editor; bad input is reported, never raised."""
-    try:
-        if code is not None and code.kind == "dynamic":
-            payload = payload_of(code)
-        elif (code.kind if code is not None else data.get("kind")) == "static":
-            _, payload, _ = static_content(data.get("content_type"), data.get("content"))
-        else:
-            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower(), data.get("domain"))
-        if has_nul(data):
-            raise ServiceError("The text contains a NUL character (\\0); remove it.")
-        style = validated_style(data.get("style"))
-        logo = check_logo(actor, style)
-        with _fits(style):
-            svg, verdict = qr.preview(payload, style, logo)
-    except ServiceError as exc:
-        # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
-        waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
-                                     for f, m in exc.fields.items())
-        return None, None if waiting else False, exc.message
-    if verdict.ok:
-        return svg, True, ("Scans: a decoder read it back exactly at every small size "
-                           f"({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and shrunk "
-                           "to phone-camera size.")
-    return svg, False, verdict.message

@@ -3,11 +3,16 @@
 The editor is one HTML form with many optional parts; WTForms would add little
 over reading it here, and the service validates everything anyway.
 """
+import re
+
 from webapp.qr.payloads import FIELDS
 from webapp.services.codes.organise import tags_of
+from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH
 
 STYLE_DEFAULTS = {"dark": "#000000", "light": "#ffffff", "module_shape": "square",
                   "finder_shape": "square", "error_correction": "M", "quiet_zone": 4}
+
+DRAFT_SLUG = re.compile(f"[{ALPHABET}]{{{RANDOM_LENGTH}}}")
 
 
 def _checked(form, name):
@@ -67,6 +72,8 @@ def code_data_from_form(form, creating):
         data["kind"] = kind
         if form.get("slug", "").strip():
             data["slug"] = form["slug"]
+        elif DRAFT_SLUG.fullmatch(form.get("draft_slug", "")):
+            data["draft_slug"] = form["draft_slug"]  # the random slug the preview drew with
     if kind == "dynamic" or (not creating and "target_url" in form):
         data["target_url"] = form.get("target_url", "")
     if "domain" in form:  # the select is shown when the workspace has verified domains
