@@ -11,6 +11,7 @@ from tests.support.domains import verified_domain
 from webapp.extensions import db
 from webapp.models import CustomDomain, QrCode, RetiredSlug, ScanEvent
 from webapp.services.codes import qrcodes
+from webapp.services.domains import workspace_domains
 from webapp.services.scans import targets
 from webapp.services.teams import workspaces
 from webapp.services.workspaces import memberships
@@ -41,10 +42,14 @@ def two_brands(app):
     return ids
 
 
+PHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+         "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+
+
 def get(port, path, host, method="GET"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request(method, path, headers={"Host": host, "Connection": "close"})
+        conn.request(method, path, headers={"Host": host, "Connection": "close", "User-Agent": PHONE})
         response = conn.getresponse()
         return response.status, response.getheader("Location"), response.read()
     finally:
@@ -69,6 +74,11 @@ def test_each_domain_serves_its_own_slugs(app, live_server, two_brands):
     assert scans_of(app, two_brands["plain"]) == 2
     assert get(port, "/menu", "go.bolt.example", method="HEAD")[0] == 302
     assert scans_of(app, two_brands["bolt"]) == 1  # HEAD is not a scan
+    with app.app_context():  # each domain's totals hold its own codes' scans only
+        ids = dict(db.session.execute(select(CustomDomain.hostname, CustomDomain.id)).all())
+        found = workspace_domains.totals([ids["qr.acme.example"], ids["go.bolt.example"]])
+    assert found[ids["qr.acme.example"]] == {"codes": 1, "scans": 2}
+    assert found[ids["go.bolt.example"]] == {"codes": 2, "scans": 1}
 
 
 def test_no_domain_serves_another_domains_code(app, live_server, two_brands):

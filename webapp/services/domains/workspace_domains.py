@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import CustomDomain, QrCode
+from webapp.models import CustomDomain, QrCode, ScanCounter
 from webapp.models.base import utcnow
 from webapp.models.domains import PENDING, VERIFIED
 from webapp.services import Conflict, audit, signals
@@ -117,13 +117,30 @@ def delete_domain(actor, domain):
     db.session.flush()
 
 
-def domain_to_dict(domain):
+def totals(domain_ids):
+    """{domain id: {"codes": codes on it, "scans": their scans by people, exact to the last
+    commit}}: the domain's share of the workspace's scans, in one query."""
+    found = {domain_id: {"codes": 0, "scans": 0} for domain_id in domain_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(QrCode.domain_id, func.count(func.distinct(QrCode.id)), func.sum(ScanCounter.scans))
+        .outerjoin(ScanCounter, ScanCounter.qr_code_id == QrCode.id)
+        .where(QrCode.domain_id.in_(list(found))).group_by(QrCode.domain_id))
+    for domain_id, codes, scans in rows:
+        found[domain_id] = {"codes": int(codes), "scans": int(scans or 0)}
+    return found
+
+
+def domain_to_dict(domain, counts=None):
+    """The domain object; `counts`: its `totals`, read here when not given."""
     iso = (lambda value: value.isoformat().replace("+00:00", "Z") if value else None)
+    counts = counts or totals([domain.id])[domain.id]
     return {
         "id": domain.id, "hostname": domain.hostname, "status": domain.status,
         "verification": {"type": "TXT", "name": dns_check.challenge_name(domain.hostname),
                          "value": domain.verification_token},
         "verified_at": iso(domain.verified_at), "root_url": domain.root_url,
-        "created_at": iso(domain.created_at),
+        "created_at": iso(domain.created_at), "codes": counts["codes"], "scans": counts["scans"],
     }
 

@@ -34,7 +34,9 @@ def create_domain():
 @needs("admin")
 @operation("GET", "/api/domains", "The workspace's custom domains", tag="domains")
 def list_domains():
-    return jsonify(items=[service.domain_to_dict(d) for d in service.list_domains(g.actor)])
+    domains = service.list_domains(g.actor)
+    counts = service.totals([domain.id for domain in domains])
+    return jsonify(items=[service.domain_to_dict(d, counts[d.id]) for d in domains])
 
 
 @bp.get("/domains/<domain_id>")
