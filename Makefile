@@ -32,9 +32,9 @@ assets: node_modules/.package-lock.json
 # Without REDIS_URL the embedded Redis runs beside web and worker.
 run: install assets
 	SCANLINK_ENV=development $(BIN)/flask --app wsgi db upgrade
-	SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo
-	@echo "Scanlink on http://127.0.0.1:$${WEB_PORT:-5000}  (Ctrl-C stops everything)"
-	SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker,)
+	@# The demo admin's password is printed last, framed, once web answers (scripts/dev_banner.py).
+	SCANLINK_DEMO_BANNER="$$(SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo)" \
+	  SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker banner,)
 
 # The layering (.importlinter) and pyflakes/import order (ruff.toml) are checked first.
 lint: install-dev
