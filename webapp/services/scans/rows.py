@@ -21,7 +21,7 @@ def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=N
         "os": client.os,
         "browser": client.browser,
         "referrer": referrer_origin(referrer),
-        "ip_hash": visitors.hash_ip(ip, at.date()),
+        "ip_hash": visitors.visitor_hash(ip, user_agent, at.date()),
         "country": visitors.clean_country(country),
         "is_bot": client.is_bot,
         "served": "" if served == "default" else served,  # see `writes.PLAIN_COLUMNS`
