@@ -3,7 +3,8 @@ and the Content-Security-Policy in Chromium).
 
 `seed(app, email)` gives a user one of everything a page can show: a dynamic code with
 scans, one with a logo, a paused one, a static one, a style preset, a logo, a finished
-job with a file, a webhook endpoint with deliveries, an open invitation to their workspace. `urls(app, site)` walks the app's
+job with a file, a webhook endpoint with deliveries, an open invitation to their workspace,
+a verified custom domain with a code on it. `urls(app, site)` walks the app's
 url_map: every route that answers GET, its arguments filled from `arguments(site)` (by
 endpoint first, then by name), plus `extra(site)` (error pages and the scan path's own
 pages).
@@ -28,8 +29,9 @@ from tests.factories import (
 from tests.support.auth import PASSWORD
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
-from webapp.models import ImageAsset, StylePreset
+from webapp.models import CustomDomain, ImageAsset, StylePreset
 from webapp.models.base import utcnow
+from webapp.models.domains import VERIFIED
 from webapp.services.accounts import password_reset, signup, users
 from webapp.services.images.assets import public_path, variant_key
 from webapp.services.scans import recording
@@ -67,6 +69,7 @@ class Site:
     signup_token: str
     workspace_id: int
     invitation_token: str
+    domain_id: str
 
 
 def seed(app, email="ada@example.com", *, is_admin=False):
@@ -92,6 +95,11 @@ def seed(app, email="ada@example.com", *, is_admin=False):
         job = make_job(workspace_of(user), "bulk.create", result={"created": 1, "files": _job_file(user)},
                        started_at=utcnow(), finished_at=utcnow())
         invitation = invitations.create_invitation(actor_for(user), "newcomer@example.com", "viewer")
+        domain = CustomDomain(workspace_id=workspace_of(user), hostname=f"qr.{user.id}.example",
+                              status=VERIFIED, verification_token="t" * 32, verified_at=utcnow())
+        db.session.add(domain)
+        db.session.flush()
+        make_code(user, title="On our domain", domain_id=domain.id)
         db.session.commit()
         site = Site(email=email, code_id=code.id, slug=code.slug, logo_slug=with_logo.slug,
                     paused_slug=paused.slug,
@@ -99,7 +107,8 @@ def seed(app, email="ada@example.com", *, is_admin=False):
                     image_name=public_path(image).rsplit("/", 1)[-1], job_id=job.id,
                     endpoint_id=endpoint.id, reset_token=password_reset.reset_token(user),
                     signup_token=signup.signup_token("newcomer@example.com"),
-                    workspace_id=workspace_of(user), invitation_token=invitations.token_of(invitation))
+                    workspace_id=workspace_of(user), invitation_token=invitations.token_of(invitation),
+                    domain_id=domain.id)
         db.session.remove()
     return site
 
@@ -147,6 +156,7 @@ def arguments(site):
         "job_id": site.job_id,
         "endpoint_id": site.endpoint_id,
         "workspace_id": site.workspace_id,
+        "domain_id": site.domain_id,
         "instance_number": 0,
         "queue_name": "default",
         "registry_name": "failed",

@@ -76,9 +76,15 @@ class Walker(Watched):
 
     def __init__(self, chromium, base_url):
         super().__init__(chromium, base_url)
-        self.page.on("requestfailed", lambda request: self.errors.append(
-            f"{self.page.url}: {request.url} failed ({request.failure})"))
+        self.page.on("requestfailed", self._failed)
         self.page.on("response", self._response)
+
+    def _failed(self, request):
+        # A lazy preview still loading when the walk goes on to the next page is dropped by
+        # the browser (ERR_ABORTED): the walk's own doing, not the page's.
+        if request.resource_type == "image" and request.failure == "net::ERR_ABORTED":
+            return
+        self.errors.append(f"{self.page.url}: {request.url} failed ({request.failure})")
 
     def _response(self, response):
         # A page's own status is what the walk asked for; its parts must all load.
