@@ -14,15 +14,18 @@ For each it measures, as the median of --runs requests:
     workers' peak RSS (sampled every 5 ms) against their idle RSS;
   * a codes CSV export streamed in full (EXPORT_STREAM_MAX_ROWS is raised for
     this run so that even 200,000 rows stream), for its rows/s and memory.
+  * the workspace analytics page (/analytics/, 30 and 90 days) over seeded daily
+    rollups (the scanned codes, one in 100, on each of the last 30 days);
 Then the ratios 200,000 / 100 and, at 200,000, the PostgreSQL plans of the
 list's queries (EXPLAIN ANALYZE), to show how each is answered. Last, for
 information, the same first-page queries on SQLite, in process.
 
 Targets (issues 9 and 19): the list's TTFB at 200,000 within 2x of that at 100, with
-each filter, tags and folders included; the full
+each filter, tags and folders included; the workspace analytics page's first byte
+within 2x too; the full
 NDJSON stream's peak memory within 50 MB of the idle process.
 
-    .venv/bin/python bench/streaming.py [--codes 200000] [--runs 7]
+    .venv/bin/python bench/streaming.py [--codes 200000] [--runs 7] [--analytics-only]
 """
 import argparse
 import http.client
@@ -85,6 +88,24 @@ INSERT INTO code_tags (tag_id, qr_code_id, code_created_at)
 SELECT :tag, id, created_at FROM qr_codes
 WHERE workspace_id = :workspace AND CAST(substr(slug, 6) AS integer) % :every = 0
 """
+# The scanned codes (1 in 100) have a rollup on each of the last 30 days, every day marked
+# rolled up: what the workspace analytics page reads.
+ROLLUPS = """
+INSERT INTO scan_daily_rollups (qr_code_id, day, scans, uniques, bots, breakdowns)
+SELECT c.id, CAST(d AS date), 3, 2, 1, CAST(:breakdowns AS jsonb)
+FROM qr_codes c, generate_series(current_date - 30, current_date - 1, interval '1 day') AS d
+WHERE c.workspace_id = :workspace AND c.slug ~ '^bench[0-9]*00$'
+"""
+ROLLUP_DAYS = """
+INSERT INTO scan_rollup_days (day, rolled_at, events)
+SELECT CAST(d AS date), now(), 0
+FROM generate_series(current_date - 30, current_date - 1, interval '1 day') AS d
+ON CONFLICT DO NOTHING
+"""
+BREAKDOWNS = json.dumps({"device": {"mobile": 2, "desktop": 1}, "os": {"iOS": 2, "Windows": 1},
+                         "browser": {"Safari": 2, "Chrome": 1}, "country": {"FR": 2, "": 1},
+                         "referrer": {"": 2, "https://news.example": 1}})
+ANALYTICS = {"analytics, 30 days": "/analytics/?days=30", "analytics, 90 days": "/analytics/?days=90"}
 QUERIES = {  # label -> query string of the list page
     "list page": "",
     "search, rare word": "q=flagship",
@@ -207,9 +228,40 @@ def seed(engine, workspace_id, first, last):
             tag_id = conn.execute(text("INSERT INTO tags (workspace_id, name, created_at) "
                                        "VALUES (:w, :n, now()) RETURNING id"), {"w": workspace_id, "n": tag}).scalar()
             conn.execute(text(TAGGED), {"tag": tag_id, "workspace": workspace_id, "every": every})
+        conn.execute(text(ROLLUPS), {"workspace": workspace_id, "breakdowns": BREAKDOWNS})
+        conn.execute(text(ROLLUP_DAYS))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("qr_codes", "scan_counters", "tags", "code_tags"):
+        for table in ("qr_codes", "scan_counters", "tags", "code_tags", "scan_daily_rollups"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def measure_analytics(port, users, runs):
+    """The workspace analytics page (rendered whole, not streamed): first byte, chart, total."""
+    figures = {size: {} for size in users}
+    for name, path in ANALYTICS.items():
+        results = {size: [] for size in users}
+        for _ in range(runs):
+            for size, user in users.items():
+                results[size].append(timed_get(port, path, {"Cookie": user["cookie"]},
+                                               marker=b'class="day-chart"'))
+        for size in users:
+            figures[size][name] = {k: median(results[size], k) for k in ("ttfb", "marker", "total")}
+    return figures
+
+
+def report_analytics(small, large, counts):
+    n_small, n_large = counts
+    print(f"\nWorkspace analytics page ({n_small // 100:,} / {n_large // 100:,} scanned codes, "
+          f"a rollup on each of their last 30 days)")
+    ok = True
+    for name in ANALYTICS:
+        for key, label in (("ttfb", "first byte"), ("marker", "chart"), ("total", "total")):
+            a, b = small[name][key], large[name][key]
+            print(f"{name + ', ' + label:<30}{a * 1000:>12.1f} ms{b * 1000:>11.1f} ms{b / a:>9.2f}")
+        ratio = large[name]["ttfb"] / small[name]["ttfb"]
+        ok &= ratio <= 2
+        print(f"  -> {name} TTFB ratio {ratio:.2f} (target <= 2): {'ok' if ratio <= 2 else 'MISSED'}")
+    return ok
 
 
 def measure(port, users, workers, runs):
@@ -414,6 +466,8 @@ def main():
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--runs", type=int, default=7, help="requests per figure (the median is shown)")
     parser.add_argument("--skip-sqlite", action="store_true", help="leave out the SQLite query times")
+    parser.add_argument("--analytics-only", action="store_true",
+                        help="measure only the workspace analytics page")
     args = parser.parse_args()
     server = (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
               or "postgresql://postgres@127.0.0.1/postgres")
@@ -467,11 +521,17 @@ def run(args, db_url, redis_url, workdir, name):
             user["cookie"], _ = log_in(port, user["email"])
         for _ in range(3):  # warm both workers: imports, templates, pools, plans
             for user in users.values():
-                measure_warm(port, user["cookie"])
-        figures = measure(port, users, workers, args.runs)
+                measure_warm(port, user["cookie"], args.analytics_only)
+        analytics = measure_analytics(port, users, args.runs)
+        figures = None if args.analytics_only else measure(port, users, workers, args.runs)
+    counts = (args.small, args.codes)
+    ok = report_analytics(analytics[args.small], analytics[args.codes], counts)
+    if args.analytics_only:
+        engine.dispose()
+        return ok
     plan_lines = plans(env, users[args.codes]["id"])
     engine.dispose()
-    ok = report(figures[args.small], figures[args.codes], (args.small, args.codes), plan_lines)
+    ok &= report(figures[args.small], figures[args.codes], counts, plan_lines)
     if not args.skip_sqlite:
         print("\nseeding SQLite…", flush=True)
         sizes = (args.small, args.codes)
@@ -479,8 +539,10 @@ def run(args, db_url, redis_url, workdir, name):
     return ok
 
 
-def measure_warm(port, cookie):
-    for query in QUERIES.values():
+def measure_warm(port, cookie, analytics_only=False):
+    for path in ANALYTICS.values():
+        timed_get(port, path, {"Cookie": cookie})
+    for query in () if analytics_only else QUERIES.values():
         timed_get(port, "/codes/" + (f"?{query}" if query else ""), {"Cookie": cookie})
 
 

@@ -10,7 +10,7 @@ from webapp.config import ROOT, Config
 from webapp.extensions import cache, csrf, db, htmx, limiter, migrate
 from webapp.infra import database
 from webapp.infra.redis_client import client_retry
-from webapp.views import audit_log, dashboard, jobs, webhooks
+from webapp.views import audit_log, dashboard, jobs, webhooks, workspace_analytics
 from webapp.views.accounts import account, auth, password_reset, signup, sso, two_factor
 from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
@@ -32,7 +32,7 @@ from webapp.web.sessions import LazyCookieSessionInterface
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
               health, jobs, code_pages, selection, bulk_pages, exports, analytics, image_pages, webhooks,
               status, api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask,
-              domain_pages, redirect_rules)
+              domain_pages, redirect_rules, workspace_analytics)
 
 
 def create_app(config=None):

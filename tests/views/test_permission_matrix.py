@@ -85,6 +85,8 @@ ROUTES = {
     ("POST", "/codes/<code_id>/redirect/edit"): "editor",
     ("POST", "/codes/<code_id>/redirect/test"): "viewer",
     ("GET", "/codes/<code_id>/analytics/scans.csv"): "viewer",
+    ("GET", "/analytics/"): "viewer",
+    ("GET", "/analytics/scans.csv"): "viewer",
     ("POST", "/codes/presets"): "editor",
     ("GET", "/codes/presets/<preset_id>"): "editor",
     ("POST", "/codes/export"): "editor",

@@ -1,7 +1,8 @@
-"""The home page: a welcome for visitors, the dashboard (newest codes) for users."""
+"""The home page: a welcome for visitors, the dashboard (totals, newest codes) for users."""
 from flask import Blueprint, g, render_template
 from flask_login import current_user
 
+from webapp.services.analytics.workspace import dashboard_totals
 from webapp.services.codes.listing import CodePage
 from webapp.web.access import needs
 from webapp.web.streaming import stream_page
@@ -19,4 +20,7 @@ def index():
 
 @needs("viewer")
 def _dashboard():
-    return stream_page("dashboard/index.html", page=CodePage(g.actor, NEWEST))
+    workspace_id = g.actor.workspace_id
+    # Called by the template after its first flush: the head goes out before the sums.
+    return stream_page("dashboard/index.html", page=CodePage(g.actor, NEWEST),
+                       totals=lambda: dashboard_totals(workspace_id))

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import distinct, func, select
 
 from webapp.extensions import db
-from webapp.models import ScanEvent
+from webapp.models import QrCode, ScanEvent
 
 # name in the results → the event column it is counted by (people only, bots apart)
 DIMENSIONS = {
@@ -69,12 +69,15 @@ def _as_date(value):
     return date.fromisoformat(str(value)[:10])
 
 
-def aggregate_events(start, end, code_id=None):
-    """{(code id, day): DayStats} for events in [start, end), one code or all."""
+def aggregate_events(start, end, code_id=None, workspace_id=None):
+    """{(code id, day): DayStats} for events in [start, end), one code, one workspace's or all."""
     day = func.date(ScanEvent.scanned_at)
     where = [ScanEvent.scanned_at >= start, ScanEvent.scanned_at < end]
     if code_id is not None:
         where.append(ScanEvent.qr_code_id == code_id)
+    if workspace_id is not None:
+        where.append(ScanEvent.qr_code_id.in_(
+            select(QrCode.id).where(QrCode.workspace_id == workspace_id)))
     stats = defaultdict(DayStats)
 
     totals = db.session.execute(
