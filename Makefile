@@ -32,22 +32,28 @@ assets: node_modules/.package-lock.json
 # Without REDIS_URL the embedded Redis runs beside web and worker.
 run: install assets
 	SCANLINK_ENV=development $(BIN)/flask --app wsgi db upgrade
-	SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo
-	@echo "Scanlink on http://127.0.0.1:$${WEB_PORT:-5000}  (Ctrl-C stops everything)"
-	SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker,)
+	@# The demo admin's password is printed last, framed, once web answers (scripts/dev_banner.py).
+	SCANLINK_DEMO_BANNER="$$(SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo)" \
+	  SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker banner,)
 
 # The layering (.importlinter) and pyflakes/import order (ruff.toml) are checked first.
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: install-dev assets lint tests/oidc/node_modules/.package-lock.json
+test: install-dev assets lint tests/oidc/node_modules/.package-lock.json tests/a11y/node_modules/.package-lock.json
 	$(BIN)/python -m scripts.run_tests $(ARGS)
 
 # tests/oidc/ has its own npm packages: oidc-provider, the real OpenID provider that the
 # single sign-on tests log in at. The app never loads them.
 tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
 	npm ci --prefix tests/oidc --no-audit --no-fund
+	touch $@
+
+# tests/a11y/ has axe-core, which the page walk (tests/views/test_browser_layout.py) runs in
+# every page. The app never loads it.
+tests/a11y/node_modules/.package-lock.json: tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund
 	touch $@
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
@@ -59,4 +65,4 @@ bench: install-dev assets bench/node_modules/.package-lock.json
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules bench/node_modules tests/oidc/node_modules static/vendor .pytest_cache
+	rm -rf $(VENV) node_modules bench/node_modules tests/oidc/node_modules tests/a11y/node_modules static/vendor .pytest_cache

@@ -16,6 +16,9 @@ STATIC = ROOT / "static"
 ASSETS = {
     "htmx.org/dist/htmx.min.js": "htmx.min.js",
     "@picocss/pico/css/pico.min.css": "pico.min.css",
+    # The API reference page (/api/docs) only.
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
 }
 COMPRESSED = {".css", ".js", ".svg"}
 MIN_BYTES = 512  # below this the headers outweigh the saving
@@ -28,6 +31,7 @@ def copy_vendor():
         path = ROOT / "node_modules" / source
         if not path.exists():
             raise SystemExit(f"{path} is missing: run `npm ci` first")
+        (vendor / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, vendor / target)
 
 

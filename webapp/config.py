@@ -189,8 +189,11 @@ class Config:
         self.OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 5.0)
 
         # Webhooks: what a receiver may be, how long we wait for it, how often we retry.
-        self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
-        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
+        # `make run` (SCANLINK_ENV=development) is a sandbox: a receiver on this machine
+        # over http works there unless these are set off.
+        sandbox = self.SCANLINK_ENV == "development"
+        self.WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", sandbox)
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", sandbox)
         self.WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 3.0)
         self.WEBHOOK_READ_TIMEOUT = env_float("WEBHOOK_READ_TIMEOUT", 10.0)
         self.WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", 65536)

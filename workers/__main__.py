@@ -35,6 +35,16 @@ def start_periodic_scheduler(app):
     return process
 
 
+# RQ logs about five lines per job and more for its periodic upkeep, burying the web's
+# log under `make run`: only its warnings show; ours say one line per job (context.py).
+QUIET_LOGGERS = ("rq.worker", "rq.scheduler", "rq.cron", "rq.queue", "rq.job")
+
+
+def quiet_rq_logging():
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def build_worker(app, connection):
     return Worker(
         [queue(name, connection) for name in QUEUES], connection=connection,
@@ -57,8 +67,10 @@ def main(argv):
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     wait_for_redis(connection)
     worker = build_worker(app, connection)
+    quiet_rq_logging()
+    log.info("worker listening on %s", ", ".join(QUEUES))
     try:
-        worker.work(with_scheduler=True, burst=burst)
+        worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")
     except RedisConnectionError:
         # Redis stopping first (Ctrl-C under honcho) is an ordinary way to end.
         log.warning("Redis went away; the worker stops")

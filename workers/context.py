@@ -3,6 +3,7 @@ import functools
 import logging
 import os
 import socket
+import time
 import traceback
 import uuid
 
@@ -103,6 +104,7 @@ def _run_attempt(app, func, job_id):
         return None
     heartbeat = Heartbeat(app, run)
     heartbeat.start()
+    started = time.monotonic()
     try:
         result = func(run)
     except JobCancelled:
@@ -136,6 +138,9 @@ def _run_attempt(app, func, job_id):
         raise
     if not completed:
         log.warning("job %s: finished, but another run holds the row; result dropped", job_id)
+    else:
+        # The worker's one line per job (RQ's own are quietened: workers/__main__.py).
+        log.info("job %s (%s): done in %.1fs", job_id, run.type, time.monotonic() - started)
     return result
 
 

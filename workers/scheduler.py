@@ -52,7 +52,7 @@ class PeriodJob(CronJob):
             return None  # another scheduler, or the cron URL, has this period
         slot = periodic.slot_of(at, self.interval)
         job_id = f"periodic-{self.task_name.replace('.', '_')}-{slot}"
-        log.info("periodic %s: enqueued for period %s", self.task_name, slot)
+        log.debug("periodic %s: enqueued for period %s", self.task_name, slot)
         return Queue(self.queue_name, connection=connection).enqueue(
             self.func, args=self.args, job_id=job_id, **self.job_options)
 

@@ -3,8 +3,9 @@
 qr_codes gains `redirect` (JSON: rules, split, utm; NULL for a plain code), `max_scans`,
 `expired_url` and `limit_used` (the scans counted against max_scans, claimed one at a
 time by a conditional UPDATE so that concurrent scans never pass the limit).
-scan_events gains `served`: "default", "rule:N", "split:N" or "expired" ('' for scans
-recorded before this and outside the redirect).
+scan_events gains `served`: "rule:N", "split:N" or "expired"; '' for the code's own target
+(and every scan recorded before this), which scans of plain codes never write, so the
+version before this one writes its scans unchanged while this runs.
 
 Revision ID: 0015
 Revises: 0014

@@ -17,6 +17,9 @@ def test_a_plain_code_reads_in_both_and_the_report_says_where():
     rows = {row["view"]: row for row in verdict.report["views"]}
     assert all(row["read"][ZXING] for row in rows.values() if row["kind"] == "clean")
     assert rows["as a PNG at 3 pixels per module"]["read"] == {ZXING: True, WECHAT: True, CLASSIC: True}
+    assert CAMERA not in rows  # a plain black-on-white code's camera view is not asked
+    coloured = parse_style({"dark": "#1d3fdc"})
+    rows = {row["view"]: row for row in check(URL, coloured, build(URL, coloured)).report["views"]}
     assert rows[CAMERA]["kind"] == "camera" and any(rows[CAMERA]["read"].values())
 
 

@@ -21,7 +21,10 @@ def stream_stored(storage, key, mimetype, *, download_name=None, headers=None):
         body = None
     else:
         body = wrap_file(request.environ, storage.open(key), buffer_size=CHUNK)
-    response = Response(body, mimetype=mimetype, direct_passthrough=True)
+    # A type with its parameters ("text/csv; charset=utf-8") is sent as it is: given as a
+    # mimetype, Werkzeug would add a second charset to it.
+    kind = {"content_type": mimetype} if ";" in mimetype else {"mimetype": mimetype}
+    response = Response(body, direct_passthrough=True, **kind)
     response.content_length = size
     if download_name is not None:
         response.headers.set("Content-Disposition", "attachment", filename=download_name)

@@ -50,10 +50,10 @@ def test_behind_a_proxy_the_forwarded_address_is_the_one_hashed(app_factory, app
     with app.app_context():
         make_code(slug="proxied")
     proxied = app_factory(PROXY_FIX_HOPS=1).test_client()
-    proxied.get("/s/proxied", headers={"X-Forwarded-For": "203.0.113.9"},
+    proxied.get("/s/proxied", headers={"X-Forwarded-For": "203.0.113.9", "User-Agent": IPHONE},
                 environ_base={"REMOTE_ADDR": "10.0.0.2"})
     with app.app_context():
         stored = db.session.scalar(select(ScanEvent.ip_hash))
         today = datetime.now(timezone.utc).date()
-        assert stored == visitors.hash_ip("203.0.113.9", today)
-        assert stored != visitors.hash_ip("10.0.0.2", today)
+        assert stored == visitors.visitor_hash("203.0.113.9", IPHONE, today)
+        assert stored != visitors.visitor_hash("10.0.0.2", IPHONE, today)

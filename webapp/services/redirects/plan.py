@@ -13,7 +13,7 @@ from werkzeug.urls import iri_to_uri
 
 from webapp.services.redirects.rules import UTM_FIELDS, minutes
 
-DEFAULT = "default"
+DEFAULT = "default"  # the code's own target (a scan row stores it as '': services/scans/writes.py)
 EXPIRED = "expired"
 
 

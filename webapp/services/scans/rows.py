@@ -8,7 +8,7 @@ from webapp.services.scans import visitors
 
 def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None, served=""):
     """The ScanEvent columns of one scan of the code (`at` defaults to now); `served`: what
-    the redirect served ("default", "rule:N", "split:N", "expired")."""
+    the redirect served ("default", "rule:N", "split:N", "expired"; "default" is stored as '')."""
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     # PostgreSQL text cannot hold NUL; no real browser sends one.
     user_agent = (user_agent or "").replace("\x00", "")
@@ -21,10 +21,10 @@ def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=N
         "os": client.os,
         "browser": client.browser,
         "referrer": referrer_origin(referrer),
-        "ip_hash": visitors.hash_ip(ip, at.date()),
+        "ip_hash": visitors.visitor_hash(ip, user_agent, at.date()),
         "country": visitors.clean_country(country),
         "is_bot": client.is_bot,
-        "served": served,
+        "served": "" if served == "default" else served,  # see `writes.PLAIN_COLUMNS`
     }
 
 

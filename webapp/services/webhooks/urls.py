@@ -36,7 +36,9 @@ def address_problem(ip, allow_private=False):
     if allow_private and ip.is_loopback:
         return None
     if ip.is_loopback:
-        return "a loopback address (this machine)"
+        # The one refusal a setting lifts: it says which, as the http one does.
+        return ("a loopback address (this machine; allowed when WEBHOOK_ALLOW_PRIVATE is on, "
+                "for local development)")
     if ip.is_link_local:
         return "a link-local address (where cloud metadata services live)"
     if ip.is_unspecified:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, g, request, stream_with_context, url_for
 from webapp.models import QrCode
 from webapp.services import ServiceError
 from webapp.services.analytics import reports
+from webapp.services.codes.content import code_scan_url
 from webapp.services.exports import scan_csv
 from webapp.views.codes import chart
 from webapp.web.access import needs
@@ -75,7 +76,8 @@ def page(code_id):
     return render("analytics/page.html", block="results", code=code, summary=summary,
                   chart=chart.day_chart(summary["by_day"]), tables=breakdown_tables(summary),
                   presets=PRESETS, preset=preset,
-                  first_day=start.date(), last_day=last_day, error=error, csv_url=csv_url), status
+                  first_day=start.date(), last_day=last_day, error=error, csv_url=csv_url,
+                  code_scan_url=code_scan_url), status
 
 
 @bp.get("/<code_id>/analytics/scans.csv")
