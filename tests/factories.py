@@ -169,13 +169,14 @@ def give_scans(code_id, people, bots=0, shard=0):
 
 # Images, webhook endpoints and job rows
 
-def make_logo(user, photo="coffee.png", status="ready"):
-    """An ImageAsset as the upload job leaves it, the optimised bytes in storage; its id."""
+def make_logo(user, photo="coffee.png", status="ready", content_hash=None):
+    """An ImageAsset as the upload job leaves it, the optimised bytes in storage; its id.
+    Another `content_hash` makes another image of the same photo (sharing its file)."""
     source = logo_image(photo)
     data = logo_bytes(photo)
     key = f"images/test/{user.id}-{photo}.webp"
     get_storage().put(key, data)
-    asset = ImageAsset(workspace_id=workspace_of(user), content_hash=f"{user.id}{photo}".ljust(64, "0")[:64],
+    asset = ImageAsset(workspace_id=workspace_of(user), content_hash=content_hash or f"{user.id}{photo}".ljust(64, "0")[:64],
                        status=status, max_width=256, max_height=256, quality=85, format="webp",
                        original_key=key, variant_key=key, width=source.width, height=source.height,
                        bytes=len(data))

@@ -48,4 +48,24 @@
     const form = source && source.hasAttribute("data-then-change") && source.closest("form");
     if (form) window.htmx.trigger(form, "change");
   });
+
+  // <input type="file" data-upload-progress="id">: the <progress> of that id follows the
+  // upload htmx sends (the editor's logo upload).
+  document.addEventListener("htmx:xhr:progress", (event) => {
+    const id = event.target.dataset && event.target.dataset.uploadProgress;
+    const bar = id && document.getElementById(id);
+    if (!bar || !event.detail.lengthComputable) return;
+    bar.hidden = false;
+    bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+  });
+
+  // <select data-logo-ready> swapped in by the logo picker once the uploaded image is
+  // optimised: it now has the image chosen, and its form hears a "change" (a new preview).
+  document.addEventListener("htmx:load", (event) => {
+    const root = event.detail.elt;
+    const select = root.matches("[data-logo-ready]") ? root : root.querySelector("[data-logo-ready]");
+    if (!select) return;
+    select.removeAttribute("data-logo-ready");
+    window.htmx.trigger(select, "change");
+  });
 })();

@@ -56,6 +56,7 @@ ROUTES = {
     ("POST", "/api/qr-codes/batch"): "editor",
     ("POST", "/api/images/upload"): "editor",
     ("GET", "/api/images/<image_id>"): "viewer",
+    ("DELETE", "/api/images/<image_id>"): "editor",
     ("POST", "/api/bulk/qr-codes"): "editor",
     ("POST", "/api/bulk/qr-codes/update"): "editor",
     ("POST", "/api/exports"): "editor",
@@ -96,6 +97,8 @@ ROUTES = {
     ("GET", "/images/"): "viewer",
     ("POST", "/images/upload"): "editor",
     ("GET", "/images/<image_id>/card"): "viewer",
+    ("GET", "/images/<image_id>/logo-picker"): "viewer",
+    ("POST", "/images/<image_id>/delete"): "editor",
     ("GET", "/jobs/"): "viewer",
     ("GET", "/jobs/<job_id>/card"): "viewer",
     ("POST", "/jobs/<job_id>/cancel"): "editor",
@@ -302,9 +305,9 @@ class World:
         acme = self.workspace_id
         if name == "code_id":
             return make_code(acme).id
-        if name == "image_id":  # no route changes an image: one serves every call
-            self.image_id = getattr(self, "image_id", None) or make_logo(self._owner())
-            return self.image_id
+        if name == "image_id":  # a new one each time: a permitted DELETE removes it
+            self.images = getattr(self, "images", 0) + 1
+            return make_logo(self._owner(), content_hash=f"{self.images:064x}")
         if name == "job_id":
             get_storage().put("jobs/matrix.csv", b"id,slug\n")
             job = make_job(acme, "exports.codes", result={"files": {"csv": {

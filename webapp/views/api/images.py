@@ -1,10 +1,10 @@
-"""Images over the API: upload (optimised in the background) and poll until ready."""
+"""Images over the API: upload (optimised in the background), poll until ready, delete."""
 from typing import Literal
 
 from flask import current_app, g, jsonify, url_for
 from pydantic import BaseModel, Field
 
-from webapp.services.images import assets
+from webapp.services.images import assets, removal
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation
 from webapp.views.images.upload import upload_and_queue
@@ -55,3 +55,13 @@ def upload_image():
            response=ImageOut, tag="images")
 def get_image(image_id):
     return image_response(assets.get_image(g.actor, image_id))
+
+
+@bp.delete("/images/<image_id>")
+@needs("editor")
+@operation("DELETE", "/api/images/{image_id}",
+           "Delete an image and its stored files no other image shares; 409 while codes use it",
+           status=204, tag="images")
+def delete_image(image_id):
+    removal.delete_image(g.actor, image_id)
+    return "", 204

@@ -6,7 +6,8 @@ from webapp.infra.resilience.failures import StorageUnavailable
 from webapp.infra.storage import get_storage
 from webapp.models import ImageAsset
 from webapp.services import NotFound, ServiceError
-from webapp.services.images import assets
+from webapp.services.images import assets, removal
+from webapp.views.images.logo_picker import picker as logo_picker
 from webapp.views.images.storage_state import storage_down
 from webapp.views.images.upload import upload_and_queue
 from webapp.web.access import needs
@@ -38,9 +39,9 @@ def image_helpers():
             "image_saving": assets.saving, "storage_down": storage_down}
 
 
-def gallery(status=200, error=None, fields=None, form=None):
+def gallery(status=200, error=None, fields=None, form=None, delete_error=None):
     return render("images/index.html", block="gallery", images=assets.list_images(g.actor),
-                  error=error, fields=fields or {}, form=form or {},
+                  error=error, delete_error=delete_error, fields=fields or {}, form=form or {},
                   max_bytes=current_app.config["MAX_IMAGE_BYTES"]), status
 
 
@@ -53,16 +54,23 @@ def index():
 @bp.post("/upload")
 @needs("editor")
 def upload():
+    # From the code editor's logo picker (logo_picker.py): the same upload, its own answer.
+    answer = logo_picker if request.form.get("picker") else gallery
     try:
         asset, queued = upload_and_queue(g.actor)
     except ServiceError as exc:
         db.session.rollback()
-        return gallery(exc.status, exc.message, exc.fields, request.form)
+        if answer is gallery:
+            return gallery(exc.status, exc.message, exc.fields, request.form)
+        return answer(selected=request.form.get("logo", ""), error=exc.message, status=exc.status)
     except StorageUnavailable as exc:
         # Nothing was kept: the original is written before the asset's row, atomically.
         db.session.rollback()
-        page, status = gallery(503, exc.message, form=request.form)
+        page, status = (gallery(503, exc.message, form=request.form) if answer is gallery
+                        else answer(selected=request.form.get("logo", ""), error=exc.message, status=503))
         return page, status, {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
+    if answer is not gallery:
+        return answer(asset, status=202 if queued else 200)
     if htmx:
         return gallery(202 if queued else 200)
     flash("Uploaded; it is being optimised." if queued else "You had uploaded this image "
@@ -75,6 +83,28 @@ def upload():
 def card(image_id):
     asset = assets.get_image(g.actor, image_id)
     return render("images/_card.html", block="card", image=asset)
+
+
+@bp.get("/<image_id>/logo-picker")
+@needs("viewer", follow=(ImageAsset, "image_id"))
+def logo_picker_of(image_id):
+    """The editor's picker while `image_id` is optimised (it polls), then with it chosen."""
+    return logo_picker(assets.get_image(g.actor, image_id), selected=request.args.get("logo", ""))
+
+
+@bp.post("/<image_id>/delete")
+@needs("editor", follow=(ImageAsset, "image_id"))
+def delete(image_id):
+    """Refused (409, the codes named) while a code uses it as its logo."""
+    try:
+        removal.delete_image(g.actor, image_id)
+    except ServiceError as exc:
+        db.session.rollback()
+        return gallery(exc.status, delete_error=exc.message)
+    if htmx:
+        return gallery()
+    flash("Deleted the image.", "success")
+    return redirect(url_for("images.index"), 303)
 
 
 @bp.get("/<string:name>")
