@@ -26,7 +26,8 @@ DEEP = {"object": '{"a":' * 5000, "array": "[" * 100000,
 
 
 class World:
-    """Ada with an API key, one code and one webhook endpoint made through the API."""
+    """Ada with an API key, one code, one webhook endpoint and one (pending) custom domain
+    made through the API."""
 
     def __init__(self, app, client):
         self.app, self.client = app, client
@@ -37,9 +38,10 @@ class World:
             {"title": "Window", "target_url": "https://example.com/a"}))
         hook = self.send("POST", "/api/webhooks", json.dumps(
             {"url": "http://127.0.0.1:8123/hook", "events": ["qr.scanned"]}))
-        assert code.status_code == 201 and hook.status_code == 201
+        domain = self.send("POST", "/api/domains", json.dumps({"hostname": "qr.window.example"}))
+        assert code.status_code == 201 and hook.status_code == 201 and domain.status_code == 201
         self.ids = {"code_id": code.json["id"], "slug": code.json["slug"],
-                    "endpoint_id": hook.json["id"], "fmt": "svg",
+                    "endpoint_id": hook.json["id"], "domain_id": domain.json["id"], "fmt": "svg",
                     "workspace_id": workspace_id, "user_id": user_id}
 
     def send(self, method, path, body):
