@@ -1,7 +1,7 @@
 """One module per aggregate; importing the package registers every table."""
 from webapp.models.identities import UserIdentity
 from webapp.models.images import ImageAsset
-from webapp.models.jobs import BackgroundJob
+from webapp.models.jobs import BackgroundJob, JobChunk
 from webapp.models.qrcodes import QrCode, StylePreset
 from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
 from webapp.models.two_factor import RecoveryCode
@@ -16,7 +16,7 @@ from webapp.models.workspaces import (
 )
 
 __all__ = [
-    "ApiKey", "AuditEntry", "BackgroundJob", "ImageAsset", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
+    "ApiKey", "AuditEntry", "BackgroundJob", "ImageAsset", "JobChunk", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
     "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "User", "UserIdentity",
     "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox", "Workspace",
     "WorkspaceInvitation", "WorkspaceMember",
