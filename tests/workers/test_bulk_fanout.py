@@ -1,5 +1,6 @@
-"""A bulk job shared by two real workers, one of them killed (kill -9) mid-job: the other
-finishes it, every row made once, one error report, progress at 100%, one audit entry."""
+"""A bulk job shared by two real workers. One of them killed (kill -9) mid-job: the other
+finishes it, every row made once, one error report, progress at 100%, one audit entry.
+Cancelled: both stop, and what the row says was done is exactly what was kept."""
 import pytest
 from rq import Worker
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from tests.support.jobs import WORKER_ENV, job_row, wait_for_status
 from tests.support.processes import descendants, wait_for
 from webapp.extensions import db
 from webapp.models import AuditEntry, JobChunk, QrCode
+from webapp.services.jobs import owned
 from webapp.services.jobs.queues import queue
 
 ROWS, CHUNK = 1600, 50
@@ -98,3 +100,41 @@ def test_two_workers_share_a_bulk_job_and_one_killed_leaves_every_row_made_once(
     errors = read_csv(files["errors"])
     assert [int(e["line"]) for e in errors] == sorted(n + 2 for n in BAD)
     assert all(e["error"].startswith("target_url:") for e in errors)
+
+
+@pytest.mark.timeout(300)
+def test_a_shared_bulk_job_cancelled_stops_once_the_chunks_in_hand_are_kept(
+        app, client, auth, redis, worker_process):
+    auth.signup()
+    owner = user_id(app)
+    headers = api_key(app)
+    workers = [worker_process(**ENV), worker_process(**ENV)]
+    wait_for(lambda: Worker.count(queue=queue("low", redis)) == 2, timeout=60,
+             message="both workers to listen on low")
+    job_id = upload(client, csv_file(lines()), headers, format="svg").json["job_id"]
+    wait_for(lambda: len(claimers(app, job_id)) == 2 and job_row(app, job_id).progress_done >= ROWS // 5,
+             timeout=180, interval=0.05, message="two workers to work on the job")
+    with app.app_context():
+        owned.cancel(owner, job_id)
+        db.session.commit()
+        db.session.remove()
+
+    row = wait_for_status(app, job_id, timeout=60, worker=workers[0])
+
+    assert row.status == "failed" and row.attempts == 1, row.error
+    assert ROWS // 5 <= row.progress_done < ROWS
+    assert row.error == f"Cancelled after {row.progress_done:,} done."
+    with app.app_context():
+        done = db.session.execute(select(JobChunk.start, JobChunk.rows).where(
+            JobChunk.job_id == job_id, JobChunk.status == "done")).all()
+        held = db.session.scalar(select(func.count()).select_from(JobChunk).where(
+            JobChunk.job_id == job_id, JobChunk.status == "claimed"))
+        keys = db.session.scalars(select(QrCode.import_key).where(QrCode.workspace_id == owner)).all()
+        audit = db.session.scalars(select(AuditEntry).where(AuditEntry.object_id == job_id)).all()
+        db.session.remove()
+    # Exactly the done chunks' good rows were made, each once, and the row counts them all.
+    kept = sorted(n for start, rows in done for n in range(start, start + rows) if n not in BAD)
+    assert sorted(int(key.split(":")[1]) - 2 for key in keys) == kept
+    assert sum(rows for _, rows in done) == row.progress_done and held == 0
+    assert [(entry.action, entry.changes["created"], entry.changes["rows_done"]) for entry in audit] == [
+        ("bulk.created", len(kept), row.progress_done)]

@@ -177,9 +177,10 @@ def run_chunks(run, columns, work, helper, identity):
             if not run.cancelled.is_set():
                 try:
                     taken = me.take_one()
-                except ChunkLost:
-                    run.lost.set()
-                    run.raise_if_stopped()
+                except ChunkLost:  # taken over by another participant, or the row moved on
+                    if not chunks.holds_lease(run.id, run.lease):
+                        run.lost.set()
+                        run.raise_if_stopped()
                 if taken and taken[1]:
                     run.cancelled.set()
             done, results, count, live = chunks.tally(run.id, run.lease)
@@ -187,13 +188,14 @@ def run_chunks(run, columns, work, helper, identity):
             run.done = run.saved = done
             finished = len(results) == count
             settled = finished or (run.cancelled.is_set() and not live)
-            if settled or (len(results) != written and run.due()):
+            # Cancelled, the run writes only once the chunks in hand are in: the write raises.
+            if settled or (not run.cancelled.is_set() and len(results) != written and run.due()):
                 state = {**summary(results), "done": done, "chunks": count}
                 run.progress(None, checkpoint=state, row_errors={**state["errors"], "key": None})
                 written = len(results)
             if finished:
                 return total, results
-            if run.lost.is_set():  # a cancel is raised by the write once the chunks in hand are in
+            if run.lost.is_set():
                 run.raise_if_stopped()
             if not taken:
                 time.sleep(poll)
@@ -233,7 +235,13 @@ def help_with(job_id, lease, columns, make_work, identity):
         actor = check_rights()
         with Participant(job_id, lease, payload, columns, make_work(actor, payload),
                          check_rights, identity) as me:
-            while (taken := me.take_one()) is not None:
+            while True:
+                try:
+                    taken = me.take_one()
+                except ChunkLost:
+                    continue  # the next look sees whether the job is still open
+                if taken is None:
+                    break
                 did += 1
                 if taken[1]:
                     break
@@ -241,6 +249,4 @@ def help_with(job_id, lease, columns, make_work, identity):
         db.session.rollback()
         lifecycle.end_attempt(job_id, str(exc), False, lease=lease)
         db.session.commit()
-    except ChunkLost:
-        pass
     return did

@@ -64,6 +64,10 @@ def job_is_open(job_id, lease):
             and row.cancel_requested_at is None)
 
 
+def holds_lease(job_id, lease):
+    return db.session.scalar(select(Job.lease).where(Job.id == job_id)) == lease
+
+
 def claim(job_id, lease, token, claimed_by):
     """The next chunk to do, now claimed by `token`; None when none is free."""
     for _ in range(CLAIM_TRIES):
