@@ -17,7 +17,9 @@ What runs:
   same scan URL, save it as PNG (segno's writer) into a ZIP, and INSERT the rows,
   batched and committed per chunk as the job does. It does NOT validate URLs,
   check slugs, run the scannability gate (zxing-cpp reads every PNG scale from 3 to
-  12 pixels per module, 16, and a camera-sized view: 13 decodes per code), write
+  12 pixels per module, 16, and a camera-sized view; WeChat's decoder the 3-pixel and
+  camera-sized ones; one of them a simulated phone photo; OpenCV's classic detector
+  the 3-pixel one, to warn), write
   the result CSV, or track progress: that is what the ratio prices.
   The job makes each code with webapp/qr/masks.py (segno's mask rule computed on
   one int: the same codes, about 3.5x faster to make); so a second plain loop

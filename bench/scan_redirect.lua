@@ -1,7 +1,9 @@
 -- wrk script for bench/scan_redirect.py.
--- args: <slugs file> <hot|random|warm>. Each request carries a unique Referer host
--- (t<thread>-<n>.bench.invalid), so the database can prove no scan was recorded twice.
-local slugs, mode = {}, "random"
+-- args: <slugs file> <hot|random|warm> [custom domain]. Each request carries a unique
+-- Referer host (t<thread>-<n>.bench.invalid), so the database can prove no scan was
+-- recorded twice. With a custom domain, requests go to https://<domain>/<slug>: that Host
+-- header and the path /<slug>.
+local slugs, mode, host, prefix = {}, "random", nil, "/s/"
 local agents = {
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
   "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
@@ -24,6 +26,7 @@ function init(args)
     if #line > 0 then slugs[#slugs + 1] = line end
   end
   mode = args[2] or "random"
+  if args[3] and #args[3] > 0 then host, prefix = args[3], "/" end
   math.randomseed(os.time() * 1000 + tid)
   sent, codes = 0, {}
 end
@@ -32,11 +35,12 @@ function request()
   sent = sent + 1
   if mode == "warm" then
     -- HEAD through the slugs in turn: fills the cache, records nothing
-    return wrk.format("HEAD", "/s/" .. slugs[((sent * 2 + tid) % #slugs) + 1])
+    return wrk.format("HEAD", prefix .. slugs[((sent * 2 + tid) % #slugs) + 1], {["Host"] = host})
   end
   local slug = slugs[1]
   if mode ~= "hot" then slug = slugs[math.random(#slugs)] end
-  return wrk.format("GET", "/s/" .. slug, {
+  return wrk.format("GET", prefix .. slug, {
+    ["Host"] = host,
     ["User-Agent"] = agents[(sent % #agents) + 1],
     ["Referer"] = "https://t" .. tid .. "-" .. sent .. ".bench.invalid/",
   })

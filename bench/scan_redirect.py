@@ -21,7 +21,12 @@ drifts; each round's ratio uses that round's bare run, and the median of the
 rounds is the figure to quote. Each request carries a unique Referer host, so
 afterwards the database shows whether every request was recorded exactly once.
 A last, informational hot run with synchronous_commit=off shows what giving up
-durability would buy.
+durability would buy. The "rules" run scans random slugs of 10,000 more codes in
+the same PostgreSQL database, each with 5 rules (none of which holds for wrk's
+requests, so every scan evaluates all five), a 3-way split and UTM parameters; the
+"domain" run scans random slugs of 10,000 more codes on a verified custom domain
+(`Host: qr.bench.example`, path /<slug>). Each one's ratio is to the plain random run
+of the same round (target >= 90%).
 
     .venv/bin/python bench/scan_redirect.py [--duration 10] [--rounds 3] [--connections 32]
 """
@@ -47,6 +52,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.harness import Gunicorn, free_port, procfile_web_command, run_wrk  # noqa: E402
 from scripts.embedded_redis import find_redis_server  # noqa: E402
 from webapp.config import database_url  # noqa: E402
+from webapp.models import QrCode  # noqa: E402
 from webapp.models.base import new_id  # noqa: E402
 
 LUA = ROOT / "bench" / "scan_redirect.lua"
@@ -54,17 +60,57 @@ APPS = ROOT / "bench" / "apps"  # the baselines, served by the same gunicorn com
 
 
 LABELS = {"hot": "scan, one hot slug", "random": "scan, random slugs",
+          "rules": "scan, random, 5 rules+split+UTM",
+          "domain": "scan, random, custom domain",
           "sqlite": "scan, random slugs, SQLite",
           "bare": "bare Flask constant 302", "floor": "(info) floor: Flask+Redis GET+PG write",
           "sync-off": "(info) hot, synchronous_commit=off"}
 
 
-def seed(db_url, count):
-    """A user, their personal workspace and `count` dynamic codes in it; returns their slugs."""
+# The custom domain of the "domain" run: its codes are scanned at https://<DOMAIN>/<slug>.
+DOMAIN = "qr.bench.example"
+
+# Smart redirects of the "rules" run: rules that never hold for wrk's requests (no
+# Accept-Language, country or query; a window in 2099), then a split, and UTM.
+REDIRECT = {
+    "rules": [
+        {"when": {"device": ["ios"], "language": ["de"]}, "target_url": "https://example.com/de/ios"},
+        {"when": {"country": ["DE", "AT", "CH"]}, "target_url": "https://example.com/de"},
+        {"when": {"query": {"src": "flyer"}}, "target_url": "https://example.com/flyer"},
+        {"when": {"after": "2099-01-01T00:00:00Z", "timezone": "Europe/Berlin", "hours": ["11:00", "15:00"]},
+         "target_url": "https://example.com/lunch"},
+        {"when": {"device": ["android"], "os": ["windows"]}, "target_url": "https://example.com/never"},
+    ],
+    "split": [{"target_url": "https://example.com/a", "weight": 50},
+              {"target_url": "https://example.com/b", "weight": 30},
+              {"target_url": "https://example.com/c", "weight": 20}],
+    "utm": {"source": "qr", "medium": "print", "campaign": "bench"},
+}
+
+
+def seed(db_url, count, redirect=None, domain=None):
+    """A user, their personal workspace and `count` dynamic codes in it; returns their slugs.
+    With `redirect`, `count` more codes carrying it, in the workspace made before; with
+    `domain`, `count` more on that custom domain (verified), in the same workspace."""
     engine = create_engine(db_url)
     slugs = [secrets.token_urlsafe(6) for _ in range(count)]
     now = datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
     with engine.begin() as conn:
+        if redirect or domain:
+            workspace_id = conn.execute(text("SELECT id FROM workspaces WHERE slug = 'bench'")).scalar()
+            domain_id = None
+            if domain:
+                domain_id = new_id()
+                conn.execute(text(
+                    "INSERT INTO custom_domains (id, workspace_id, hostname, status, "
+                    "verification_token, verified_at, created_at) VALUES (:id, :ws, :host, "
+                    "'verified', 'bench', :now, :now)"),
+                    {"id": domain_id, "ws": workspace_id, "host": domain, "now": now})
+            _insert_codes(conn, workspace_id, slugs, now)
+            conn.execute(QrCode.__table__.update().where(QrCode.slug.in_(slugs))
+                         .values(redirect=redirect, domain_id=domain_id))
+            engine.dispose()
+            return slugs
         user_id = conn.execute(text(
             "INSERT INTO users (email, password_hash, is_admin, created_at, updated_at) "
             "VALUES ('bench@example.com', 'x', :no, :now, :now) RETURNING id"),
@@ -75,19 +121,24 @@ def seed(db_url, count):
         conn.execute(text(
             "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) "
             "VALUES (:ws, :user, 'owner', :now)"), {"ws": workspace_id, "user": user_id, "now": now})
-        conn.execute(text(
+        _insert_codes(conn, workspace_id, slugs, now)
+    engine.dispose()
+    return slugs
+
+
+def _insert_codes(conn, workspace_id, slugs, now):
+    conn.execute(text(
             "INSERT INTO qr_codes (id, workspace_id, slug, title, kind, content_type, target_url, style, "
             "active, scan_count, created_at, updated_at) VALUES (:id, :workspace, :slug, :title, "
             "'dynamic', 'url', :target, '{}', :yes, 0, :now, :now)"),
             [{"id": new_id(), "workspace": workspace_id, "slug": slug, "title": f"Bench {i}", "yes": True,
               "now": now, "target": f"https://example.com/landing/{i}"}
              for i, slug in enumerate(slugs)])
-    engine.dispose()
-    return slugs
 
 
-def warm_slug_cache(env, slugs_file):
-    """Looks every slug up through the app's own memoised function."""
+def warm_slug_cache(env, slugs_file, host=None):
+    """Looks every slug up (on the custom domain `host`) through the app's own memoised
+    function."""
     from webapp.app import create_app
     from webapp.services.scans import targets
 
@@ -95,9 +146,10 @@ def warm_slug_cache(env, slugs_file):
                       "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
     with app.app_context():
         slugs = slugs_file.read_text().split()
-        targets.invalidate(*slugs)  # so that each entry gets its full time to live again
+        # so that each entry gets its full time to live again
+        targets.invalidate_keys(*(targets.cache_key(slug, host) for slug in slugs))
         for slug in slugs:
-            targets.resolve_slug(slug)
+            targets.resolve_slug(slug, host)
         from webapp.extensions import db
         db.session.remove()
         db.engine.dispose()
@@ -185,6 +237,10 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
                SECRET_KEY=secrets.token_urlsafe(32), DATABASE_URL=db_url, REDIS_URL=redis_url,
                SCANLINK_ENV="production", PYTHONPATH=f"{APPS}{os.pathsep}{ROOT}")
     slugs_file, engine = prepare(env, workdir, "pg", args.codes)
+    rules_slugs = workdir / "slugs-rules.txt"
+    rules_slugs.write_text("\n".join(seed(database_url(db_url), args.codes, REDIRECT)) + "\n")
+    domain_slugs = workdir / "slugs-domain.txt"
+    domain_slugs.write_text("\n".join(seed(database_url(db_url), args.codes, domain=DOMAIN)) + "\n")
     # SQLite gets its own Redis database, so the two Scanlinks never share a cached slug.
     lite_env = dict(env, DATABASE_URL=f"sqlite:///{workdir / 'scanlink.db'}",
                     REDIS_URL=redis_url.rsplit("/", 1)[0] + "/1")
@@ -218,7 +274,7 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
           + ("" if args.skip_sqlite else "; and on SQLite (WAL) beside it"))
     print(f"wrk: {args.connections} connections, {args.threads} threads, {args.duration}s a run, "
           f"{args.rounds} interleaved rounds\n", flush=True)
-    runs = {"hot": [], "random": [], "bare": [], "floor": [], "sqlite": []}
+    runs = {"hot": [], "random": [], "rules": [], "domain": [], "bare": [], "floor": [], "sqlite": []}
     checks = []
     with Gunicorn("wsgi:app", env, ROOT, log, ports["ours"]) as ours, \
             Gunicorn("bare_redirect:app", env, APPS, log, ports["bare"]) as bare, \
@@ -228,11 +284,16 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
         # A running site's slug cache is warm (each of 10,000 codes scanned every few
         # seconds stays within its 5 minutes); fill it as the app does, then warm the servers.
         warm_slug_cache(env, slugs_file)
+        warm_slug_cache(env, rules_slugs)
+        warm_slug_cache(env, domain_slugs, DOMAIN)
         run_wrk(url("ours"), LUA, [slugs_file, "warm"], 2, args.connections, args.threads)
+        run_wrk(url("ours"), LUA, [rules_slugs, "random"], 2, args.connections, args.threads)
+        run_wrk(url("ours"), LUA, [domain_slugs, "random", DOMAIN], 2, args.connections, args.threads)
         run_wrk(url("ours"), LUA, [slugs_file, "hot"], 2, args.connections, args.threads)
         run_wrk(url("bare"), LUA, [slugs_file, "random"], 2, args.connections, args.threads)
         run_wrk(url("floor"), LUA, [slugs_file, "random"], 2, args.connections, args.threads)
-        ours_runs = [("hot", "ours", slugs_file, engine), ("random", "ours", slugs_file, engine)]
+        ours_runs = [("hot", "ours", slugs_file, engine), ("random", "ours", slugs_file, engine),
+                     ("rules", "ours", rules_slugs, engine), ("domain", "ours", domain_slugs, engine)]
         if not args.skip_sqlite:
             warm_slug_cache(lite_env, lite_slugs)
             run_wrk(url("sqlite"), LUA, [lite_slugs, "random"], 2, args.connections, args.threads)
@@ -242,6 +303,8 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
                 # Entries live 5 minutes from when they were cached; a site scanned all the
                 # time refills them one by one, this bench would lose all 10,000 at once.
                 warm_slug_cache(env, slugs_file)
+                warm_slug_cache(env, rules_slugs)
+                warm_slug_cache(env, domain_slugs, DOMAIN)
                 if not args.skip_sqlite:
                     warm_slug_cache(lite_env, lite_slugs)
             runs["bare"].append(run_wrk(url("bare"), LUA, [slugs_file, "random"], **wrk,
@@ -252,7 +315,7 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
                 time.sleep(1.0)  # the previous run's abandoned requests finish
                 since = recorded_since(counted, 0)[2]
                 mode = "hot" if kind == "hot" else "random"
-                result = run_wrk(url(server), LUA, [slugs, mode], **wrk,
+                result = run_wrk(url(server), LUA, [slugs, mode, DOMAIN if kind == "domain" else ""], **wrk,
                                  meters=meters(lite if kind == "sqlite" else ours,
                                                database=kind != "sqlite"))
                 time.sleep(1.0)
@@ -270,9 +333,23 @@ def measure(args, db_url, redis_url, redis_pid, workdir, admin, name):
         lite_engine.dispose()
     log.close()
     ratios = {kind: [r["rps"] / b["rps"] for r, b in zip(runs[kind], runs["bare"])]
-              for kind in ("hot", "random", "sqlite", "floor") if runs[kind]}
+              for kind in ("hot", "random", "rules", "domain", "sqlite", "floor") if runs[kind]}
+    for kind in ("rules", "domain"):
+        to_plain = [r["rps"] / p["rps"] for r, p in zip(runs[kind], runs["random"])]
+        print(f"{kind} run against the plain random run of the same round (target >= 90%): "
+              f"median {statistics.median(to_plain):.0%} "
+              f"(rounds: {', '.join(f'{v:.0%}' for v in to_plain)})")
+    served = served_counts(engine)
+    print("what served the rules run's scans:", ", ".join(f"{k} {v}" for k, v in served.items()))
+    engine.dispose()
     return report({kind: merge(results) for kind, results in runs.items() if results},
                   ratios, checks)
+
+
+def served_counts(engine):
+    with engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT served, count(*) FROM scan_events GROUP BY served ORDER BY served")).all())
 
 
 class _Nothing:

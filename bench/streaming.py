@@ -18,7 +18,8 @@ Then the ratios 200,000 / 100 and, at 200,000, the PostgreSQL plans of the
 list's queries (EXPLAIN ANALYZE), to show how each is answered. Last, for
 information, the same first-page queries on SQLite, in process.
 
-Targets (issue 9): the list's TTFB at 200,000 within 2x of that at 100; the full
+Targets (issues 9 and 19): the list's TTFB at 200,000 within 2x of that at 100, with
+each filter, tags and folders included; the full
 NDJSON stream's peak memory within 50 MB of the idle process.
 
     .venv/bin/python bench/streaming.py [--codes 200000] [--runs 7]
@@ -58,23 +59,31 @@ STYLE = json.dumps({"dark": "#000000", "light": "#ffffff", "transparent": False,
                     "error_correction": "M", "quiet_zone": 4, "logo": None, "logo_size": 0.2,
                     "frame": None})
 # Every 10th code is static; one in 1,000 is a "flagship" (a rare search word); one in
-# 100 has been scanned; one in 7 is paused.
+# 100 has been scanned; one in 7 is paused. One in 5 is in the folder "Shop windows", one
+# in 1,000 in "Archive"; one in 4 is tagged "summer", one in 1,000 "vip" (see TAGGED).
 SEED = """
 INSERT INTO qr_codes (id, workspace_id, slug, title, kind, content_type, target_url, content, style,
-                      active, scannable, scan_count, created_at, updated_at)
+                      active, scannable, scan_count, created_at, updated_at, folder)
 SELECT substr(md5(i::text || 'id') || md5(i::text), 1, 26), :workspace, 'bench' || i,
        CASE WHEN i % 1000 = 0 THEN 'Flagship store window ' ELSE 'Poster ' END || i,
        CASE WHEN i % 10 = 0 THEN 'static' ELSE 'dynamic' END, 'url',
        CASE WHEN i % 10 = 0 THEN NULL ELSE 'https://shop.example.com/products/' || i || '?utm_source=qr' END,
        CASE WHEN i % 10 = 0 THEN 'https://static.example.com/menu/' || i ELSE NULL END,
        CAST(:style AS jsonb), i % 7 <> 0, true, 0,
-       timestamp '2026-01-01' + i * interval '1 millisecond', timestamp '2026-01-01'
+       timestamp '2026-01-01' + i * interval '1 millisecond', timestamp '2026-01-01',
+       CASE WHEN i % 1000 = 3 THEN 'Archive' WHEN i % 5 = 0 THEN 'Shop windows' ELSE NULL END
 FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS i
 """
 SCANNED = """
 INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans)
 SELECT id, 0, 3, 0 FROM qr_codes WHERE workspace_id = :workspace AND slug ~ '^bench[0-9]*00$'
 ON CONFLICT DO NOTHING
+"""
+TAGS = {"summer": 4, "vip": 1000}  # tag -> one code in how many carries it
+TAGGED = """
+INSERT INTO code_tags (tag_id, qr_code_id, code_created_at)
+SELECT :tag, id, created_at FROM qr_codes
+WHERE workspace_id = :workspace AND CAST(substr(slug, 6) AS integer) % :every = 0
 """
 QUERIES = {  # label -> query string of the list page
     "list page": "",
@@ -84,6 +93,11 @@ QUERIES = {  # label -> query string of the list page
     "filter static": "kind=static",
     "filter paused": "active=false",
     "filter with scans": "has_scans=true",
+    "tag, 1 in 4": "tag=summer",
+    "tag, 1 in 1,000": "tag=vip",
+    "folder, 1 in 5": "folder=Shop+windows",
+    "folder, 1 in 1,000": "folder=Archive",
+    "tag and folder": "tag=summer&folder=Shop+windows",
 }
 
 
@@ -189,9 +203,13 @@ def seed(engine, workspace_id, first, last):
         conn.execute(text(SEED), {"workspace": workspace_id, "style": STYLE, "first": first,
                                   "last": last})
         conn.execute(text(SCANNED), {"workspace": workspace_id})
+        for tag, every in TAGS.items():
+            tag_id = conn.execute(text("INSERT INTO tags (workspace_id, name, created_at) "
+                                       "VALUES (:w, :n, now()) RETURNING id"), {"w": workspace_id, "n": tag}).scalar()
+            conn.execute(text(TAGGED), {"tag": tag_id, "workspace": workspace_id, "every": every})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE qr_codes"))
-        conn.execute(text("VACUUM ANALYZE scan_counters"))
+        for table in ("qr_codes", "scan_counters", "tags", "code_tags"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def measure(port, users, workers, runs):
@@ -321,7 +339,7 @@ def sqlite_times(env, workdir, sizes, runs):
 
     from webapp.app import create_app
     from webapp.extensions import db
-    from webapp.models import QrCode, ScanCounter, User
+    from webapp.models import CodeTag, QrCode, ScanCounter, Tag, User
     from webapp.services.codes.filters import filters_from_args
     from webapp.services.codes.listing import list_page
     from webapp.services.workspaces import actors, memberships
@@ -340,6 +358,9 @@ def sqlite_times(env, workdir, sizes, runs):
             db.session.add(user)
             db.session.flush()
             workspace = memberships.create_personal(user)
+            tags = {name: Tag(workspace_id=workspace.id, name=name) for name in TAGS}
+            db.session.add_all(tags.values())
+            db.session.flush()
             for low in range(first, first + size, 20_000):
                 rows = [_sqlite_row(workspace.id, i, start, style)
                         for i in range(low, min(first + size, low + 20_000))]
@@ -348,6 +369,9 @@ def sqlite_times(env, workdir, sizes, runs):
                            for r in rows if r["slug"].endswith("00")]
                 if scanned:
                     db.session.execute(ScanCounter.__table__.insert(), scanned)
+                db.session.execute(CodeTag.__table__.insert(), [
+                    {"tag_id": tags[name].id, "qr_code_id": r["id"], "code_created_at": r["created_at"]}
+                    for r in rows for name, every in TAGS.items() if int(r["slug"][5:]) % every == 0])
             db.session.commit()
             users[size] = actors.member(user, workspace.id)
         db.session.execute(text("ANALYZE"))
@@ -374,7 +398,8 @@ def _sqlite_row(workspace_id, i, start, style):
             "target_url": None if static else f"https://shop.example.com/products/{i}?utm_source=qr",
             "content": f"https://static.example.com/menu/{i}" if static else None, "style": style,
             "active": i % 7 != 0, "scannable": True, "scan_count": 0,
-            "created_at": start + timedelta(milliseconds=i), "updated_at": start}
+            "created_at": start + timedelta(milliseconds=i), "updated_at": start,
+            "folder": "Archive" if i % 1000 == 3 else "Shop windows" if i % 5 == 0 else None}
 
 
 def report_sqlite(times, sizes):

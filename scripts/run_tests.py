@@ -29,6 +29,7 @@ import time
 from scripts.embedded_redis import find_redis_server
 
 CHROMIUM = "/usr/bin/chromium"
+CADDY = "/usr/bin/caddy"  # the custom-domain test puts it in front of gunicorn
 # Below Linux's ephemeral ports (32768-60999), where outgoing connections take theirs.
 PORT_RANGES = {"sqlite": "20000-25999", "postgresql": "26000-31999"}
 PROGRESS = re.compile(r"\[ *\d+%\]")
@@ -63,15 +64,25 @@ def start_redis():
     sys.exit("the test Redis did not start")
 
 
+def apt_install(package, binary, why):
+    """Installs a Debian package when its binary is missing and we may (root, apt-get)."""
+    if not os.path.exists(binary) and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"installing Debian's {package} for {why}…", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", package], check=False,
+                       stdout=subprocess.DEVNULL)
+    return os.path.exists(binary)
+
+
+def ensure_caddy():
+    """The custom-domain TLS test needs Debian's caddy; without it the test says it skips."""
+    if not apt_install("caddy", CADDY, "the custom-domain TLS test"):
+        print(f"the Caddy test will be skipped: {CADDY} is missing and could not be installed",
+              flush=True)
+
+
 def ensure_chromium(env):
     """Browser tests need Debian's chromium; install it when we may, else say why they skip."""
-    if os.path.exists(CHROMIUM):
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing Debian's chromium for the browser tests…", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False,
-                       stdout=subprocess.DEVNULL)
-    if not os.path.exists(CHROMIUM):
+    if not apt_install("chromium", CHROMIUM, "the browser tests"):
         env["SCANLINK_BROWSER_SKIP"] = (
             f"{CHROMIUM} is missing and could not be installed (needs root and apt-get)")
         print("browser tests will be skipped:", env["SCANLINK_BROWSER_SKIP"], flush=True)
@@ -191,6 +202,7 @@ def main(args):
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     env = os.environ.copy()
     ensure_chromium(env)
+    ensure_caddy()
     redis_proc = redis_workdir = None
     if not env.get("REDIS_URL"):
         redis_proc, env["REDIS_URL"], redis_workdir = start_redis()

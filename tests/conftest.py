@@ -13,6 +13,7 @@ from tests.factories import make_api_user, workspace_of
 from tests.support import auth as auth_support
 from tests.support import faults
 from tests.support.backends import clean, create_database, make_config, redis_url
+from tests.support.dns import TxtServer
 from tests.support.image_api import ImageApi
 from tests.support.processes import WorkerProcess
 from tests.support.receiver import Receiver
@@ -208,6 +209,20 @@ def smtp_settings(mail_server):
     """Settings that send the app's mail to `mail_server`: `pytest.mark.settings("smtp_settings")`."""
     return {"SMTP_URL": mail_server.url, "MAIL_FROM": "Scanlink <scanlink@example.com>",
             "MAIL_TIMEOUT": 5}
+
+
+@pytest.fixture
+def dns_server():
+    """A real DNS server on 127.0.0.1 whose TXT records the test sets (tests/support/dns.py)."""
+    with TxtServer() as server:
+        yield server
+
+
+@pytest.fixture
+def dns_settings(dns_server):
+    """Settings that verify custom domains against `dns_server`:
+    `pytest.mark.settings("dns_settings")`."""
+    return {"DNS_RESOLVER": dns_server.address, "DNS_TIMEOUT": 2.0}
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,14 @@ from webapp.views import audit_log, dashboard, jobs, webhooks
 from webapp.views.accounts import account, auth, password_reset, signup, sso, two_factor
 from webapp.views.api import routes as api
 from webapp.views.bulk import pages as bulk_pages
-from webapp.views.codes import analytics, exports
+from webapp.views.codes import analytics, exports, redirect_rules, selection
 from webapp.views.codes import pages as code_pages
 from webapp.views.images import pages as image_pages
-from webapp.views.ops import health, metrics, rq_dashboard, status
+from webapp.views.ops import health, metrics, rq_dashboard, status, tls_ask
 from webapp.views.ops import users as admin_users
-from webapp.views.public import image, scan
+from webapp.views.public import domain_scan, image, scan
 from webapp.views.teams import accept as team_invitations
+from webapp.views.teams import domains as domain_pages
 from webapp.views.teams import pages as team_pages
 from webapp.web import access, errors, security_headers, single_sign_on, static_assets
 from webapp.web.auth import init_login
@@ -29,8 +30,9 @@ from webapp.web.request import CheckedRequest
 from webapp.web.sessions import LazyCookieSessionInterface
 
 BLUEPRINTS = (scan, image, auth, signup, password_reset, sso, account, two_factor, dashboard,
-              health, jobs, code_pages, bulk_pages, exports, analytics, image_pages, webhooks, status,
-              api, metrics, admin_users, team_pages, team_invitations, audit_log)
+              health, jobs, code_pages, selection, bulk_pages, exports, analytics, image_pages, webhooks,
+              status, api, metrics, admin_users, team_pages, team_invitations, audit_log, tls_ask,
+              domain_pages, redirect_rules)
 
 
 def create_app(config=None):
@@ -112,9 +114,11 @@ def register_receivers(app):
 
 
 def register_middleware(app):
-    """WSGI layers around Flask, innermost first: the scan redirect's fast path, then the
-    proxy fix, which must wrap everything that reads the client's address."""
+    """WSGI layers around Flask, innermost first: the scan redirect's fast path, the scans
+    of custom domains, then the proxy fix, which must wrap everything that reads the
+    client's address or the Host."""
     scan.init_app(app)
+    domain_scan.init_app(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

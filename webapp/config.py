@@ -1,11 +1,14 @@
 """Configuration read from the environment; every setting is in docs/configuration.md."""
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
+# host, host:port, an IPv6 address, or [IPv6]:port
+_DNS_RESOLVER = re.compile(r"^(?:[\w.-]+(?::\d{1,5})?|[0-9a-fA-F:]+:[0-9a-fA-F:.]*|\[[0-9a-fA-F:.]+\](?::\d{1,5})?)$")
 
 
 def env_bool(name, default=False):
@@ -92,6 +95,9 @@ class Config:
         # Strict-Transport-Security's max-age when PUBLIC_BASE_URL is https (0 makes browsers forget it).
         self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 31536000)  # a year
         self.CRON_SECRET = os.environ.get("CRON_SECRET") or None
+        # The DNS server that verifies custom domains (`host` or `host:port`); unset: the system's.
+        self.DNS_RESOLVER = os.environ.get("DNS_RESOLVER") or None
+        self.DNS_TIMEOUT = env_float("DNS_TIMEOUT", 5.0)
         # e.g. CF-IPCountry; only set it when a CDN in front sets (and strips) that header.
         self.TRUSTED_COUNTRY_HEADER = os.environ.get("TRUSTED_COUNTRY_HEADER") or None
 
@@ -229,6 +235,8 @@ class Config:
             raise ConfigError("STORAGE_URL must be a path, file:///abs/path or s3://bucket/prefix")
         if storage_url.startswith("s3://") and not storage_url[len("s3://"):].split("/")[0]:
             raise ConfigError("STORAGE_URL names no bucket; s3://bucket/prefix")
+        if self.DNS_RESOLVER and not _DNS_RESOLVER.match(self.DNS_RESOLVER.strip()):
+            raise ConfigError("DNS_RESOLVER must be host, host:port, [v6 address] or [v6 address]:port")
         if self.SMTP_URL and not self.SMTP_URL.startswith(("smtp://", "smtps://")):
             raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
         # The lease is renewed about once a second between sends, so one send must fit in it.

@@ -10,6 +10,7 @@
 | job_finished                        | bulk.job_log.on_job_finished  | a bulk job's one audit-log entry        |
 | a session flushes endpoint changes  | webhooks.endpoints.announce_changes | sends webhooks_changed            |
 | webhooks_changed                    | scans.targets.on_webhooks_changed | the owner's cached look-ups dropped |
+| domain_changed                      | scans.hosts.on_domain_changed | the hostname's cached look-up dropped   |
 
 Signals are process-wide, so `connect` is idempotent: every app built in a process
 (tests build many) shares one set of receivers.
@@ -19,7 +20,7 @@ from sqlalchemy import event
 
 from webapp.services import signals
 from webapp.services.bulk import job_log
-from webapp.services.scans import targets
+from webapp.services.scans import hosts, targets
 from webapp.services.webhooks import endpoints, events
 
 RECEIVERS = (
@@ -32,6 +33,7 @@ RECEIVERS = (
     (signals.job_finished, events.on_job_finished),
     (signals.job_finished, job_log.on_job_finished),
     (signals.webhooks_changed, targets.on_webhooks_changed),
+    (signals.domain_changed, hosts.on_domain_changed),
 )
 SESSION_LISTENERS = (
     ("after_flush", endpoints.announce_changes),

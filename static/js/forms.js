@@ -5,10 +5,10 @@
 (() => {
   "use strict";
 
-  // <form data-confirm="Delete this?">: sent only once the person agrees. Capturing,
-  // so that it runs before any listener of the form's own (htmx's included).
+  // <form data-confirm="Delete this?"> (or such a submit button): sent only once the person
+  // agrees. Capturing, so that it runs before any listener of the form's own (htmx's included).
   document.addEventListener("submit", (event) => {
-    const message = event.target.dataset.confirm;
+    const message = event.submitter?.dataset.confirm || event.target.dataset.confirm;
     if (message && !window.confirm(message)) {
       event.preventDefault();
       event.stopImmediatePropagation();

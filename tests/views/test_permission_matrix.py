@@ -24,6 +24,7 @@ from tests.support.auth import csrf_token
 from webapp.extensions import db
 from webapp.infra.storage import get_storage
 from webapp.models import (
+    CustomDomain,
     StylePreset,
     User,
     WebhookOutbox,
@@ -36,7 +37,8 @@ from webapp.services.workspaces import memberships
 from webapp.web.access import SESSION_KEY
 
 ROLES = ("owner", "admin", "editor", "viewer")
-pytestmark = pytest.mark.settings(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE=True)
+# Domain verification asks a DNS server of the test's own (which knows no record: a 422).
+pytestmark = pytest.mark.settings("dns_settings", WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE=True)
 
 # (method, rule) → the role it needs. Object ids in the rule are made fresh for each call.
 ROUTES = {
@@ -48,6 +50,10 @@ ROUTES = {
     ("DELETE", "/api/qr-codes/<code_id>"): "editor",
     ("GET", "/api/qr-codes/<code_id>/image.<fmt>"): "viewer",
     ("GET", "/api/qr-codes/<code_id>/scans"): "viewer",
+    ("GET", "/api/tags"): "viewer",
+    ("GET", "/api/folders"): "viewer",
+    ("POST", "/api/qr-codes/<code_id>/duplicate"): "editor",
+    ("POST", "/api/qr-codes/batch"): "editor",
     ("POST", "/api/images/upload"): "editor",
     ("GET", "/api/images/<image_id>"): "viewer",
     ("POST", "/api/bulk/qr-codes"): "editor",
@@ -67,10 +73,17 @@ ROUTES = {
     ("POST", "/codes/"): "editor",
     ("GET", "/codes/new"): "editor",
     ("POST", "/codes/preview"): "editor",
+    ("POST", "/codes/preview/verdict"): "editor",
     ("GET", "/codes/<code_id>"): "viewer",
     ("POST", "/codes/<code_id>"): "editor",
     ("POST", "/codes/<code_id>/delete"): "editor",
+    ("POST", "/codes/<code_id>/duplicate"): "editor",
+    ("POST", "/codes/batch"): "editor",
+    ("GET", "/codes/matching"): "editor",
     ("GET", "/codes/<code_id>/analytics"): "viewer",
+    ("POST", "/codes/<code_id>/redirect"): "editor",
+    ("POST", "/codes/<code_id>/redirect/edit"): "editor",
+    ("POST", "/codes/<code_id>/redirect/test"): "viewer",
     ("GET", "/codes/<code_id>/analytics/scans.csv"): "viewer",
     ("POST", "/codes/presets"): "editor",
     ("GET", "/codes/presets/<preset_id>"): "editor",
@@ -121,6 +134,16 @@ ROUTES = {
     ("GET", "/api/audit-log"): "admin",
     ("GET", "/audit-log/"): "admin",
     ("POST", "/workspaces/new"): "viewer",
+    ("POST", "/api/domains"): "admin",
+    ("GET", "/api/domains"): "admin",
+    ("GET", "/api/domains/<domain_id>"): "admin",
+    ("PATCH", "/api/domains/<domain_id>"): "admin",
+    ("DELETE", "/api/domains/<domain_id>"): "admin",
+    ("POST", "/api/domains/<domain_id>/verify"): "admin",
+    ("POST", "/workspace/domains"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/verify"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/root"): "admin",
+    ("POST", "/workspace/domains/<domain_id>/delete"): "admin",
 }
 # Any member may remove themself; removing someone else (as these calls do) needs admin.
 ON_OTHERS = {
@@ -133,6 +156,7 @@ JSON = {
     ("POST", "/api/qr-codes"): {"target_url": "https://example.com/new"},
     ("PATCH", "/api/qr-codes/<code_id>"): {"title": "Renamed"},
     ("POST", "/api/exports"): {"what": "codes"},
+    ("POST", "/api/qr-codes/batch"): {"ids": ["01JNOTACODE0000000000000000"], "action": "pause"},
     ("POST", "/api/webhooks"): {"url": "http://127.0.0.1:9/x", "events": ["qr.created"]},
     ("PATCH", "/api/webhooks/<endpoint_id>"): {"enabled": False},
     ("POST", "/api/workspaces"): {"name": "Side project"},
@@ -140,16 +164,21 @@ JSON = {
     ("POST", "/api/workspaces/<int:workspace_id>/invitations"): {"email": "new@acme.example",
                                                                  "role": "viewer"},
     ("PATCH", "/api/workspaces/<int:workspace_id>/members/<int:user_id>"): {"role": "viewer"},
+    ("POST", "/api/domains"): {"hostname": "qr.acme.example"},
+    ("PATCH", "/api/domains/<domain_id>"): {"root_url": "https://acme.example/"},
 }
 FORMS = {
     ("POST", "/codes/"): {"kind": "dynamic", "target_url": "https://example.com/new", "title": "New"},
     ("POST", "/codes/<code_id>"): {"kind": "dynamic", "target_url": "https://example.com/b", "title": "B"},
     ("POST", "/codes/presets"): {"preset_name": "Brand"},
     ("POST", "/codes/export"): {"what": "codes"},
+    ("POST", "/codes/batch"): {"action": "pause", "ids": "01JNOTACODE0000000000000000"},
     ("POST", "/jobs/exports"): {"what": "codes"},
     ("POST", "/webhooks/"): {"url": "http://127.0.0.1:9/x", "events": "qr.created"},
     ("POST", "/workspace/invitations"): {"email": "new@acme.example", "role": "viewer"},
     ("POST", "/workspace/members/<int:user_id>"): {"role": "viewer"},
+    ("POST", "/workspace/domains"): {"hostname": "www.acme.example"},
+    ("POST", "/workspace/domains/<domain_id>/root"): {"root_url": "https://acme.example/"},
 }
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
@@ -308,6 +337,13 @@ class World:
             key, _ = api_keys.create_api_key(db.session.get(User, self.users["viewer"]), "m", acme)
             db.session.commit()
             return key.id
+        if name == "domain_id":
+            self.made = getattr(self, "made", 0) + 1
+            domain = CustomDomain(workspace_id=acme, hostname=f"d{self.made}.acme.example",
+                                  status="pending", verification_token="m" * 32)
+            db.session.add(domain)
+            db.session.commit()
+            return domain.id
         if name == "invitation_id":
             invitation = WorkspaceInvitation(workspace_id=acme, email="later@acme.example",
                                              role="viewer", expires_at=utcnow() + timedelta(days=7))

@@ -32,6 +32,8 @@ class ScanEvent(db.Model):
     country: Mapped[str] = mapped_column(String(2), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)
     buffer_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What the redirect served: "default", "rule:N", "split:N", "expired" ('' before 0015).
+    served: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class ScanCounter(db.Model):

@@ -1,27 +1,44 @@
-"""Does it scan? Contrast, then the logo's cost, then a real decoder reads the rendered pixels.
+"""Does it scan? Contrast, then the logo's cost, then real decoders read the rendered pixels.
 
-The certificate must hold for what we hand out, not for one picture. A decoder's
-success at one size says little about the next: zxing binarises in 8-pixel
-blocks, and anti-aliased curves and a resampled logo land differently on every
-pixel grid. So zxing-cpp must read back exactly the payload from:
+The certificate must hold for what we hand out, not for one picture, and for the
+scanners people use, not for one decoder. A decoder's success at one size says
+little about the next: zxing binarises in 8-pixel blocks, and anti-aliased curves
+and a resampled logo land differently on every pixel grid. So two independent
+decoders, zxing-cpp and WeChat's (OpenCV contrib, `decoders.py`), must each read
+back exactly the payload from every clean view:
 
 - the PNG at every scale from MIN_PNG_SCALE to 12 pixels per module, and at 16
   (modules two blocks wide line up with them, where zxing trips: the one larger
   size where a saved code failed in our survey of thousands): the very pictures
   the PNG download serves at those scales;
-- a camera-like view, shrunk to CAMERA_PX_PER_MODULE without pixel alignment;
+- the PNG shrunk to CAMERA_PX_PER_MODULE without pixel alignment;
 - for a code with a logo, the SVG as an SVG renderer (resvg) draws it at every
   scale from MIN_PNG_SCALE to 12: a viewer resamples the embedded logo its own
   way, and a logo can hold a shape a decoder takes for an alignment pattern.
+
+A plain code's PNGs are one matrix enlarged by nearest neighbour; WeChat is asked
+about its smallest one and the shrunk one only (PLAIN_WECHAT_VIEWS): it read every
+scale of every plain code in tests/qr/test_two_decoders.py, and asking about all
+of them would cost a bulk job ten times its gate. WeChat's binding cannot hand over
+text that is not UTF-8 (segno writes ISO 8859-1 where it fits): for such a payload its
+readings are recorded as None, and zxing-cpp alone vouches for the clean views.
+
+Then a phone camera's view (`camera.py`: tilted, turned, unevenly lit, blurred,
+JPEG; the same every time) must read in at least one of the two. OpenCV's classic
+detector, which some older scanner apps use, is asked about the 3-pixel PNG to
+warn, not to refuse: it reads almost no code with round finders.
+The verdict keeps which decoder read which view (`report`), stored with the code.
 """
 import io
 from dataclasses import dataclass, field
 
 import resvg_py
-import zxingcpp
 from PIL import Image
 
+from webapp.qr import decoders
+from webapp.qr.camera import camera_view
 from webapp.qr.contrast import check_contrast
+from webapp.qr.decoders import CLASSIC, REQUIRED, WECHAT, ZXING
 from webapp.qr.drawing import logo_box, logo_cells
 from webapp.qr.logo_budget import LOGO_SHARE, logo_load
 from webapp.qr.raster import from_master, plain_cells, render_image
@@ -31,12 +48,18 @@ MIN_PNG_SCALE = 3  # pixels per module: below it curves and logos cannot be draw
 CHECK_SCALES = tuple(range(MIN_PNG_SCALE, 13))
 LARGE_SCALES = (16,)
 CAMERA_FROM, CAMERA_PX_PER_MODULE = 6, 2.5
+SHRUNK = "shrunk to phone-camera size"
+CAMERA = "as a phone camera sees it (tilted, unevenly lit, blurred, JPEG)"
+PLAIN_WECHAT_VIEWS = (f"as a PNG at {MIN_PNG_SCALE} pixels per module", SHRUNK)
+REPORT_VERSION = 1
 
 
 @dataclass
 class Verdict:
     ok: bool
     reasons: list = field(default_factory=list)  # (style field or "", message)
+    warnings: list = field(default_factory=list)  # plain words on scanners that may not read it
+    report: dict = None  # {"version", "views": [{"view", "kind", "read": {decoder: bool}}], "warnings"}
 
     @property
     def message(self):
@@ -45,9 +68,7 @@ class Verdict:
 
 def decode(image):
     """The texts zxing-cpp reads in a Pillow image (no inverted codes: phones often miss them)."""
-    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False,
-                                     text_mode=zxingcpp.TextMode.Plain)
-    return [r.text for r in results]
+    return decoders.zxing(image)
 
 
 def on_white(image):
@@ -79,41 +100,102 @@ def gate_image(drawing, scale):
     return grey.resize((grey.width * scale, grey.height * scale), Image.Resampling.NEAREST)
 
 
-def check(payload, style, drawing):
-    """The verdict for `drawing` (built from payload and style)."""
-    reasons = check_contrast(style)
+def check(payload, style, drawing, survey=True):
+    """The verdict for `drawing` (built from payload and style).
+
+    `survey=False` skips OpenCV's classic detector (it only warns; a bulk job's codes
+    are reported without it).
+    """
+    reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
-    if drawing.logo_cells is not None:
+    rows = []
+    for name, kind, image in views(drawing):
+        asked = _asked(drawing, name, kind, survey)
+        read = {}
+        for decoder in asked:
+            read[decoder] = decoders.reads(decoder, image, payload)
+            if kind == "camera" and read[decoder] and decoder in REQUIRED:
+                break  # one reader of the camera view is the proof
+        rows.append({"view": name, "kind": kind, "read": read})
+        missed = [d for d in REQUIRED if read.get(d) is False]
+        if kind == "clean" and missed:
+            return Verdict(False, [_unread(style, drawing, payload, missed[0], name, image)])
+        if kind == "camera" and not any(read.get(d) for d in REQUIRED):
+            return Verdict(False, [("style", "This design does not scan from a phone's camera: "
+                                    f"neither decoder read it {CAMERA}. Try {_hints(style)}.")])
+    warnings = _warnings(style, rows, survey)
+    return Verdict(True, warnings=warnings,
+                   report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
+
+
+def quick_check(style, drawing):
+    """The reasons found without decoding (contrast, the logo's cost): a few milliseconds."""
+    reasons = check_contrast(style)
+    if not reasons and drawing.logo_cells is not None:
         reason = logo_too_large(style, drawing)
-        if reason:
-            return Verdict(False, [reason])
-    for name, image in views(drawing):
-        texts = decode(image)
-        if texts != [payload]:
-            read = f" (it read {texts[0][:60]!r} instead)" if texts else ""
-            return Verdict(False, [("style", "This design does not scan: a decoder could not read "
-                                    f"the code back {name}{read}. Try {_hints(style)}.")])
-    return Verdict(True)
+        reasons = [reason] if reason else []
+    return reasons
+
+
+def _asked(drawing, name, kind, survey):
+    asked = [ZXING, WECHAT]
+    if kind == "clean" and drawing.plain_matrix is not None and name not in PLAIN_WECHAT_VIEWS:
+        asked.remove(WECHAT)
+    if survey and name == PLAIN_WECHAT_VIEWS[0]:
+        asked.append(CLASSIC)
+    return asked
+
+
+def _unread(style, drawing, payload, decoder, name, image):
+    try:
+        texts = decoders.READERS[decoder](image)
+    except decoders.NotText:
+        texts = []
+    read = f" (it read {texts[0][:60]!r} instead)" if texts else ""
+    if drawing.logo is not None:
+        return ("style.logo", f"The logo trips the {decoder} decoder: it could not read the code "
+                f"back {name}{read}. Make the logo smaller, choose a plainer image (a simple mark, "
+                "few fine details), or one with a white patch behind the mark.")
+    return ("style", f"This design does not scan: the {decoder} decoder could not read the code "
+            f"back {name}{read}. Try {_hints(style)}.")
+
+
+def _warnings(style, rows, survey=True):
+    """Plain words for a design that a known weaker scanner (OpenCV's classic detector) misses.
+    Not asked (`survey=False`), it is taken to miss what it is known to: round finders."""
+    missed = any(row["read"].get(CLASSIC) is False for row in rows)
+    if not survey:
+        missed = style.finder_shape != "square"
+    if not missed:
+        return []
+    if style.finder_shape != "square":
+        return [f"{style.finder_shape.capitalize()} corners: a few older scanner apps cannot read "
+                "them. Square corners read everywhere."]
+    if style.module_shape != "square":
+        return [f"{style.module_shape.replace('-', ' ').capitalize()} modules: a few older scanner "
+                "apps cannot read them. Square modules read everywhere."]
+    return ["A few older scanner apps cannot read this design; phones' built-in cameras can."]
 
 
 def views(drawing):
-    """(how it was drawn, greyscale image) pairs the decoder must read, the telling ones first."""
+    """(how it was drawn, "clean" or "camera", greyscale image), the telling ones first."""
     order = (CAMERA_FROM, MIN_PNG_SCALE) + tuple(s for s in CHECK_SCALES + LARGE_SCALES
                                                  if s not in (CAMERA_FROM, MIN_PNG_SCALE))
     for scale in order:
         if scale in LARGE_SCALES and not (drawing.is_pixel_aligned() or from_master(drawing, scale)):
             continue  # a code too large to draw cheaply at this size
         image = gate_image(drawing, scale)
-        yield f"as a PNG at {scale} pixels per module", image
+        yield f"as a PNG at {scale} pixels per module", "clean", image
         if scale == CAMERA_FROM:
             size = (round(image.width * CAMERA_PX_PER_MODULE / scale),
                     round(image.height * CAMERA_PX_PER_MODULE / scale))
-            yield "shrunk to phone-camera size", image.resize(size, Image.Resampling.BILINEAR)
+            yield SHRUNK, "clean", image.resize(size, Image.Resampling.BILINEAR)
+            yield CAMERA, "camera", camera_view(image)
     if drawing.logo is not None:
         for scale in CHECK_SCALES:
             svg = write_svg(drawing, scale)
-            yield (f"as an SVG drawn at {scale} pixels per module",
+            yield (f"as an SVG drawn at {scale} pixels per module", "clean",
                    on_white(Image.open(io.BytesIO(resvg_py.svg_to_bytes(svg_string=svg)))))
 
 

@@ -27,6 +27,8 @@ job_finished = _signals.signal("job-finished")
 # sender: the id of an owner whose webhook endpoints changed (added, edited, disabled,
 # deleted); `session`: the session whose commit makes the change.
 webhooks_changed = _signals.signal("webhooks-changed")
+# sender: the hostname of a custom domain added, verified, changed or deleted.
+domain_changed = _signals.signal("domain-changed")
 
 _AFTER_COMMIT = "scanlink_after_commit"
 

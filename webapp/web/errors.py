@@ -3,6 +3,7 @@ import logging
 
 import pybreaker
 from flask import current_app, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -41,6 +42,10 @@ def error_response(status, message, code=None, fields=None, headers=None):
         if fields:
             body["error"]["fields"] = fields
         response = jsonify(body)
+    elif _request_ctx_unroutable():
+        # A Host Werkzeug cannot route ("a..b"): the page's links cannot be built either.
+        response = make_response(f"{status} {TITLES.get(status, 'Error')}: {message}\n")
+        response.mimetype = "text/plain"
     else:
         response = make_response(render_template(
             "errors/error.html", status=status, title=TITLES.get(status, "Error"), message=message))
@@ -48,6 +53,10 @@ def error_response(status, message, code=None, fields=None, headers=None):
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def _request_ctx_unroutable():
+    return getattr(request_ctx, "url_adapter", True) is None
 
 
 def unavailable_response(message, service, retry_after=None):

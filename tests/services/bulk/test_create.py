@@ -75,6 +75,8 @@ def test_good_rows_become_codes_and_bad_rows_are_reported_with_their_lines(
         codes = db.session.scalars(select(QrCode).order_by(QrCode.title)).all()
         assert [c.title for c in codes] == ["First", "Sixth", "Third"]
         assert all(c.workspace_id == owner and c.scannable and c.import_key for c in codes)
+        assert all(c.scan_report["views"] and all(row["read"]["zxing-cpp"] for row in c.scan_report["views"]
+                                                   if row["kind"] == "clean") for c in codes)
         # The upload is deleted once the job is done.
         key = db.session.get(BackgroundJob, job["id"]).payload["upload_key"]
         assert not get_storage().exists(key)
@@ -208,3 +210,18 @@ def test_queries_per_chunk_do_not_grow_with_the_rows(client, app, owner, headers
         event.remove(engine, "before_cursor_execute", count)
     assert per_job[0] == per_job[1]
     assert per_job[0].count("INSERT") == 1 and len(per_job[0]) <= 4, per_job[0]
+
+
+def test_tags_and_folder_columns(app, client, headers, run_jobs):
+    lines = ['https://shop.example.com/p/1,dynamic,One,"summer, sale",Windows',
+             "https://shop.example.com/p/2,dynamic,Two,,",
+             'https://shop.example.com/p/3,dynamic,Three,"a,b,' + "x" * 51 + '",Windows',
+             "https://shop.example.com/p/4,dynamic,Four,summer,"]
+    job = finished(client, headers, upload(client, csv_file(lines, header="target_url,kind,title,tags,folder"),
+                                           headers), run_jobs)
+    assert job["result"]["created"] == 3 and [e["line"] for e in job["errors"]["sample"]] == [4]
+    assert job["errors"]["sample"][0]["message"].startswith("tags:")
+    items = {c["title"]: c for c in client.get("/api/qr-codes", headers=headers).json["items"]}
+    assert (items["One"]["tags"], items["One"]["folder"]) == (["sale", "summer"], "Windows")
+    assert (items["Two"]["tags"], items["Two"]["folder"]) == ([], None)
+    assert items["Four"]["tags"] == ["summer"]

@@ -8,6 +8,7 @@ from tests.support.bulk import csv_file, read_csv, result_files, upload
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import signals
+from webapp.services.codes.organise import tags_of
 
 HEADER = "slug,target_url,title,active"
 
@@ -108,3 +109,17 @@ def test_page_shows_a_refused_update_file_on_its_form(app, client, codes, auth, 
     assert 'id="update-error"' in html and "add a column for what to change" in html
     assert "built-in method" not in html
     assert redis.llen("rq:queue:low") == 0
+
+
+def test_tags_and_folder_columns(app, client, codes, run_jobs):
+    lines = ["menu,,,,\"new, menu\",Tables", "wine,,,,,Cellar", "wine,,,,,Cellar"]
+    headers = api_key(app)
+    response = upload(client, csv_file(lines, header="slug,target_url,title,active,tags,folder"), headers,
+                      path="/api/bulk/qr-codes/update")
+    run_jobs()
+    job = client.get(f"/api/jobs/{response.json['job_id']}", headers=headers).json
+    assert job["result"]["updated"] == 2 and job["result"]["unchanged"] == 1
+    menu, wine = code(app, "menu"), code(app, "wine")
+    assert (menu.folder, wine.folder) == ("Tables", "Cellar")
+    with app.app_context():
+        assert tags_of([menu.id])[menu.id] == ["menu", "new"]

@@ -109,7 +109,7 @@ def test_a_stale_cache_naming_a_deleted_endpoint_loses_no_scan(app, client):
         db.session.commit()
         gone_id, kept_id = gone.id, kept.id
         stale = targets.load_slug("shopwindow")
-        assert {endpoint for endpoint, _ in stale[-1]} == {gone_id, kept_id}
+        assert {endpoint for endpoint, _ in targets.ScanTarget(*stale).hooks} == {gone_id, kept_id}
         endpoints.delete_endpoint(owner_of(gone.workspace_id), db.session.get(WebhookEndpoint, gone_id))
         db.session.commit()
         cache.set(targets.cache_key("shopwindow"), stale, timeout=300)

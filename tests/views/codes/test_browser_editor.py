@@ -79,7 +79,7 @@ def test_edit_the_target_then_delete_the_code(page):
     page.get_by_role("link", name="Codes", exact=True).click()
     expect(page.locator(".code-card")).to_have_count(1)
     expect(page.locator(".code-card img")).to_be_visible()  # loaded once it came into view
-    expect(page.locator(".code-card")).to_contain_text("Scans")
+    expect(page.locator(".code-card")).to_contain_text("✓ Scannable")
     page.locator(".code-card").get_by_role("link", name="Menu", exact=True).click()
 
     page.once("dialog", lambda dialog: dialog.accept())

@@ -51,14 +51,21 @@ def test_refused_form_shows_the_reason_and_keeps_the_input(app, client, auth):
     assert only_code(app) == []
 
 
-def test_preview_answers_with_an_image_and_the_verdict(client, auth):
+def test_preview_answers_with_an_image_then_the_verdict(client, auth):
     auth.signup()
     token = auth.token("/codes/new")
     ok = client.post("/codes/preview", data=dict(FORM, csrf_token=token, dark="#1d3fdc"),
                      headers={"HX-Request": "true"})
     html = ok.get_data(as_text=True)
-    assert 'id="preview"' in html and "data:image/svg+xml;base64," in html and "✓" in html
-    assert "<html" not in html
+    assert 'id="preview"' in html and "data:image/svg+xml;base64," in html and "Checking" in html
+    assert 'hx-post="/codes/preview/verdict"' in html and 'hx-trigger="load delay:120ms"' in html
+    assert "✓" not in html and "<html" not in html
+    verdict = client.post("/codes/preview/verdict", data=dict(FORM, csrf_token=token, dark="#1d3fdc"),
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "✓" in verdict and "two decoders" in verdict and "<img" not in verdict
+    circles = client.post("/codes/preview/verdict", headers={"HX-Request": "true"}, data=dict(
+        FORM, csrf_token=token, finder_shape="circle")).get_data(as_text=True)
+    assert "✓" in circles and "Circle corners: a few older scanner apps cannot read them" in circles
     bad = client.post("/codes/preview", data=dict(FORM, csrf_token=token, dark="#fefefe"),
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "✗" in bad and "too close" in bad

@@ -8,6 +8,7 @@ from tests.factories import make_code
 from webapp.extensions import db
 from webapp.models import ScanEvent
 from webapp.services.scans import visitors
+from webapp.views.public.domain_scan import DomainScans
 from webapp.views.public.scan import ScanRedirects
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -17,8 +18,9 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/60
 def test_fast_path_and_flask_view_redirect_and_count_alike(app, client):
     with app.app_context():
         make_code(slug="twin-door", target_url="https://café.example/menü")
-    assert isinstance(app.wsgi_app, ScanRedirects)
-    flask_only = Client(app.wsgi_app.wsgi_app)  # the same app without the fast path
+    assert isinstance(app.wsgi_app, DomainScans)  # custom domains' scans, around the fast path
+    assert isinstance(app.wsgi_app.wsgi_app, ScanRedirects)
+    flask_only = Client(app.wsgi_app.wsgi_app.wsgi_app)  # the same app without the fast path
     answers = []
     for entry in (client, flask_only):
         response = entry.get("/s/twin-door", headers={"User-Agent": IPHONE,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import QrCode, ScanDailyRollup
 from webapp.services import ServiceError
+from webapp.services.analytics.by_target import by_target
 from webapp.services.analytics.day_stats import DayStats, aggregate_events, day_start, days_between
 from webapp.services.analytics.rollups import rolled_days
 from webapp.services.ownership import get_owned
@@ -116,6 +117,7 @@ def scan_summary(code, start, end, now=None):
         "bots": total.bots,
         "by_day": [{"date": day.isoformat(), "scans": s.scans, "unique": s.uniques, "bots": s.bots}
                    for day, s in sorted(stats.items())],
+        "by_target": by_target(code, start, end),
     }
     for key, dimension in LISTS.items():
         counts = total.breakdowns.get(dimension, {})

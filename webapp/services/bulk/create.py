@@ -3,15 +3,16 @@
 A chunk is one transaction: its codes, its parts of the result files and the
 mark that says it is done commit together, so nothing of a chunk cut short
 stays. The chunks are shared by every worker on the queue (`fanout`): each
-claims the next free one, and a chunk whose worker died is taken over. Each code also carries its
-import key, "<job id>:<line>", unique per owner: a chunk redone for any reason
-(a run that raced another, a slug taken meanwhile) finds the codes its line
-already made instead of making them twice.
+claims the next free one, and a chunk whose worker died is taken over. Each
+code also carries its import key, "<job id>:<line>", unique per owner: a chunk
+redone for any reason (a run that raced another, a slug taken meanwhile) finds
+the codes its line already made instead of making them twice.
 
 Per chunk: one query for the codes already made, one for the custom slugs
 taken, one for fresh random slugs, one batched INSERT; each code's drawing is
 built once, checked by the scannability gate and then painted into the ZIP.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,17 +22,17 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import ServiceError, signals
-from webapp.services.bulk import fanout
+from webapp.services.bulk import fanout, redirect_columns
 from webapp.services.bulk.presets import Presets
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import CREATE_COLUMNS
-from webapp.services.codes import qrcodes, slugs
+from webapp.services.codes import organise, qrcodes, slugs
 from webapp.services.codes.content import payload_of, scan_url
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 
-ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style"]
+ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style", "tags", "folder"]
 RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
 FIELD_COLUMNS = {"content_type": "content", "expires_at": None, "active": None}
 REDO_LIMIT = 3
@@ -101,7 +102,10 @@ def reason(exc):
     """The refusal as one line of the error CSV, led by the column to fix."""
     field = next(iter(exc.fields), "") if exc.fields else ""
     column = FIELD_COLUMNS.get(field, field.split(".")[0])
-    return f"{column}: {exc.message}" if column in ERROR_COLUMNS else exc.message
+    if column in ERROR_COLUMNS:
+        return f"{column}: {exc.message}"
+    named = not field or exc.message.startswith(field.split(".")[0].split("[")[0])
+    return exc.message if named else f"{field}: {exc.message}"
 
 
 @dataclass
@@ -110,6 +114,7 @@ class Planned:
     code: QrCode
     slug: str | None
     look: tuple  # (Style, logo image or None, style JSON)
+    tags: list
 
 
 @dataclass
@@ -149,11 +154,12 @@ class ChunkMaker:
             style, logo, style_json = item.look
             item.code.slug = item.slug
             try:
-                drawing = qrcodes.gated_drawing(payload_of(item.code), style, logo)
+                drawing, verdict = qrcodes.gated(payload_of(item.code), style, logo, remember=False)
             except ServiceError as exc:
                 errors.add(item.row.line, reason(exc), item.row.values)
                 continue
             item.code.style, item.code.scannable = style_json, True
+            item.code.scan_report = verdict.report
             item.code.import_key = self.key(item.row)
             new.append(item.code)
             done.append((item.row, item.code, (drawing, style)))
@@ -162,6 +168,12 @@ class ChunkMaker:
         files = self._files(sorted(done, key=lambda entry: entry[0].line))
         db.session.add_all(new)
         db.session.flush()
+        made, by_tags = {id(code) for code in new}, defaultdict(list)
+        for item in planned:  # one tagging per set of tags, not one per row
+            if item.tags and id(item.code) in made:
+                by_tags[tuple(item.tags)].append(item.code)
+        for names, codes in by_tags.items():
+            organise.add_tags(self.workspace_id, codes, list(names))
         for code in new:
             signals.code_created.send(code)
         return files
@@ -174,12 +186,14 @@ class ChunkMaker:
     def _plan(self, row):
         values = row.values
         data = {"kind": values.get("kind", "").lower(), "title": values.get("title", "")}
-        for field in ("target_url", "content"):
+        for field in ("target_url", "content", "folder", "tags"):
             if values.get(field):
                 data[field] = values[field]
+        data.update(redirect_columns.fields_from_row(values))
         code = qrcodes.code_from_fields(self.workspace_id, data)
         slug = slugs.clean_custom_slug(values["slug"]) if values.get("slug") else None
-        return Planned(row, code, slug, self.presets.look(values.get("style", "")))
+        return Planned(row, code, slug, self.presets.look(values.get("style", "")),
+                       organise.check_tags(data.get("tags")))
 
     def _with_slugs(self, planned, errors):
         """Custom slugs that are free (one query); random ones for the rest (one more)."""

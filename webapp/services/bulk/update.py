@@ -17,6 +17,7 @@ from webapp.services.bulk.create import reason
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
 from webapp.services.codes import qrcodes
+from webapp.services.codes.organise import tags_of
 
 ERROR_COLUMNS = ["slug", *UPDATE_FIELDS]
 
@@ -58,17 +59,23 @@ def update_chunk(actor, rows, errors):
                        row.values)
             continue
         changes = {field: row.values[field] for field in UPDATE_FIELDS if row.values.get(field)}
-        before = [getattr(code, field) for field in UPDATE_FIELDS]
+        before = _state(code, changes)
         try:
             qrcodes.update_code(actor, code.id, changes, audited=False)
         except ServiceError as exc:
             errors.add(row.line, reason_for_update(exc), row.values)
             continue
-        if [getattr(code, field) for field in UPDATE_FIELDS] != before:
+        if _state(code, changes) != before:
             updated += 1
         else:
             unchanged += 1
     return updated, unchanged
+
+
+def _state(code, changes):
+    """What a row may change of the code; its tags are read only when the row sets them."""
+    state = [getattr(code, field) for field in UPDATE_FIELDS if field != "tags"]
+    return state + [tags_of([code.id])[code.id]] if "tags" in changes else state
 
 
 def reason_for_update(exc):

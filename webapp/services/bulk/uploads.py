@@ -8,13 +8,15 @@ made.
 """
 from webapp.infra.storage import get_storage
 from webapp.services import ServiceError
+from webapp.services.bulk import redirect_columns
 from webapp.services.codes.image_zips import check_format
 from webapp.services.csvfiles.reader import ENCODINGS, Columns, CsvFile, CsvRefused, store_upload
 from webapp.services.jobs import queues
 
 CREATE_COLUMNS = Columns(required=(("target_url", "content"), "kind"),
-                         optional=("title", "slug", "style"))
-UPDATE_FIELDS = ("target_url", "title", "active")
+                         optional=("title", "slug", "style", "tags", "folder",
+                                   *redirect_columns.COLUMNS))
+UPDATE_FIELDS = ("target_url", "title", "active", "tags", "folder")
 UPDATE_COLUMNS = Columns(required=("slug",), optional=UPDATE_FIELDS)
 
 

@@ -62,12 +62,31 @@ def static_content(content_type, content):
     return content_type, payload, fields
 
 
-def scan_url(slug):
+def scan_url(slug, hostname=None):
+    """`PUBLIC_BASE_URL/s/<slug>`, or `https://<hostname>/<slug>` on a custom domain."""
+    if hostname:
+        return f"https://{hostname}/{slug}"
     return f"{current_app.config['PUBLIC_BASE_URL']}/s/{slug}"
 
 
-def payload_of(code):
-    return scan_url(code.slug) if code.kind == "dynamic" else code.content
+OWN = object()  # the code's own domain, as opposed to None (no domain)
+
+
+def hostname_of(code):
+    """The custom domain of a QrCode, or of a plain row that selected it as `domain_hostname`
+    (the streams read rows, not objects); None for PUBLIC_BASE_URL."""
+    domain = getattr(code, "domain", None)
+    return domain.hostname if domain is not None else getattr(code, "domain_hostname", None)
+
+
+def code_scan_url(code, domain=OWN):
+    hostname = hostname_of(code) if domain is OWN else (domain.hostname if domain is not None else None)
+    return scan_url(code.slug, hostname)
+
+
+def payload_of(code, domain=OWN):
+    """What the code's image holds; `domain`: the one it is about to move to."""
+    return code_scan_url(code, domain) if code.kind == "dynamic" else code.content
 
 
 def check_expiry(value):

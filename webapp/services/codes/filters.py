@@ -1,10 +1,12 @@
-"""What a list of codes can be narrowed to: a search text and three filters.
+"""What a list of codes can be narrowed to: a search text and five filters.
 
 Search finds the text anywhere in the title, the slug or the target (a dynamic
 code's target URL, a static code's content), ignoring the case of ASCII
 letters. The text is matched literally: `%`, `_` and `\\` are escaped, so they
 are not LIKE wildcards. On PostgreSQL trigram indexes serve the search
 (migration 0007); on SQLite it walks the owner's rows (see docs/long-lists.md).
+`tag` and `folder` name one tag or one folder; the tag's join and its keyset
+order are in listing.codes_query.
 """
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ from sqlalchemy import or_, select
 from webapp.models import QrCode, ScanCounter
 from webapp.models.qrcodes import SEARCHED_COLUMNS
 from webapp.services import ServiceError
+from webapp.services.codes.organise import check_folder, check_tags
 
 MAX_QUERY = 2048  # the longest target URL; longer text cannot match one
 KINDS = ("dynamic", "static")
@@ -27,10 +30,13 @@ class CodeFilters:
     kind: str | None = None
     active: bool | None = None
     has_scans: bool | None = None
+    tag: str | None = None
+    folder: str | None = None
 
     @property
     def narrowed(self):
-        return bool(self.q) or any(v is not None for v in (self.kind, self.active, self.has_scans))
+        return bool(self.q) or any(v is not None for v in (self.kind, self.active, self.has_scans,
+                                                           self.tag, self.folder))
 
     @property
     def matches_nothing(self):
@@ -39,7 +45,7 @@ class CodeFilters:
 
     def as_args(self):
         """The filters as query-string values, for links to the next page."""
-        args = {"q": self.q, "kind": self.kind}
+        args = {"q": self.q, "kind": self.kind, "tag": self.tag, "folder": self.folder}
         for name in ("active", "has_scans"):
             value = getattr(self, name)
             args[name] = None if value is None else ("true" if value else "false")
@@ -66,7 +72,7 @@ def _flag(field, value):
     raise _invalid(field, f"Use true or false for {field} (or leave it out).")
 
 
-def check_filters(q=None, kind=None, active=None, has_scans=None):
+def check_filters(q=None, kind=None, active=None, has_scans=None, tag=None, folder=None):
     """CodeFilters from loose values (a query string or validated API input); 422 when wrong."""
     if q is not None and not isinstance(q, str):
         raise _invalid("q", "The search must be text.")
@@ -76,12 +82,15 @@ def check_filters(q=None, kind=None, active=None, has_scans=None):
     kind = (kind or "").strip().lower() or None
     if kind is not None and kind not in KINDS:
         raise _invalid("kind", "Choose dynamic or static (or leave it out).")
+    tags = check_tags([tag]) if tag else []
     return CodeFilters(q=q, kind=kind, active=_flag("active", active),
-                       has_scans=_flag("has_scans", has_scans))
+                       has_scans=_flag("has_scans", has_scans), tag=tags[0] if tags else None,
+                       folder=check_folder(folder))
 
 
 def filters_from_args(args):
-    return check_filters(args.get("q"), args.get("kind"), args.get("active"), args.get("has_scans"))
+    return check_filters(args.get("q"), args.get("kind"), args.get("active"), args.get("has_scans"),
+                         args.get("tag"), args.get("folder"))
 
 
 def like_pattern(text):
@@ -115,4 +124,6 @@ def filter_clauses(filters, dialect_name):
         clauses.append(QrCode.active == filters.active)
     if filters.has_scans is not None:
         clauses.append(has_people_scans() if filters.has_scans else ~has_people_scans())
+    if filters.folder is not None:
+        clauses.append(QrCode.folder == filters.folder)
     return clauses

@@ -15,9 +15,10 @@ from sqlalchemy import String, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.extensions import db
-from webapp.models import QrCode, ScanCounter
+from webapp.models import CodeTag, QrCode, ScanCounter, Tag
 from webapp.services import ServiceError
 from webapp.services.codes.filters import NO_FILTERS, filter_clauses
+from webapp.services.codes.organise import tags_of
 from webapp.services.ids import looks_like_id
 
 MAX_PAGE = 100
@@ -83,13 +84,20 @@ def codes_query(workspace_id, filters=NO_FILTERS, after=None, newest_first=True,
     """
     dialect = db.session.get_bind().dialect.name
     query = select(*columns).where(QrCode.workspace_id == workspace_id, *filter_clauses(filters, dialect))
-    key = tuple_(QrCode.created_at, QrCode.id)
+    created, ident = QrCode.created_at, QrCode.id
+    if filters.tag is not None:
+        # One tag's codes: walk its (tag_id, code_created_at, qr_code_id) index, not the codes.
+        tag_id = select(Tag.id).where(Tag.workspace_id == workspace_id, Tag.name == filters.tag)
+        query = query.join(CodeTag, CodeTag.qr_code_id == QrCode.id).where(
+            CodeTag.tag_id == tag_id.scalar_subquery())
+        created, ident = CodeTag.code_created_at, CodeTag.qr_code_id
+    key = tuple_(created, ident)
     if after is not None:
         # A row-value comparison: both databases turn it into one index range.
         query = query.where(key < tuple_(*after) if newest_first else key > tuple_(*after))
     if newest_first:
-        return query.order_by(QrCode.created_at.desc(), QrCode.id.desc())
-    return query.order_by(QrCode.created_at, QrCode.id)
+        return query.order_by(created.desc(), ident.desc())
+    return query.order_by(created, ident)
 
 
 def list_page(actor, limit=20, cursor=None, filters=NO_FILTERS):
@@ -121,12 +129,17 @@ class CodePage:
         self.actor, self.limit, self.cursor, self.filters = actor, limit, cursor, filters
         if cursor:
             decode_cursor(cursor)
-        self._items = self._next = None
+        self._items = self._next = self._tags = None
 
     def _load(self):
         if self._items is None:
             self._items, self._next = list_page(self.actor, self.limit, self.cursor, self.filters)
+            self._tags = tags_of(code.id for code, _ in self._items)
         return self._items
+
+    def tags(self, code):
+        self._load()
+        return self._tags[code.id]
 
     def __iter__(self):
         return iter(self._load())

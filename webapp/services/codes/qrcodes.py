@@ -13,8 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from webapp import qr
 from webapp.extensions import db
 from webapp.models import QrCode
+from webapp.models.base import utcnow
 from webapp.qr.drawing import build
 from webapp.services import Conflict, ServiceError, audit, signals
+from webapp.services.codes import organise, verdicts
+from webapp.services.codes.code_domains import domain_for_code, move_domain
 from webapp.services.codes.content import (
     check_active,
     check_expiry,
@@ -22,10 +25,13 @@ from webapp.services.codes.content import (
     check_title,
     invalid,
     payload_of,
-    scan_url,
     static_content,
 )
+from webapp.services.codes.image_sizes import check_image_size
 from webapp.services.codes.listing import MAX_PAGE, list_codes  # noqa: F401  (the list lives there)
+from webapp.services.codes.objects import code_to_dict  # noqa: F401  (the API's object lives there)
+from webapp.services.codes.redirect_fields import FIELDS as REDIRECT_FIELDS
+from webapp.services.codes.redirect_fields import redirect_changes
 from webapp.services.codes.slugs import check_custom_slug, unused_random_slug
 from webapp.services.codes.styles import (
     check_logo,
@@ -38,9 +44,9 @@ from webapp.services.codes.target_urls import normalise_url
 from webapp.services.ids import has_nul
 from webapp.services.ownership import get_owned
 
-CREATE_FIELDS = {"kind", "target_url", "content", "content_type", "title", "slug", "style",
-                 "active", "expires_at"}
-CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at"}
+CHANGE_FIELDS = {"target_url", "content", "content_type", "title", "style", "active", "expires_at",
+                 "domain", "tags", "folder", *REDIRECT_FIELDS}
+CREATE_FIELDS = CHANGE_FIELDS | {"kind", "slug"}
 
 
 def _unknown(data, allowed):
@@ -56,10 +62,14 @@ def _unknown(data, allowed):
 
 
 def gate(actor, payload, style_data):
-    """Validated style JSON for this payload, or a 422 saying why the code would not scan."""
+    """(validated style JSON, the gate's report) for this payload, or a 422 saying why the
+    code would not scan."""
     style = validated_style(style_data)
-    gated_drawing(payload, style, check_logo(actor, style))
-    return style.to_json()
+    logo = check_logo(actor, style)
+    verdict = verdicts.cached(payload, style, logo)  # just previewed: no drawing needed
+    if verdict is None or not verdict.ok:
+        _, verdict = gated(payload, style, logo)
+    return style.to_json(), verdict.report
 
 
 def gated_drawing(payload, style, logo=None):
@@ -68,24 +78,30 @@ def gated_drawing(payload, style, logo=None):
     Whoever renders the code next (a bulk job's ZIP) paints this same drawing
     instead of building it again: the gate has proven exactly these pixels.
     """
-    verdict, drawing = checked_verdict(payload, style, logo)
+    return gated(payload, style, logo)[0]
+
+
+def gated(payload, style, logo=None, remember=True):
+    """(drawing, verdict) of a code that scans, or a 422 saying why it would not."""
+    verdict, drawing = checked_verdict(payload, style, logo, remember)
     if not verdict.ok:
         fields = {}
         for field, message in verdict.reasons:
             fields.setdefault(field or "style", message)
         raise ServiceError(verdict.message, fields=fields, status=422, code="unscannable")
-    return drawing
+    return drawing, verdict
 
 
-def checked_verdict(payload, style, logo):
-    """(verdict, drawing); a payload too long for the code is a 422."""
-    with _fits(style):
+def checked_verdict(payload, style, logo, remember=True):
+    """(verdict, drawing); a payload too long for the code is a 422. The verdict comes from
+    the cache when exactly this payload, style and logo were judged before."""
+    with fits(style):
         drawing = qr.build(payload, style, logo)
-    return qr.check(payload, style, drawing), drawing
+    return verdicts.check(payload, style, drawing, logo, remember=remember), drawing
 
 
 @contextmanager
-def _fits(style):
+def fits(style):
     """segno's "too long for this level" as the 422 it is."""
     try:
         yield
@@ -121,17 +137,23 @@ def code_from_fields(workspace_id, data):
             data.get("content_type"), data.get("content"))
     code.active = check_active(data.get("active", True))
     code.expires_at = check_expiry(data.get("expires_at"))
+    code.domain = domain_for_code(workspace_id, data.get("domain"), kind)
+    for field, value in redirect_changes(code, data).items():
+        setattr(code, field, value)
+    code.folder = organise.check_folder(data.get("folder"))
+    organise.check_tags(data.get("tags"))  # refused here, so a CSV row is refused whole
     return code
 
 
 def create_code(actor, data):
     code = code_from_fields(actor.workspace_id, data)
-    code.slug = check_custom_slug(data["slug"]) if data.get("slug") else unused_random_slug()
+    domain_id = code.domain.id if code.domain is not None else None
+    code.slug = check_custom_slug(data["slug"], domain_id) if data.get("slug") else unused_random_slug(domain_id)
     style = data.get("style")
     if style is None:  # no style given: the workspace's default preset, if it has one
         preset = default_preset(actor)
         style = preset.style if preset is not None else None
-    code.style = gate(actor, payload_of(code), style)
+    code.style, code.scan_report = gate(actor, payload_of(code), style)
     code.scannable = True
     db.session.add(code)
     try:
@@ -141,13 +163,13 @@ def create_code(actor, data):
         db.session.rollback()
         message = f"The slug “{code.slug}” is taken; choose another."
         raise Conflict(message, fields={"slug": message}) from None
+    organise.add_tags(actor.workspace_id, [code], organise.check_tags(data.get("tags")))
     signals.code_created.send(code)
     audit.record(actor, "code.created", "code", code.id, audit.created(_logged(code)))
     return code
 
 
-def _logged(code):
-    """What the audit log names a code by when it is made or deleted."""
+def _logged(code):  # what the audit log names a code by when it is made or deleted
     fields = {"slug": code.slug, "title": code.title}
     fields.update({"target_url": code.target_url} if code.kind == "dynamic" else {"content": code.content})
     return fields
@@ -161,6 +183,7 @@ def update_code(actor, code_id, changes, audited=True):
     """`audited=False` for a bulk update, which logs one entry for its whole job."""
     _unknown(changes, CHANGE_FIELDS)
     code = get_owned_code(actor, code_id)
+    tags = organise.check_tags(changes["tags"]) if "tags" in changes else None
     new = {}
     if "title" in changes:
         new["title"] = check_title(changes["title"])
@@ -179,13 +202,28 @@ def update_code(actor, code_id, changes, audited=True):
         new["active"] = check_active(changes["active"])
     if "expires_at" in changes:
         new["expires_at"] = check_expiry(changes["expires_at"])
-    payload = new.get("content", code.content) if code.kind == "static" else payload_of(code)
+    domain = move_domain(code, changes["domain"]) if "domain" in changes else code.domain
+    new.update(redirect_changes(code, changes))
+    if "folder" in changes:
+        new["folder"] = organise.check_folder(changes["folder"])
+    payload = new.get("content", code.content) if code.kind == "static" else payload_of(code, domain)
+    report = None
     if "style" in changes or payload != payload_of(code):
-        new["style"] = gate(actor, payload, changes.get("style", code.style))
+        new["style"], report = gate(actor, payload, changes.get("style", code.style))
     diff = {field: (getattr(code, field), value) for field, value in new.items()
             if getattr(code, field) != value}
     for field, (_, value) in diff.items():
         setattr(code, field, value)
+    if domain is not code.domain:  # the change names hostnames, for the log and the webhooks
+        diff["domain"] = (code.domain and code.domain.hostname, domain and domain.hostname)
+        code.domain = domain
+    if tags is not None and (tag_change := organise.replace_tags(actor.workspace_id, code, tags)):
+        diff["tags"] = tag_change
+        code.updated_at = utcnow()
+    if report is not None and report != code.scan_report:  # the gate's findings: no change event
+        code.scan_report = report
+        if not diff:
+            db.session.flush()
     if diff:
         code.scannable = True
         db.session.flush()
@@ -203,26 +241,6 @@ def delete_code(actor, code_id):
     db.session.delete(code)
     db.session.flush()
     return code
-
-
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def code_to_dict(code):
-    data = {"id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title}
-    if code.kind == "dynamic":
-        data["target_url"] = code.target_url
-        data["scan_url"] = scan_url(code.slug)
-    else:
-        data["content_type"] = code.content_type
-        data["content"] = code.content
-        if code.content_fields:
-            data["content_fields"] = code.content_fields
-    data.update(style=code.style, active=code.active, expires_at=_iso(code.expires_at),
-                scannable=code.scannable, scan_count=code.scan_count,
-                created_at=_iso(code.created_at), updated_at=_iso(code.updated_at))
-    return data
 
 
 def image_etag(code, fmt, scale, border, public=False):
@@ -254,43 +272,3 @@ def render_code(code, fmt, scale=10, border=None, public=False):
                            fields={"scale": "too large"}, status=422, code="invalid") from None
 
 
-def check_image_size(fmt, scale, border):
-    """Only sizes the scannability gate vouches for: it decodes the PNG from MIN_PNG_SCALE up."""
-    if fmt == "png" and scale < qr.MIN_PNG_SCALE:
-        message = (f"A PNG needs at least {qr.MIN_PNG_SCALE} pixels per module to scan reliably; "
-                   "use a larger scale (SVG, PDF and EPS scale without losing sharpness).")
-        raise ServiceError(message, fields={"scale": message}, status=422, code="invalid")
-    if border is not None and border < qr.MIN_QUIET_ZONE:
-        message = (f"A quiet zone needs at least {qr.MIN_QUIET_ZONE} modules: scanners find the code "
-                   "by its blank margin.")
-        raise ServiceError(message, fields={"border": message}, status=422, code="invalid")
-
-
-PREVIEW_SLUG = "preview0"  # same length as a random slug, so the preview's version matches
-
-
-def preview(actor, data, code=None):
-    """(svg text or None, ok, message) for the editor; bad input is reported, never raised."""
-    try:
-        if code is not None and code.kind == "dynamic":
-            payload = payload_of(code)
-        elif (code.kind if code is not None else data.get("kind")) == "static":
-            _, payload, _ = static_content(data.get("content_type"), data.get("content"))
-        else:
-            payload = scan_url((data.get("slug") or PREVIEW_SLUG).strip().lower())
-        if has_nul(data):
-            raise ServiceError("The text contains a NUL character (\\0); remove it.")
-        style = validated_style(data.get("style"))
-        logo = check_logo(actor, style)
-        with _fits(style):
-            svg, verdict = qr.preview(payload, style, logo)
-    except ServiceError as exc:
-        # Content not filled in yet is a step to take, not a failure (None: neither ✓ nor ✗).
-        waiting = exc.fields and all(f.startswith("content") and ("required" in m or "Enter" in m)
-                                     for f, m in exc.fields.items())
-        return None, None if waiting else False, exc.message
-    if verdict.ok:
-        return svg, True, ("Scans: a decoder read it back exactly at every small size "
-                           f"({qr.MIN_PNG_SCALE} to 12 pixels per module) and at 16, and shrunk "
-                           "to phone-camera size.")
-    return svg, False, verdict.message

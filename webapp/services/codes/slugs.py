@@ -1,5 +1,8 @@
 """Slugs: the short part of a scan URL (`/s/<slug>`), random unless the user picks one.
 
+Unique per domain: among the codes on PUBLIC_BASE_URL (`domain_id` None), and among the
+codes of each custom domain. Retired slugs only ever held PUBLIC_BASE_URL's scan URLs.
+
 Random slugs are 8 characters from a 31-letter alphabet without look-alikes
 (no 0/o, 1/l/i): about 40 bits, so nobody walks the codes of others by counting.
 """
@@ -29,20 +32,22 @@ def random_slug():
     return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
-def slug_taken(slug):
-    """Held by a code, or retired (its workspace was deleted: printed copies answer 410)."""
-    return (db.session.scalar(select(func.count()).select_from(QrCode).where(QrCode.slug == slug)) > 0
-            or retired(slug))
+def slug_taken(slug, domain_id=None):
+    """Held by a code on the same domain, or retired (its workspace was deleted: printed
+    copies answer 410)."""
+    same_domain = QrCode.domain_id.is_(None) if domain_id is None else QrCode.domain_id == domain_id
+    held = db.session.scalar(select(func.count()).select_from(QrCode).where(QrCode.slug == slug, same_domain))
+    return held > 0 or (domain_id is None and retired(slug))
 
 
 def retired(slug):
     return db.session.get(RetiredSlug, slug) is not None
 
 
-def unused_random_slug(attempts=5):
+def unused_random_slug(domain_id=None, attempts=5):
     for _ in range(attempts):
         slug = random_slug()
-        if not slug_taken(slug):
+        if not slug_taken(slug, domain_id):
             return slug
     raise ServiceError("Could not find a free slug; try again.", status=503, code="unavailable")
 
@@ -51,10 +56,10 @@ def refuse(message, status=422, code="invalid"):
     return ServiceError(message, fields={"slug": message}, status=status, code=code)
 
 
-def check_custom_slug(value):
+def check_custom_slug(value, domain_id=None):
     """The slug as stored (lower case), or a ServiceError saying what to change."""
     slug = clean_custom_slug(value)
-    if slug_taken(slug):
+    if slug_taken(slug, domain_id):
         raise taken(slug)
     return slug
 
@@ -80,12 +85,12 @@ def clean_custom_slug(value):
 
 
 def codes_with_slugs(candidates):
-    """{slug: import_key} of the codes (anyone's) that hold these slugs, and {slug: None} of
-    the retired ones: one query each for a batch."""
+    """{slug: import_key} of the codes (anyone's, on PUBLIC_BASE_URL) that hold these slugs,
+    and {slug: None} of the retired ones: one query each for a batch."""
     if not candidates:
         return {}
     rows = db.session.execute(select(QrCode.slug, QrCode.import_key)
-                              .where(QrCode.slug.in_(set(candidates)))).all()
+                              .where(QrCode.slug.in_(set(candidates)), QrCode.domain_id.is_(None))).all()
     gone = db.session.scalars(select(RetiredSlug.slug).where(RetiredSlug.slug.in_(set(candidates))))
     return {slug: None for slug in gone} | dict(rows)
 

@@ -12,38 +12,53 @@ from sqlalchemy import func, select, tuple_
 from webapp.extensions import db
 from webapp.models import QrCode, ScanEvent
 from webapp.services import ServiceError
+from webapp.services.codes.content import hostname_of
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, check_format
 from webapp.services.codes.listing import with_scan_counts
+from webapp.services.codes.organise import tags_of
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs import queues
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 
 CODE_COLUMNS = ["id", "slug", "kind", "title", "target_url", "content", "scan_url", "active",
-                "expires_at", "scan_count", "created_at", "updated_at"]
+                "expires_at", "scan_count", "created_at", "updated_at", "tags", "folder"]
 SCAN_COLUMNS = ["scanned_at", "code_id", "slug", "title", "device_type", "os", "browser",
                 "referrer", "country", "is_bot"]
 WHAT = {"codes": "exports.codes", "scans": "exports.scans", "images": "exports.images"}
 
 
-def start_export(actor, what, format=None):
-    """Validates the request and submits the job (which commits). Returns the row."""
+def start_export(actor, what, format=None, ids=None):
+    """Validates the request and submits the job (which commits). Returns the row.
+
+    `ids`: only these codes (a selection on the codes page), for codes and images."""
     if what not in WHAT:
         raise ServiceError("Choose what to export: codes, scans or images.",
                            fields={"what": "Use codes, scans or images."}, status=422)
+    selection = {} if ids is None else {"ids": list(ids)}
     if what == "images":
         fmt = check_format(format)
-        return queues.submit(WHAT[what], actor, payload={"what": what, "format": fmt})
+        return queues.submit(WHAT[what], actor, payload={"what": what, "format": fmt, **selection})
     if format not in (None, "", "csv"):
         raise ServiceError(f"{what.capitalize()} are exported as CSV only.",
                            fields={"format": "Use csv (or leave it out)."}, status=422)
-    return queues.submit(WHAT[what], actor, payload={"what": what, "format": "csv"})
+    return queues.submit(WHAT[what], actor, payload={"what": what, "format": "csv", **selection})
 
 
-def code_row(code, base_url, scans):
-    """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy."""
-    scan_url = f"{base_url}/s/{code.slug}" if code.kind == "dynamic" else ""
+def code_row(code, base_url, scans, tags=()):
+    """One code as a CSV row; `scans` is its exact count (scans.scan_counts), not the rollup's copy.
+    `tags` are its tag names, written comma-separated as the bulk CSV reads them."""
+    hostname = hostname_of(code)
+    scan_url = "" if code.kind != "dynamic" else (
+        f"https://{hostname}/{code.slug}" if hostname else f"{base_url}/s/{code.slug}")
     return [code.id, code.slug, code.kind, code.title, code.target_url, code.content, scan_url,
-            code.active, code.expires_at, scans, code.created_at, code.updated_at]
+            code.active, code.expires_at, scans, code.created_at, code.updated_at, ",".join(tags),
+            code.folder]
+
+
+def code_rows(codes, base_url):
+    """CSV rows of a batch of codes: their exact counts and tags in one query each."""
+    tags = tags_of(code.id for code in codes)
+    return [code_row(code, base_url, scans, tags[code.id]) for code, scans in with_scan_counts(codes)]
 
 
 def scan_line(event, slug, title):
@@ -58,8 +73,14 @@ def scans_query(workspace_id):
             .where(QrCode.workspace_id == workspace_id).order_by(ScanEvent.id))
 
 
-def _codes_after(workspace_id, after, limit):
-    query = select(QrCode).where(QrCode.workspace_id == workspace_id)
+def _selected(workspace_id, ids):
+    """The workspace's codes, or only those of `ids` when the export is of a selection."""
+    clauses = [QrCode.workspace_id == workspace_id]
+    return clauses if ids is None else [*clauses, QrCode.id.in_(ids)]
+
+
+def _codes_after(workspace_id, after, limit, ids=None):
+    query = select(QrCode).where(*_selected(workspace_id, ids))
     if after:
         query = query.where(tuple_(QrCode.created_at, QrCode.id) > (_parse_time(after[0]), after[1]))
     return db.session.scalars(query.order_by(QrCode.created_at, QrCode.id).limit(limit)).all()
@@ -78,13 +99,14 @@ def _parse_time(value):
 
 def export_codes(run):
     base_url = current_app.config["PUBLIC_BASE_URL"]
+    ids = run.payload.get("ids")
     total = db.session.scalar(select(func.count()).select_from(QrCode)
-                              .where(QrCode.workspace_id == run.workspace_id))
+                              .where(*_selected(run.workspace_id, ids)))
 
     def chunk(after, limit):
-        codes = _codes_after(run.workspace_id, after, limit)
+        codes = _codes_after(run.workspace_id, after, limit, ids)
         last = [codes[-1].created_at.isoformat(), codes[-1].id] if codes else None
-        return [code_row(code, base_url, scans) for code, scans in with_scan_counts(codes)], last
+        return code_rows(codes, base_url), last
 
     return _export(run, "codes", CODE_COLUMNS, total, chunk)
 
@@ -104,14 +126,14 @@ def export_scans(run):
 
 def export_images(run):
     """Every code of the owner rendered in the chosen format, in one ZIP, a part per chunk."""
-    fmt = run.payload["format"]
+    fmt, ids = run.payload["format"], run.payload.get("ids")
     total = db.session.scalar(select(func.count()).select_from(QrCode)
-                              .where(QrCode.workspace_id == run.workspace_id))
+                              .where(*_selected(run.workspace_id, ids)))
     renderer = CodeRenderer(fmt)
     size = current_app.config["BULK_CHUNK_ROWS"]
     state = dict(run.checkpoint or {"parts": 0, "after": None, "done": 0})
     run.progress(state["done"], total=total)
-    while codes := _codes_after(run.workspace_id, state["after"], size):
+    while codes := _codes_after(run.workspace_id, state["after"], size, ids):
         part = ZipPart(fmt)
         for code in codes:
             part.add(code, renderer.render(code))

@@ -16,10 +16,11 @@ from flask import current_app
 from sqlalchemy import func, literal, select
 
 from webapp.extensions import db
-from webapp.models import QrCode, ScanEvent
+from webapp.models import CustomDomain, QrCode, ScanEvent
 from webapp.services.codes.filters import NO_FILTERS
 from webapp.services.codes.listing import codes_query, with_scan_counts
-from webapp.services.codes.qrcodes import code_to_dict
+from webapp.services.codes.objects import code_to_dict
+from webapp.services.codes.organise import tags_of
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.exports.export_jobs import (
     CODE_COLUMNS,
@@ -34,8 +35,10 @@ CSV_KINDS = ("codes", "scans")
 
 
 # Plain rows, not ORM objects: a row reads like a QrCode (code_to_dict and code_row
-# take either) at a fraction of the cost per code.
-STREAM_COLUMNS = tuple(QrCode.__table__.columns)
+# take either) at a fraction of the cost per code; its custom domain's hostname, if any,
+# comes along as `domain_hostname` (content.hostname_of).
+STREAM_COLUMNS = (*QrCode.__table__.columns, select(CustomDomain.hostname).where(
+    CustomDomain.id == QrCode.domain_id).scalar_subquery().label("domain_hostname"))
 
 
 def code_batches(workspace_id, filters=NO_FILTERS, newest_first=True):
@@ -50,11 +53,12 @@ def code_batches(workspace_id, filters=NO_FILTERS, newest_first=True):
 def codes_ndjson(workspace_id, filters=NO_FILTERS):
     """The code object of the API (docs/api.md), one JSON document per line, newest first."""
     for batch in code_batches(workspace_id, filters):
-        yield "".join(_json_line(code, scans) for code, scans in batch)
+        tags = tags_of(code.id for code, _ in batch)
+        yield "".join(_json_line(code, scans, tags[code.id]) for code, scans in batch)
 
 
-def _json_line(code, scans):
-    data = code_to_dict(code)
+def _json_line(code, scans, tags):
+    data = code_to_dict(code, tags)
     data["scan_count"] = scans
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -64,7 +68,8 @@ def codes_csv(workspace_id):
     yield header(CODE_COLUMNS)
     base_url = current_app.config["PUBLIC_BASE_URL"]
     for batch in code_batches(workspace_id, newest_first=False):
-        yield encode_rows(code_row(code, base_url, scans) for code, scans in batch)
+        tags = tags_of(code.id for code, _ in batch)
+        yield encode_rows(code_row(code, base_url, scans, tags[code.id]) for code, scans in batch)
 
 
 def scans_csv(workspace_id):

@@ -6,8 +6,9 @@ from webapp.services import useragents
 from webapp.services.scans import visitors
 
 
-def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None):
-    """The ScanEvent columns of one scan of the code (`at` defaults to now)."""
+def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=None, served=""):
+    """The ScanEvent columns of one scan of the code (`at` defaults to now); `served`: what
+    the redirect served ("default", "rule:N", "split:N", "expired"; "default" is stored as '')."""
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     # PostgreSQL text cannot hold NUL; no real browser sends one.
     user_agent = (user_agent or "").replace("\x00", "")
@@ -23,6 +24,7 @@ def scan_row(code_id, *, user_agent="", referrer="", ip=None, country=None, at=N
         "ip_hash": visitors.hash_ip(ip, at.date()),
         "country": visitors.clean_country(country),
         "is_bot": client.is_bot,
+        "served": "" if served == "default" else served,  # see `writes.PLAIN_COLUMNS`
     }
 
 

@@ -33,8 +33,10 @@ from werkzeug.urls import iri_to_uri
 from webapp.extensions import cache, db
 from webapp.infra.resilience import breakers, failures
 from webapp.infra.resilience.guard import guard
-from webapp.models import QrCode, RetiredSlug
+from webapp.models import CustomDomain, QrCode, RetiredSlug
+from webapp.models.domains import VERIFIED
 from webapp.services import signals
+from webapp.services.redirects.plan import compile_plan
 from webapp.services.webhooks import events
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class ScanTarget:
     # here so a scan needs one Redis round trip, not a second one for its webhooks.
     # Dropped with the owner's other entries when an endpoint changes.
     hooks: tuple = ()
+    # Rules, split, UTM and limits compiled (services/redirects/plan.py); None for a plain code.
+    plan: tuple | None = None
 
     def endpoints(self):
         """Ids of the endpoints that want this code's scans."""
@@ -90,41 +94,54 @@ def plausible_slug(slug):
     return 0 < len(slug) <= MAX_SLUG_LENGTH and slug.isprintable()
 
 
-def cache_key(slug):
-    # "v3": the cached tuple gained the actor, then the hooks; older entries must not be
-    # read as new ones.
-    return "slug:v3:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+def cache_key(slug, host=None):
+    """The entry of /s/<slug> on our own host, or of https://<host>/<slug> on a custom
+    domain: one key per (host, slug), so a scan on a custom domain is one look-up too."""
+    if host is None:
+        # "v4": the cached tuple gained the actor, the hooks, then the redirect plan; older
+        # entries must not be read as new ones.
+        return "slug:v4:" + hashlib.blake2b(slug.encode("utf-8", "replace"), digest_size=16).hexdigest()
+    named = f"{host}\n{slug}".encode("utf-8", "replace")
+    return "hslug:v1:" + hashlib.blake2b(named, digest_size=16).hexdigest()
 
 
-def load_slug(slug):
-    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks) from the
-    database; REMOVED for a retired slug; None when there is no such code."""
-    row = db.session.execute(
-        select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
-               QrCode.title, QrCode.workspace_id, QrCode.slug).where(QrCode.slug == slug)
-    ).first()
+def load_slug(slug, host=None):
+    """(id, kind, location, active, expires_at, title, workspace_id, slug, hooks, plan) from
+    the database; REMOVED for a retired slug; None when there is no such code."""
+    query = select(QrCode.id, QrCode.kind, QrCode.target_url, QrCode.active, QrCode.expires_at,
+                   QrCode.title, QrCode.workspace_id, QrCode.slug, QrCode.redirect,
+                   QrCode.max_scans, QrCode.expired_url).where(QrCode.slug == slug)
+    if host is None:
+        query = query.where(QrCode.domain_id.is_(None))
+    else:  # only a verified domain's codes: never another domain's, never a pending one's
+        query = query.join(CustomDomain, CustomDomain.id == QrCode.domain_id).where(
+            CustomDomain.hostname == host, CustomDomain.status == VERIFIED)
+    row = db.session.execute(query).first()
     if row is None:
-        return REMOVED if db.session.get(RetiredSlug, slug) is not None else None
+        retired = host is None and db.session.get(RetiredSlug, slug) is not None
+        return REMOVED if retired else None
     location = iri_to_uri(row.target_url) if row.target_url else None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if row.kind == "dynamic" else ()
+    dynamic = row.kind == "dynamic"
+    hooks = tuple(events.scan_subscriptions(row.workspace_id)) if dynamic else ()
+    plan = compile_plan(row.redirect, row.target_url, row.max_scans, row.expired_url) if dynamic else None
     return (row.id, row.kind, location, bool(row.active), expires, row.title or "", row.workspace_id,
-            row.slug, hooks)
+            row.slug, hooks, plan)
 
 
-def resolve_slug(slug):
+def resolve_slug(slug, host=None):
     """`load_slug`, memoised in Redis; without Redis it asks the database. Raises
     ServiceUnavailable when the answer needed the database and it is down."""
-    key = cache_key(slug)
+    key = cache_key(slug, host)
     redis_breaker = breakers.redis_breaker()
     try:
         value = guard(redis_breaker, cache.get, key)
     except Exception as exc:
         _cache_trouble(exc, "slug cache unavailable; asking the database")
-        return _load(slug)
+        return _load_with(load_slug, slug, host)
     if value is not None:
         return None if value == MISSING else value
-    value = _load(slug)
+    value = _load_with(load_slug, slug, host)
     try:
         guard(redis_breaker, cache.set, key, MISSING if value is None else value,
                          timeout=MISS_TTL if value is None else FOUND_TTL)
@@ -133,9 +150,9 @@ def resolve_slug(slug):
     return value
 
 
-def _load(slug):
+def _load_with(loader, *args):
     try:
-        return guard(breakers.database_breaker(), load_slug, slug)
+        return guard(breakers.database_breaker(), loader, *args)
     except Exception as exc:
         if not failures.database_error(exc):
             raise
@@ -152,12 +169,12 @@ def _cache_trouble(exc, message):
         log.warning(message, exc_info=True)
 
 
-def lookup(slug):
-    """The `ScanTarget` for `slug`, REMOVED for a slug of a deleted workspace, or None when
-    there is no such code."""
+def lookup(slug, host=None):
+    """The `ScanTarget` for `slug` (on the custom domain `host`, if given), REMOVED for a
+    slug of a deleted workspace, or None when there is no such code."""
     if not plausible_slug(slug):
         return None
-    return _target(resolve_slug(slug))
+    return _target(resolve_slug(slug, host))
 
 
 def load(slug):
@@ -175,16 +192,22 @@ def invalidate(*slugs):
     cache.delete_many(*(cache_key(slug) for slug in slugs))
 
 
+def invalidate_keys(*keys):
+    cache.delete_many(*keys)
+
+
 def invalidate_owner(workspace_id, chunk=1000):
     """Drops the entries of every code of the owner (their hooks changed). Rare (an owner
     edits an endpoint) and proportional to their codes: about a second at 200,000."""
     # A connection of its own: this runs after a commit, when the session cannot query.
     with db.engine.connect() as connection:
-        slugs = connection.scalars(select(QrCode.slug).where(QrCode.workspace_id == workspace_id,
-                                                             QrCode.kind == "dynamic")).all()
+        rows = connection.execute(
+            select(QrCode.slug, CustomDomain.hostname)
+            .outerjoin(CustomDomain, CustomDomain.id == QrCode.domain_id)
+            .where(QrCode.workspace_id == workspace_id, QrCode.kind == "dynamic")).all()
     batch = []
-    for slug in slugs:
-        batch.append(cache_key(slug))
+    for slug, host in rows:
+        batch.append(cache_key(slug, host))
         if len(batch) == chunk:
             cache.delete_many(*batch)
             batch = []
@@ -197,7 +220,10 @@ def on_code_changed(code, changes=None, **_extra):
     slugs = {code.slug}
     if changes and "slug" in changes:
         slugs.update(value for value in changes["slug"] if value)
-    signals.after_commit(invalidate, *sorted(slugs))
+    # A code moved between domains (`changes["domain"]`: hostnames) drops its entry on both.
+    hosts = {code.domain.hostname if code.domain is not None else None}
+    hosts.update(changes["domain"] if changes and "domain" in changes else ())
+    signals.after_commit(invalidate_keys, *sorted(cache_key(slug, host) for slug in slugs for host in hosts))
 
 
 def on_webhooks_changed(workspace_id, session=None, **_extra):

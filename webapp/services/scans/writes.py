@@ -46,15 +46,20 @@ from webapp.services.webhooks.events import scan_outbox_rows
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("qr_code_id", "scanned_at", "user_agent", "device_type", "os", "browser", "referrer",
-           "ip_hash", "country", "is_bot")
+PLAIN_COLUMNS = ("qr_code_id", "scanned_at", "user_agent", "device_type", "os", "browser",
+                 "referrer", "ip_hash", "country", "is_bot")
+# `served` is '' for a scan that went to the code's own target (every scan of a plain
+# code): a batch of those leaves the column out, so its statements are the ones written
+# before the column existed, and a version that writes them runs on either schema
+# (tests/test_upgrade_workspaces.py scans with today's code while an upgrade runs).
+COLUMNS = (*PLAIN_COLUMNS, "served")
 _TYPES = {"scanned_at": "timestamp", "is_bot": "boolean"}  # the others: text
 
 # PostgreSQL: the whole batch in one statement, its rows as one JSON parameter (half the
 # CPU of one array per column, for the driver and for the server). Ids come from the
 # sequence in the order of the sorted rows, so sorting the returned ids gives them back
 # in input order (the way SQLAlchemy's own insertmanyvalues matches rows on PostgreSQL).
-_PG_BATCH = (
+_PG_BATCH_TEMPLATE = (
     "WITH bump AS (INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans) "
     "SELECT qr_code_id, shard, scans, bots FROM json_to_recordset(%(counters)s::json) "
     "AS c(qr_code_id text, shard smallint, scans bigint, bots bigint) "
@@ -62,11 +67,13 @@ _PG_BATCH = (
     "bot_scans = scan_counters.bot_scans + excluded.bot_scans) "
     "INSERT INTO scan_events ({cols}) SELECT {cols} FROM json_to_recordset(%(events)s::json) "
     "AS e({typed}, n integer) ORDER BY n RETURNING id"
-).format(cols=", ".join(COLUMNS),
-         typed=", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in COLUMNS))
+)
+_PG_BATCH = {columns: _PG_BATCH_TEMPLATE.format(
+    cols=", ".join(columns), typed=", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in columns))
+    for columns in (PLAIN_COLUMNS, COLUMNS)}
 # SQLite: a few plain statements.
-_SQLITE_EVENT = "INSERT INTO scan_events ({}) VALUES ({})".format(
-    ", ".join(COLUMNS), ", ".join(f":{c}" for c in COLUMNS))
+_SQLITE_EVENT = {columns: "INSERT INTO scan_events ({}) VALUES ({})".format(
+    ", ".join(columns), ", ".join(f":{c}" for c in columns)) for columns in (PLAIN_COLUMNS, COLUMNS)}
 # Also how a buffered batch bumps its counters, on both databases.
 _COUNTER_UPSERT = (
     "INSERT INTO scan_counters (qr_code_id, shard, scans, bot_scans) "
@@ -87,7 +94,8 @@ def write_scans(connection, rows, after_commit):
         return []
     hooks = [row.get("hooks") for row in rows]
     keys = [row.get("buffer_key") for row in rows]
-    rows = [{c: row[c] for c in COLUMNS} for row in rows]
+    # A scan buffered by a version before `served` has none.
+    rows = [{c: row[c] for c in PLAIN_COLUMNS} | {"served": row.get("served", "")} for row in rows]
     if any(keys):
         ids = _insert_once(connection, rows, keys)
         new_rows = [row for row, event_id in zip(rows, ids) if event_id is not None]
@@ -139,14 +147,15 @@ def _insert(connection, rows):
     stored = [dict(row, scanned_at=to_db(row["scanned_at"])) for row in rows]
     counters = counter_bumps(rows)
     raw = connection.connection.driver_connection
-    statement = _PG_BATCH if dialect.name == "postgresql" else _SQLITE_EVENT
+    columns = COLUMNS if any(row["served"] for row in rows) else PLAIN_COLUMNS
+    statement = (_PG_BATCH if dialect.name == "postgresql" else _SQLITE_EVENT)[columns]
     try:
         if dialect.name == "postgresql":
             events = json.dumps([{**row, "scanned_at": row["scanned_at"].isoformat(), "n": n}
                                  for n, row in enumerate(stored)])
             return sorted(r[0] for r in raw.execute(
-                _PG_BATCH, {"events": events, "counters": json.dumps(counters)}))
-        return _write_sqlite(raw, stored, counters)
+                statement, {"events": events, "counters": json.dumps(counters)}))
+        return _write_sqlite(raw, statement, stored, counters)
     except dialect.loaded_dbapi.Error as exc:
         # SQLAlchemy did not run the statement, so it cannot see a dead connection: drop it
         # here, or the pool would hand it to the next batch.
@@ -199,13 +208,13 @@ def _write_outbox(connection, ids, rows, hooks, after_commit):
             after_commit(request_drain)
 
 
-def _write_sqlite(raw, stored, counters):
+def _write_sqlite(raw, statement, stored, counters):
     # Take the write lock first. A transaction that reads and then writes can fail
     # at once with "database is locked" when another writer got in between,
     # whatever the busy timeout; BEGIN IMMEDIATE waits its turn instead.
     if not raw.in_transaction:
         raw.execute("BEGIN IMMEDIATE")
-    ids = [raw.execute(_SQLITE_EVENT, row).lastrowid for row in stored]
+    ids = [raw.execute(statement, row).lastrowid for row in stored]
     raw.executemany(_COUNTER_UPSERT, counters)
     return ids
 

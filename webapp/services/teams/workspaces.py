@@ -4,7 +4,7 @@ import logging
 from sqlalchemy import delete, insert, select
 
 from webapp.extensions import db
-from webapp.models import QrCode, RetiredSlug, StylePreset, Workspace
+from webapp.models import CustomDomain, QrCode, RetiredSlug, StylePreset, Workspace
 from webapp.services import ServiceError, audit, signals
 from webapp.services.scans import targets
 from webapp.services.workspaces import memberships
@@ -67,16 +67,24 @@ def delete_workspace(actor, confirm):
     if confirm != workspace.name:
         message = "Type the workspace's name exactly to confirm that it and its codes are deleted."
         raise ServiceError(message, fields={"confirm": message}, status=422)
-    slugs = db.session.scalars(select(QrCode.slug).where(QrCode.workspace_id == workspace.id)).all()
+    rows = db.session.execute(select(QrCode.slug, CustomDomain.hostname)
+                              .outerjoin(CustomDomain, CustomDomain.id == QrCode.domain_id)
+                              .where(QrCode.workspace_id == workspace.id)).all()
+    # Only PUBLIC_BASE_URL's slugs are retired: a custom domain goes with the workspace.
+    slugs = [slug for slug, hostname in rows if hostname is None]
+    keys = [targets.cache_key(slug, hostname) for slug, hostname in rows]
+    for hostname in db.session.scalars(select(CustomDomain.hostname)
+                                       .where(CustomDomain.workspace_id == workspace.id)):
+        signals.domain_changed.send(hostname)
     for start in range(0, len(slugs), CHUNK):
         db.session.execute(insert(RetiredSlug), [{"slug": slug} for slug in slugs[start:start + CHUNK]])
     # The database cascades to codes, scans, images, jobs, presets, webhooks, keys, members.
     db.session.execute(delete(QrCode).where(QrCode.workspace_id == workspace.id))
     db.session.delete(workspace)
     db.session.flush()
-    for start in range(0, len(slugs), CHUNK):
-        signals.after_commit(targets.invalidate, *slugs[start:start + CHUNK])
+    for start in range(0, len(keys), CHUNK):
+        signals.after_commit(targets.invalidate_keys, *keys[start:start + CHUNK])
     # Its audit log goes with it: the application log keeps who deleted what.
     log.info("workspace %s (%s) and its %d codes deleted by user %s", workspace.id, workspace.slug,
-             len(slugs), actor.user_id)
-    return len(slugs)
+             len(rows), actor.user_id)
+    return len(rows)

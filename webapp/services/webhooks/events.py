@@ -14,13 +14,13 @@ The receivers are connected in webapp/wiring.py.
 """
 import json
 
-from flask import current_app
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import WebhookEndpoint, WebhookOutbox
 from webapp.models.base import new_id, utcnow
 from webapp.services import signals
+from webapp.services.codes.content import code_scan_url
 from webapp.services.webhooks.dispatch import request_drain
 
 EVENT_TYPES = ("qr.scanned", "qr.created", "qr.updated", "qr.deleted", "job.completed", "job.failed")
@@ -86,14 +86,14 @@ def code_data(code):
     data = {
         "id": code.id, "kind": code.kind, "slug": code.slug, "title": code.title,
         "style": code.style or {}, "active": code.active, "expires_at": iso(code.expires_at),
-        "scannable": code.scannable, "scan_count": code.scan_count or 0,
+        "scannable": code.scannable, "scan_count": code.scan_count or 0, "folder": code.folder,
         "created_at": iso(code.created_at), "updated_at": iso(code.updated_at),
     }
     if code.kind == "static":
         data["content"] = code.content
     else:
         data["target_url"] = code.target_url
-        data["scan_url"] = f"{current_app.config['PUBLIC_BASE_URL']}/s/{code.slug}"
+        data["scan_url"] = code_scan_url(code)
     return data
 
 

@@ -10,6 +10,7 @@ from webapp.services import ServiceError
 from webapp.services.codes import qrcodes as service
 from webapp.services.codes.filters import MAX_QUERY, check_filters
 from webapp.services.codes.listing import list_page
+from webapp.services.codes.organise import tags_of
 from webapp.services.exports import streams
 from webapp.views.api.blueprint import bp
 from webapp.views.api.schema import operation, parse_body, parse_query
@@ -19,7 +20,18 @@ from webapp.web.streaming import stream_body
 IMAGE_CACHE = "private, no-cache"  # the browser keeps it, and asks again with If-None-Match
 
 
-class CodeCreate(BaseModel):
+class RedirectFields(BaseModel):
+    """Smart redirects of dynamic codes (docs/redirect-rules.md); checked by the service,
+    which names the field at fault (e.g. rules[2].when.timezone)."""
+    model_config = ConfigDict(extra="forbid")
+    rules: list[Any] | None = Field(None, description="[{when: {...}, target_url}]: the first that holds wins")
+    split: list[Any] | None = Field(None, description="[{target_url, weight}]: sticky per visitor and day")
+    utm: dict[str, Any] | None = Field(None, description="{source, medium, campaign, term, content}")
+    max_scans: int | None = Field(None, description="past it, scans get expired_url or a 410 page")
+    expired_url: str | None = None
+
+
+class CodeCreate(RedirectFields):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["dynamic", "static"] = "dynamic"
     target_url: str | None = Field(None, description="dynamic codes: where a scan goes")
@@ -31,9 +43,13 @@ class CodeCreate(BaseModel):
     style: dict[str, Any] | None = None
     active: bool = True
     expires_at: str | None = None
+    domain: str | None = Field(None, max_length=253, description="a verified custom domain of the "
+                               "workspace (dynamic codes); the scan URL becomes https://<domain>/<slug>")
+    tags: list[str] | None = Field(None, description="tag names (made when first used)")
+    folder: str | None = Field(None, description="a folder name, or null for none")
 
 
-class CodeChange(BaseModel):
+class CodeChange(RedirectFields):
     model_config = ConfigDict(extra="forbid")
     target_url: str | None = None
     content: str | dict[str, Any] | None = None
@@ -42,6 +58,10 @@ class CodeChange(BaseModel):
     style: dict[str, Any] | None = None
     active: bool | None = None
     expires_at: str | None = None
+    domain: str | None = Field(None, max_length=253, description="move to this verified domain; "
+                               "null: back to PUBLIC_BASE_URL/s/<slug>")
+    tags: list[str] | None = Field(None, description="the code's tags, all of them (replaces the list)")
+    folder: str | None = Field(None, description="a folder name, or null for none")
 
 
 class CodeFilterQuery(BaseModel):
@@ -52,9 +72,11 @@ class CodeFilterQuery(BaseModel):
     kind: Literal["dynamic", "static"] | None = None
     active: bool | None = None
     has_scans: bool | None = Field(None, description="scanned by people at least once (or never)")
+    tag: str | None = Field(None, max_length=200, description="codes carrying this tag")
+    folder: str | None = Field(None, max_length=200, description="codes in this folder")
 
     def filters(self):
-        return check_filters(self.q, self.kind, self.active, self.has_scans)
+        return check_filters(self.q, self.kind, self.active, self.has_scans, self.tag, self.folder)
 
 
 class CodeList(CodeFilterQuery):
@@ -90,8 +112,9 @@ def create_code():
 def list_codes():
     query = parse_query(CodeList)
     page, next_cursor = list_page(g.actor, query.limit, query.cursor, query.filters())
-    return jsonify(items=[dict(service.code_to_dict(code), scan_count=scans) for code, scans in page],
-                   next_cursor=next_cursor)
+    tags = tags_of(code.id for code, _ in page)
+    return jsonify(items=[dict(service.code_to_dict(code, tags[code.id]), scan_count=scans)
+                          for code, scans in page], next_cursor=next_cursor)
 
 
 @bp.get("/qr-codes/stream")

@@ -2,10 +2,12 @@
 from webapp.views.api import (
     audit_log,
     bulk,
+    domains,
     exports,
     images,
     jobs,
     meta,
+    organise,
     public_scan,
     qrcodes,
     scans,
@@ -14,7 +16,7 @@ from webapp.views.api import (
 )
 from webapp.views.api.blueprint import bp
 
-RESOURCES = (meta, qrcodes, public_scan, scans, images, bulk, exports, jobs, webhooks, workspaces,
-             audit_log)
+RESOURCES = (meta, qrcodes, organise, public_scan, scans, images, bulk, exports, jobs, webhooks,
+             workspaces, audit_log, domains)
 
 __all__ = ["RESOURCES", "bp"]

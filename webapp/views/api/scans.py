@@ -33,6 +33,13 @@ class Day(BaseModel):
     bots: int
 
 
+class TargetCount(BaseModel):
+    name: str = Field(description='"rule:N", "split:N", "default" or "expired"')
+    target_url: Optional[str] = Field(description="the code's target for it now")
+    scans: int
+    unique: int
+
+
 class ScanSummary(BaseModel):
     code_id: str
     from_: str = Field(alias="from")
@@ -46,12 +53,13 @@ class ScanSummary(BaseModel):
     browsers: list[Count]
     referrers: list[Count]
     countries: list[Count]
+    by_target: list[TargetCount] = Field(description="which rule or split variant served the scans")
 
 
 @bp.get("/qr-codes/<code_id>/scans")
 @needs("viewer")
 @schema.operation("GET", "/api/qr-codes/{code_id}/scans", "A code's scans: totals, uniques, bots, "
-                  "by day, devices, OS, browsers, referrers, countries", query=ScansQuery,
+                  "by day, devices, OS, browsers, referrers, countries, by target", query=ScansQuery,
                   response=ScanSummary, tag="analytics")
 def code_scans(code_id):
     code = reports.code_for_owner(g.actor.workspace_id, code_id)

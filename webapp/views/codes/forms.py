@@ -3,10 +3,16 @@
 The editor is one HTML form with many optional parts; WTForms would add little
 over reading it here, and the service validates everything anyway.
 """
+import re
+
 from webapp.qr.payloads import FIELDS
+from webapp.services.codes.organise import tags_of
+from webapp.services.codes.slugs import ALPHABET, RANDOM_LENGTH
 
 STYLE_DEFAULTS = {"dark": "#000000", "light": "#ffffff", "module_shape": "square",
                   "finder_shape": "square", "error_correction": "M", "quiet_zone": 4}
+
+DRAFT_SLUG = re.compile(f"[{ALPHABET}]{{{RANDOM_LENGTH}}}")
 
 
 def _checked(form, name):
@@ -66,20 +72,29 @@ def code_data_from_form(form, creating):
         data["kind"] = kind
         if form.get("slug", "").strip():
             data["slug"] = form["slug"]
+        elif DRAFT_SLUG.fullmatch(form.get("draft_slug", "")):
+            data["draft_slug"] = form["draft_slug"]  # the random slug the preview drew with
     if kind == "dynamic" or (not creating and "target_url" in form):
         data["target_url"] = form.get("target_url", "")
+    if "domain" in form:  # the select is shown when the workspace has verified domains
+        data["domain"] = form.get("domain") or None
     if kind == "static" or (not creating and "content_type" in form):
         data["content_type"], data["content"] = content_from_form(form)
+    for field in ("tags", "folder"):  # tags: comma-separated, as in a CSV cell
+        if field in form:
+            data[field] = form[field]
     return data
 
 
 def form_values(code=None, style=None):
     """What the editor's inputs show: a code's values, or the defaults for a new one."""
     values = {"kind": "dynamic", "content_type": "url", "title": "", "target_url": "", "slug": "",
-              "content": ""}
+              "content": "", "domain": "", "tags": "", "folder": ""}
     if code is not None:
         values.update(kind=code.kind, content_type=code.content_type or "url", title=code.title,
-                      target_url=code.target_url or "", slug=code.slug)
+                      target_url=code.target_url or "", slug=code.slug, folder=code.folder or "",
+                      tags=", ".join(tags_of([code.id])[code.id]),
+                      domain=code.domain.hostname if code.domain is not None else "")
         if code.content_fields:
             for name, value in code.content_fields.items():
                 values[f"{code.content_type}-{name}"] = value

@@ -11,10 +11,12 @@ from webapp.qr import MIN_PNG_SCALE, MIN_QUIET_ZONE
 from webapp.qr.payloads import FIELDS
 from webapp.qr.style import ERROR_LEVELS, FINDER_SHAPES, MODULE_SHAPES
 from webapp.services import ServiceError
+from webapp.services.codes import previews, slugs, styles, summaries
 from webapp.services.codes import qrcodes as service
-from webapp.services.codes import styles
+from webapp.services.codes.content import code_scan_url
 from webapp.services.codes.filters import filters_from_args
 from webapp.services.codes.listing import CodePage
+from webapp.services.domains import workspace_domains
 from webapp.views.codes.forms import (
     code_data_from_form,
     form_values,
@@ -29,6 +31,8 @@ from webapp.web.streaming import page_or_block
 bp = Blueprint("qrcodes", __name__, url_prefix="/codes")
 PNG_WIDTHS = (300, 600, 1200, 2400)
 PAGE_SIZE = 48  # whole rows of a 2-, 3- or 4-column grid
+bp.add_app_template_global(summaries.summary, "code_summary")
+bp.add_app_template_global(summaries.short_link, "code_short_link")
 
 
 @bp.before_request
@@ -38,14 +42,27 @@ def require_login():
 
 
 def editor(template="qrcodes/edit.html", code=None, values=None, errors=None, status=200, **extra):
+    """The editor page. Opening a saved code shows the verdict it was saved with (no decoder
+    runs); a new or re-shown form gets its picture now and asks for the verdict after."""
+    opened = code is not None and values is None
     values = values or form_values(code)
-    svg, ok, message = service.preview(g.actor, code_data_from_form(values, code is None), code)
-    return render(template, block=extra.pop("block", "content"), code=code, v=values,
+    draft_slug = None if code else (request.form.get("draft_slug") or slugs.unused_random_slug())
+    data = code_data_from_form(values, code is None)
+    if draft_slug and not data.get("slug"):
+        data["draft_slug"] = draft_slug
+    svg, ok, message = previews.picture(g.actor, data, code)
+    warnings = []
+    if opened and svg is not None:
+        ok, message, warnings = True, previews.SAVED_MESSAGE, previews.saved_warnings(code)
+    return render(template, block=extra.pop("block", "content"), code=code, v=values, draft_slug=draft_slug,
                   errors=errors or {}, preview_src=_data_uri(svg), preview_ok=ok,
-                  preview_message=message, images=styles.list_ready_images(g.actor),
+                  preview_message=message, preview_warnings=warnings,
+                  verdict_pending=svg is not None and ok is None, report_rows=previews.report_rows,
+                  images=styles.list_ready_images(g.actor),
                   presets=styles.list_presets(g.actor), structured=FIELDS,
                   module_shapes=MODULE_SHAPES, finder_shapes=FINDER_SHAPES, levels=ERROR_LEVELS,
-                  min_quiet_zone=MIN_QUIET_ZONE, scan_url=service.scan_url,
+                  min_quiet_zone=MIN_QUIET_ZONE, code_scan_url=code_scan_url,
+                  domains=workspace_domains.verified_hostnames(g.actor.workspace_id),
                   png_options=_png_options(code), **extra), status
 
 
@@ -99,8 +116,12 @@ def new():
 @bp.post("/")
 @needs("editor")
 def create():
+    data = code_data_from_form(request.form, creating=True)
+    draft = data.pop("draft_slug", None)
+    if draft and data.get("kind") == "dynamic" and not slugs.slug_taken(draft):
+        data["slug"] = draft  # the code the preview judged: saving it is a verdict look-up
     try:
-        code = service.create_code(g.actor, code_data_from_form(request.form, creating=True))
+        code = service.create_code(g.actor, data)
     except ServiceError as exc:
         db.session.rollback()
         return editor(values=merge_form(form_values(), request.form), errors=_errors(exc),
@@ -113,14 +134,29 @@ def create():
 @bp.post("/preview")
 @needs("editor")
 def preview():
-    code = service.get_owned_code(g.actor, request.form["code_id"]) if request.form.get("code_id") else None
+    """The picture at once; its verdict box asks /preview/verdict when it is swapped in."""
+    code = _previewed_code()
     data = code_data_from_form(request.form, code is None)
-    svg, ok, message = service.preview(g.actor, data, code)
+    svg, ok, message = previews.picture(g.actor, data, code)
     html = render_block("qrcodes/edit.html", "preview", preview_src=_data_uri(svg), preview_ok=ok,
-                        preview_message=message, code=code)
+                        preview_message=message, preview_warnings=[],
+                        verdict_pending=svg is not None and ok is None, code=code)
     if code is not None:
         html += render_block("qrcodes/edit.html", "unsaved", unsaved=_unsaved(code, data), oob=True)
     return html
+
+
+@bp.post("/preview/verdict")
+@needs("editor")
+def preview_verdict():
+    code = _previewed_code()
+    ok, message, warnings = previews.verdict(g.actor, code_data_from_form(request.form, code is None), code)
+    return render_block("qrcodes/edit.html", "verdict", preview_ok=ok, preview_message=message,
+                        preview_warnings=warnings, verdict_pending=False)
+
+
+def _previewed_code():
+    return service.get_owned_code(g.actor, request.form["code_id"]) if request.form.get("code_id") else None
 
 
 def _unsaved(code, data):

@@ -29,7 +29,8 @@ def code_image(slug, fmt):
     scale = request.args.get("scale", 10, type=int)
     if not 1 <= scale <= 40:
         abort(400, "scale must be a whole number from 1 to 40.")
-    code = db.session.scalar(select(QrCode).where(QrCode.slug == slug))
+    # The slug of PUBLIC_BASE_URL's scan URL: a custom domain's slugs are its own.
+    code = db.session.scalar(select(QrCode).where(QrCode.slug == slug, QrCode.domain_id.is_(None)))
     if code is None or code.kind != "dynamic":
         abort(404)
     if not code.active or (code.expires_at and code.expires_at <= utcnow()):

@@ -10,8 +10,10 @@ A scan, in the order it runs (the functions of this module top to bottom):
    request signals and hooks do not run for these requests: instrument the scan
    here, not in a hook.
 2. `live_target` asks `services.scans.targets.lookup` where the code goes.
-3. `count` records the scan through `services.scans.recording.count_scan`.
-4. `redirect_headers` make the 302.
+3. `serving.serve` picks the target of this scan (rules, split, UTM, expiry and
+   max_scans; a plain code's target at once), from the cached entry alone.
+4. `count` records the scan through `services.scans.recording.count_scan`.
+5. `redirect_headers` make the 302 (or `ended` the 410 of a campaign that ended).
 
 Everything else under /s/ goes on to Flask and the `scan` view: the 404 and 410
 pages (rendered by Flask, with its error handling), other methods, and a code that
@@ -27,7 +29,8 @@ from werkzeug.routing import BaseConverter
 from webapp.extensions import limiter
 from webapp.infra import metrics
 from webapp.infra.resilience.failures import ServiceUnavailable
-from webapp.services.scans import recording, targets
+from webapp.services.scans import recording, serving, targets
+from webapp.views.public import ended
 from webapp.web import security_headers
 
 log = logging.getLogger(__name__)
@@ -74,28 +77,34 @@ class ScanRedirects:
                 metrics.UNAVAILABLE.inc()
                 start_response("503 SERVICE UNAVAILABLE", unavailable_headers(self.app.config))
                 return [UNAVAILABLE_PAGE]
-            if target is not None and method == "GET":
-                metrics.scan(count(target, environ), started)
+            if target is not None:
+                location, served = serving.serve(target, environ, counting=method == "GET")
+                if method == "GET":
+                    metrics.scan(count(target, environ, served), started)
         if target is None:
             return self.wsgi_app(environ, start_response)  # the small 404/410 page
-        start_response("302 FOUND", redirect_headers(target))
+        if location is None:
+            start_response("410 GONE", ended.HEADERS)
+            return [ended.PAGE]
+        start_response("302 FOUND", redirect_headers(location))
         return [b""]
 
 
-def live_target(slug):
+def live_target(slug, host=None):
     """(ScanTarget, None) for a code a scan is sent on from, else (None, 404, 410 or
-    REMOVED: a slug of a deleted workspace, which says so rather than 404)."""
-    target = targets.lookup(slug)
+    REMOVED: a slug of a deleted workspace, which says so rather than 404). `host`: the
+    custom domain the scan came to (webapp/views/public/domain_scan.py)."""
+    target = targets.lookup(slug, host)
     if target == targets.REMOVED:
         return None, REMOVED
     if target is None or target.kind != "dynamic" or not target.location:
         return None, 404
-    if not target.live:
+    if not target.active:  # an expired one is served (`serving`): its scans are still counted
         return None, 410
     return target, None
 
 
-def count(target, environ):
+def count(target, environ, served=""):
     """Records the scan durably (returns once committed, or once buffered in Redis while
     the database is down); a failure is logged, never shown: the person in front of the
     poster still goes where the code promises. Returns what became of the scan."""
@@ -107,6 +116,7 @@ def count(target, environ):
             referrer=environ.get("HTTP_REFERER", ""),
             ip=environ.get("REMOTE_ADDR"),
             country=environ.get("HTTP_" + header.upper().replace("-", "_")) if header else None,
+            served=served,
         )
     except Exception:
         log.exception("could not record a scan of %s", target.code_id)
@@ -114,10 +124,10 @@ def count(target, environ):
     return "buffered" if event_id is None else "recorded"
 
 
-def redirect_headers(target):
+def redirect_headers(location):
     # A cached redirect is a scan nobody counts.
     return [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0"),
-            ("Location", target.location), ("Cache-Control", "no-store")]
+            ("Location", location), ("Cache-Control", "no-store")]
 
 
 @bp.get("/s/<scan_slug:slug>")
@@ -130,9 +140,12 @@ def scan(slug):
                                            headers=unavailable_headers(current_app.config))
     if target is None:
         return unavailable(status)
+    location, served = serving.serve(target, request.environ, counting=request.method == "GET")
     if request.method == "GET":
-        count(target, request.environ)
-    return current_app.response_class(status=302, headers=redirect_headers(target))
+        count(target, request.environ, served)
+    if location is None:
+        return current_app.response_class(ended.PAGE, status=410, headers=ended.HEADERS)
+    return current_app.response_class(status=302, headers=redirect_headers(location))
 
 
 MESSAGES = {

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from webapp.extensions import db
 from webapp.services import ServiceError
 from webapp.services.codes import styles
+from webapp.services.domains import workspace_domains
 from webapp.services.teams import invitations, keys, members, workspaces
 from webapp.services.workspaces import memberships
 from webapp.services.workspaces.roles import ROLES, rank
@@ -40,11 +41,13 @@ def refused(exc):
 @needs("viewer")
 def settings(new_invitation=None):
     actor = g.actor
+    domains = workspace_domains.list_domains(actor) if actor.can("admin") else []
     return render_template(
         "teams/settings.html", workspace=workspaces.get_workspace(actor),
         members=members.list_members(actor), presets=styles.list_presets(actor),
         pending=invitations.pending(actor) if actor.can("admin") else [],
         keys=keys.list_keys(actor) if actor.can("admin") else [],
+        domains=domains, domain_totals=workspace_domains.totals([d.id for d in domains]),
         grantable=[r for r in ROLES if rank(r) <= rank(actor.role)],
         new_invitation=new_invitation,
         accept_url=invitations.accept_url(new_invitation) if new_invitation else None)

@@ -1,7 +1,7 @@
 """jobs: chunks of a bulk job, claimed by every worker that helps with it
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-12 10:00:00
 
 """
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 import webapp.models.base
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0013'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,54 @@
+"""The gate's decoders: two must read, the camera view is the same every time, the classic
+detector warns in plain words, and text WeChat's binding cannot hand over is no refusal."""
+from PIL import ImageChops
+
+from webapp.qr import build, check, parse_style
+from webapp.qr.camera import camera_view
+from webapp.qr.decoders import CLASSIC, WECHAT, ZXING
+from webapp.qr.scannability import CAMERA, gate_image
+
+URL = "http://127.0.0.1:5000/s/gatecode"
+
+
+def test_a_plain_code_reads_in_both_and_the_report_says_where():
+    style = parse_style({})
+    verdict = check(URL, style, build(URL, style))
+    assert verdict.ok and not verdict.warnings
+    rows = {row["view"]: row for row in verdict.report["views"]}
+    assert all(row["read"][ZXING] for row in rows.values() if row["kind"] == "clean")
+    assert rows["as a PNG at 3 pixels per module"]["read"] == {ZXING: True, WECHAT: True, CLASSIC: True}
+    assert rows[CAMERA]["kind"] == "camera" and any(rows[CAMERA]["read"].values())
+
+
+def test_round_finders_are_flagged_for_older_scanners_not_refused():
+    style = parse_style({"finder_shape": "circle"})
+    verdict = check(URL, style, build(URL, style))
+    assert verdict.ok
+    assert verdict.warnings == ["Circle corners: a few older scanner apps cannot read them. "
+                                "Square corners read everywhere."]
+    assert any(row["read"].get(CLASSIC) is False for row in verdict.report["views"])
+
+
+def test_the_camera_view_is_the_same_every_time_and_not_the_picture():
+    image = gate_image(build(URL, parse_style({})), 6)
+    first, again = camera_view(image), camera_view(image)
+    assert first.tobytes() == again.tobytes()
+    assert first.size != image.size and ImageChops.difference(first, camera_view(image, seed=21)).getbbox()
+
+
+def test_latin_1_text_that_wechat_cannot_hand_over_is_not_refused():
+    """segno writes "café" in ISO 8859-1; OpenCV's binding raises on non-UTF-8 text."""
+    style = parse_style({})
+    verdict = check("café crème", style, build("café crème", style))
+    assert verdict.ok
+    clean = [row["read"] for row in verdict.report["views"] if row["kind"] == "clean"]
+    assert all(read[ZXING] for read in clean) and all(read.get(WECHAT) is None for read in clean)
+
+
+def test_without_the_survey_round_finders_are_still_flagged_by_their_shape():
+    """A bulk job skips the classic detector (it costs more than the rest of a plain code's gate)."""
+    for shape, flagged in (("rounded", True), ("square", False)):
+        style = parse_style({"finder_shape": shape})
+        verdict = check(URL, style, build(URL, style), survey=False)
+        assert verdict.ok and bool(verdict.warnings) == flagged
+        assert not any(CLASSIC in row["read"] for row in verdict.report["views"])
