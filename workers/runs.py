@@ -48,6 +48,7 @@ class JobRun:
         self.done = self.saved = row.progress_done  # saved: what the row says is committed
         self.total = row.progress_total
         self.lease = lease
+        self.claimed_by = row.claimed_by  # host:pid of the process running this attempt
         self.final_row_errors = None  # see settle_row_errors
         self._interval = config["JOB_PROGRESS_INTERVAL"]
         self._last_write = 0.0
@@ -57,28 +58,33 @@ class JobRun:
     def progress(self, done, total=None, checkpoint=None, row_errors=None):
         """Record progress; commits the session when it writes (see the class doc)."""
         if checkpoint is not None and self.actor is not None:
-            self._check_rights()
-        self.done = done
+            self.check_rights()
+        if done is not None:  # None: the row's count is kept by others (jobs/chunks.py)
+            self.done = done
         if total is not None:
             self.total = total
         if checkpoint is not None:
             self.checkpoint = checkpoint
-        finished = self.total is not None and done >= self.total
+        finished = done is not None and self.total is not None and done >= self.total
         # A cancel request seen by the heartbeat forces a write: the work done so far is kept.
         due = (checkpoint is not None or row_errors is not None or finished
-               or self.cancelled.is_set()
-               or time.monotonic() - self._last_write >= self._interval)
+               or self.cancelled.is_set() or self.due())
         if due and not self.lost.is_set():
             self._write(done, total, checkpoint, row_errors)
         self.raise_if_stopped()
 
-    def _check_rights(self):
+    def due(self):
+        """True when a throttled progress write is due."""
+        return time.monotonic() - self._last_write >= self._interval
+
+    def check_rights(self):
         """Before a chunk is committed: a member removed or demoted meanwhile stops the job
         at once, and the chunk in hand is not written."""
         try:
             self.actor = actors.for_job(self.user_id, self.workspace_id, self.needed)
         except ServiceError as exc:
             raise RightsLost(exc.message) from None
+        return self.actor
 
     def settle_row_errors(self, summary):
         """The last row-error summary, written by the commit that completes the job.

@@ -2,7 +2,7 @@
 from webapp.models.domains import CustomDomain
 from webapp.models.identities import UserIdentity
 from webapp.models.images import ImageAsset
-from webapp.models.jobs import BackgroundJob
+from webapp.models.jobs import BackgroundJob, JobChunk
 from webapp.models.qrcodes import QrCode, StylePreset
 from webapp.models.scans import ScanCounter, ScanDailyRollup, ScanEvent, ScanRollupDay
 from webapp.models.tags import CodeTag, Tag
@@ -18,7 +18,7 @@ from webapp.models.workspaces import (
 )
 
 __all__ = [
-    "ApiKey", "AuditEntry", "BackgroundJob", "CodeTag", "CustomDomain", "ImageAsset", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
+    "ApiKey", "AuditEntry", "BackgroundJob", "CodeTag", "CustomDomain", "ImageAsset", "JobChunk", "QrCode", "RecoveryCode", "RetiredSlug", "ScanCounter",
     "ScanDailyRollup", "ScanEvent", "ScanRollupDay", "StylePreset", "Tag", "User", "UserIdentity",
     "UserSession", "WebhookAttempt", "WebhookEndpoint", "WebhookOutbox", "Workspace",
     "WorkspaceInvitation", "WorkspaceMember",

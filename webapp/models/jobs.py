@@ -73,3 +73,32 @@ class BackgroundJob(db.Model):
 
     def __repr__(self):
         return f"<BackgroundJob {self.type} {self.id} {self.status}>"
+
+
+class JobChunk(db.Model):
+    """One slice of a chunked job's rows, claimed and done by whichever worker is free.
+
+    The job's run plans its chunks; every worker helping it claims one at a time
+    (`webapp/services/jobs/chunks.py`). A chunk's work commits with the UPDATE that
+    marks it done, and only while `lease` is still the job's: a chunk a dead or
+    superseded worker held is claimed again. `heartbeat_at` tells a live claim
+    from a dead one.
+    """
+
+    __tablename__ = "job_chunks"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("background_jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    start: Mapped[int] = mapped_column(Integer)  # rows before it
+    rows: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, claimed, done
+    claim: Mapped[str | None] = mapped_column(String(32))  # the claimer's token
+    lease: Mapped[str | None] = mapped_column(String(32))  # the job's lease it was claimed under
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # host:pid
+    heartbeat_at = mapped_column(UTCDateTime, nullable=True)
+    # What the chunk did: its counts, and its refused rows' count and first few.
+    result = mapped_column(JSONType, nullable=True)
+
+    def __repr__(self):
+        return f"<JobChunk {self.job_id}#{self.number} {self.status}>"

@@ -1,11 +1,12 @@
 """Bulk create: the job that turns an uploaded CSV into codes, a chunk at a time.
 
 A chunk is one transaction: its codes, its parts of the result files and the
-checkpoint that says it is done commit together (`run.progress`), so a run
-that dies resumes after the last whole chunk. Each code also carries its
-import key, "<job id>:<line>", unique per owner: a chunk redone for any reason
-(a run that raced another, a slug taken meanwhile) finds the codes its line
-already made instead of making them twice.
+mark that says it is done commit together, so nothing of a chunk cut short
+stays. The chunks are shared by every worker on the queue (`fanout`): each
+claims the next free one, and a chunk whose worker died is taken over. Each
+code also carries its import key, "<job id>:<line>", unique per owner: a chunk
+redone for any reason (a run that raced another, a slug taken meanwhile) finds
+the codes its line already made instead of making them twice.
 
 Per chunk: one query for the codes already made, one for the custom slugs
 taken, one for fresh random slugs, one batched INSERT; each code's drawing is
@@ -16,13 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import ServiceError, signals
-from webapp.services.bulk import redirect_columns
-from webapp.services.bulk.chunks import finish, resume
+from webapp.services.bulk import fanout, redirect_columns
 from webapp.services.bulk.presets import Presets
 from webapp.services.bulk.row_errors import RowErrors
 from webapp.services.bulk.uploads import CREATE_COLUMNS
@@ -38,45 +38,64 @@ FIELD_COLUMNS = {"content_type": "content", "expires_at": None, "active": None}
 REDO_LIMIT = 3
 
 
+HELPER = "workers.bulk.help_create"  # the helpers' job function (fanout.run_chunks)
+
+
 def run_bulk_create(run):
     payload = run.payload
-    total, state, chunks = resume(run, CREATE_COLUMNS, {"done": 0, "parts": 0, "created": 0})
-    maker = ChunkMaker(run.id, run.actor, payload["format"])
-    for chunk in chunks:
-        state = _commit_chunk(run, maker, chunk, state)
-
+    work = ChunkWork(ChunkMaker(run.id, run.actor, payload["format"]))
+    total, results = fanout.run_chunks(run, CREATE_COLUMNS, work, HELPER, run.claimed_by)
+    made = [number for number, result in enumerate(results) if result["created"]]
     files = {}
-    if state["parts"]:
+    if made:
         stem = f"scanlink-codes-{date.today().isoformat()}"
-        files["csv"] = join_parts(run.id, "codes", state["parts"], f"{stem}.csv",
+        files["csv"] = join_parts(run.id, "codes", made, f"{stem}.csv",
                                   "text/csv; charset=utf-8", head=header(RESULT_COLUMNS))
-        files["zip"] = join_zip_parts(run.id, "images", state["parts"],
-                                      f"{stem}-{payload['format']}.zip")
-    failed = finish(run, ERROR_COLUMNS, state)
-    return {"rows": total, "created": state["created"], "failed": failed,
-            "format": payload["format"], "files": files}
+        files["zip"] = join_zip_parts(run.id, "images", made, f"{stem}-{payload['format']}.zip")
+    failed = fanout.settle(run, ERROR_COLUMNS, results)
+    return {"rows": total, "created": sum(result["created"] for result in results),
+            "failed": failed, "format": payload["format"], "files": files}
 
 
-def _commit_chunk(run, maker, chunk, state):
-    for attempt in range(REDO_LIMIT):
-        errors = RowErrors(run.id, ERROR_COLUMNS, state.get("errors"))
-        try:
-            made = maker.make(chunk, errors)
-            break
-        except IntegrityError:
-            # A slug was taken meanwhile, or another run made these lines: look again.
-            db.session.rollback()
-            if attempt == REDO_LIMIT - 1:
-                raise
-    parts = state["parts"]
-    if made.count:
-        put_part(run.id, "codes", parts, encode_rows(made.csv_rows))
-        put_part(run.id, "images", parts, made.zip_bytes)
-        parts += 1
-    state = {"done": chunk[-1].number, "parts": parts, "created": state["created"] + made.count,
-             "errors": errors.end_chunk()}
-    run.progress(state["done"], checkpoint=state, row_errors=errors.summary())
-    return state
+def help_bulk_create(job_id, lease, identity):
+    """A helper on another worker: does chunks of the job while its run lasts."""
+    return fanout.help_with(job_id, lease, CREATE_COLUMNS,
+                            lambda actor, payload: ChunkWork(ChunkMaker(job_id, actor,
+                                                                        payload["format"])),
+                            identity)
+
+
+class ChunkWork:
+    """One chunk of rows: its codes flushed, its parts of the result files written as its
+    number (`fanout.Participant` commits them)."""
+
+    def __init__(self, maker):
+        self.maker = maker
+
+    def __call__(self, number, rows):
+        job_id = self.maker.job_id
+        for attempt in range(REDO_LIMIT):
+            errors = RowErrors(job_id, ERROR_COLUMNS, {"parts": number})
+            try:
+                made = self.maker.make(rows, errors)
+                break
+            except (IntegrityError, OperationalError) as exc:
+                # A slug was taken meanwhile (perhaps by a chunk of this file on another
+                # worker), or another run made these lines: look again.
+                db.session.rollback()
+                if attempt == REDO_LIMIT - 1 or not _redo(exc):
+                    raise
+        if made.count:
+            put_part(job_id, "codes", number, encode_rows(made.csv_rows))
+            put_part(job_id, "images", number, made.zip_bytes)
+        errors.end_chunk()
+        return {"created": made.count, "errors": errors.count, "sample": errors.sample}
+
+
+def _redo(exc):
+    """A unique key taken, or PostgreSQL's deadlock between two chunks inserting the same
+    custom slugs in opposite orders."""
+    return isinstance(exc, IntegrityError) or getattr(exc.orig, "pgcode", None) == "40P01"
 
 
 def reason(exc):
@@ -144,6 +163,9 @@ class ChunkMaker:
             item.code.import_key = self.key(item.row)
             new.append(item.code)
             done.append((item.row, item.code, (drawing, style)))
+        # Painted before the INSERT: the rows' locks (and SQLite's write lock) are then held
+        # only for the INSERT and the commit, not while the images are drawn.
+        files = self._files(sorted(done, key=lambda entry: entry[0].line))
         db.session.add_all(new)
         db.session.flush()
         made, by_tags = {id(code) for code in new}, defaultdict(list)
@@ -154,7 +176,7 @@ class ChunkMaker:
             organise.add_tags(self.workspace_id, codes, list(names))
         for code in new:
             signals.code_created.send(code)
-        return self._files(sorted(done, key=lambda entry: entry[0].line))
+        return files
 
     def _existing(self, keys):
         codes = db.session.scalars(select(QrCode).where(QrCode.workspace_id == self.workspace_id,

@@ -33,15 +33,20 @@ def put_part(job_id, name, number, data):
     get_storage().put(part_key(job_id, name, number), data)
 
 
+def _numbers(parts):
+    """Parts 0..parts-1, or the part numbers given (a chunked job's chunks that made one)."""
+    return range(parts) if isinstance(parts, int) else list(parts)
+
+
 def _read_parts(storage, job_id, name, parts):
-    for number in range(parts):
+    for number in _numbers(parts):
         with storage.open(part_key(job_id, name, number)) as part:
             while chunk := part.read(READ_CHUNK):
                 yield chunk
 
 
 def join_parts(job_id, name, parts, filename, content_type, head=b""):
-    """Joins parts 0..parts-1 into one file; returns its entry for `result["files"]`."""
+    """Joins the parts (see `_numbers`) into one file; returns its entry for `result["files"]`."""
     storage = get_storage()
     key = file_key(job_id, filename)
 
@@ -66,7 +71,7 @@ def join_zip_parts(job_id, name, parts, filename):
     key = file_key(job_id, filename)
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as joined:
-            for number in range(parts):
+            for number in _numbers(parts):
                 with storage.open(part_key(job_id, name, number)) as raw, \
                         zipfile.ZipFile(raw) as part:
                     for info in part.infolist():
@@ -80,7 +85,7 @@ def join_zip_parts(job_id, name, parts, filename):
 
 
 def delete_parts(storage, job_id, name, parts):
-    for number in range(parts):
+    for number in _numbers(parts):
         storage.delete(part_key(job_id, name, number))
 
 

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import CanceledJobRegistry, FailedJobRegistry, StartedJobRegistry
@@ -147,6 +147,27 @@ def enqueue(job_id, job_type, attempts_left=None):
         log.warning("could not enqueue job %s (%s); it stays pending", job_id, job_type, exc_info=True)
         return False
     return True
+
+
+def call_helpers(func, job_id, lease, job_type, most):
+    """Asks every other worker on the job's queue to help with its chunks (services/bulk/fanout.py).
+
+    One helper job per other worker, at most `most`, at the front of the queue: a
+    busy worker joins when it is free, one that finds nothing left stops at once.
+    Returns how many were asked; none when Redis refused (the run works alone).
+    """
+    spec = JOB_TYPES[job_type]
+    try:
+        target = queue(spec.queue)
+        wanted = min(most, Worker.count(queue=target) - 1)
+        for number in range(wanted):
+            target.enqueue(func, job_id, lease, job_id=f"{job_id}-help-{lease[:8]}-{number}",
+                           job_timeout=spec.timeout, result_ttl=600, failure_ttl=FAILURE_TTL,
+                           at_front=True, description=f"help with {job_type} {job_id}")
+    except RedisError:
+        log.warning("could not ask for help with job %s", job_id, exc_info=True)
+        return 0
+    return max(wanted, 0)
 
 
 def rq_state(job_id):
