@@ -55,9 +55,10 @@ def visitor(environ, now, needs_key=False):
     user_agent = environ.get("HTTP_USER_AGENT", "")
     key = ""
     if needs_key:
-        # The same visitor is the same (salted, daily) address hash as in the scan's row;
-        # without an address, the user agent at least keeps one phone on one variant.
-        key = visitors.hash_ip(environ.get("REMOTE_ADDR"), now.date()) or user_agent
+        # The same visitor is the same (salted, daily) hash of address and user agent as in
+        # the scan's row; without an address, the user agent at least keeps one phone on
+        # one variant.
+        key = visitors.visitor_hash(environ.get("REMOTE_ADDR"), user_agent, now.date()) or user_agent
     return Visitor(user_agent, environ.get("HTTP_ACCEPT_LANGUAGE", ""),
                    visitors.clean_country(country), environ.get("QUERY_STRING", ""), now, key)
 
