@@ -40,9 +40,14 @@ def start_periodic_scheduler(app):
 QUIET_LOGGERS = ("rq.worker", "rq.scheduler", "rq.cron", "rq.queue", "rq.job")
 
 
+def rq_log_level():
+    """RQ_LOG_LEVEL (default WARNING): INFO gives RQ's own line per job back."""
+    return os.environ.get("RQ_LOG_LEVEL", "WARNING").upper()
+
+
 def quiet_rq_logging():
     for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(rq_log_level())
 
 
 def build_worker(app, connection):
@@ -70,7 +75,7 @@ def main(argv):
     quiet_rq_logging()
     log.info("worker listening on %s", ", ".join(QUEUES))
     try:
-        worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")
+        worker.work(with_scheduler=True, burst=burst, logging_level=rq_log_level())
     except RedisConnectionError:
         # Redis stopping first (Ctrl-C under honcho) is an ordinary way to end.
         log.warning("Redis went away; the worker stops")

@@ -148,7 +148,8 @@ def test_sweep_fails_a_pending_row_that_rq_could_not_run(app, redis, run_jobs, m
 
 @pytest.mark.slow
 def test_two_workers_run_each_period_of_a_task_once_between_them(app, worker_process):
-    workers = [worker_process(**WORKER_ENV), worker_process(**WORKER_ENV)]
+    # RQ's own "Job OK (<id>)" line per job tells which worker ran which period.
+    workers = [worker_process(**WORKER_ENV, RQ_LOG_LEVEL="INFO") for _ in range(2)]
 
     def reap_periods():
         return [re.findall(r"Job OK \(periodic-jobs_reap-(\d+)\)", worker.output())
