@@ -24,7 +24,7 @@ def test_invite_accept_create_then_demote_to_viewer(app, chromium, live_server, 
     page.get_by_label("E-mail").fill("grace@example.com")
     page.get_by_label("Role", exact=True).select_option("editor")
     page.get_by_role("button", name="Invite").click()
-    link = page.get_by_label("Invitation link").input_value()
+    link = page.get_by_role("textbox", name="Invitation link").input_value()
     path = link[link.index("/invitations/"):]
 
     colleague = chromium.new_context(base_url=live_server.url).new_page()

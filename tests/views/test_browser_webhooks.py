@@ -25,8 +25,8 @@ def test_add_an_endpoint_send_a_test_event_filter_and_redeliver(page):
         page.get_by_label("Endpoint URL").fill(receiver.url())
         page.get_by_label("A code is created").check()
         page.get_by_role("button", name="Add endpoint").click()
-        expect(page.get_by_label("Signing secret")).to_be_visible()
-        assert page.get_by_label("Signing secret").input_value().startswith("whsec_")
+        expect(page.get_by_role("textbox", name="Signing secret")).to_be_visible()
+        assert page.get_by_role("textbox", name="Signing secret").input_value().startswith("whsec_")
 
         page.get_by_role("button", name="Send test event").click()
         expect(page.get_by_text("A test event is on its way")).to_be_visible()
