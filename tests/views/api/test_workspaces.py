@@ -200,8 +200,10 @@ def test_the_default_preset_is_set_by_an_admin_and_new_codes_start_from_it(app, 
                         headers=team.headers["admin"]).status_code == 422
     response = client.patch(url(team), json={"default_preset_id": preset_id}, headers=team.headers["admin"])
     assert response.status_code == 200 and response.json["default_preset_id"] == preset_id
-    code = client.post("/api/qr-codes", json={"kind": "dynamic", "target_url": "https://example.com"},
-                       headers=team.headers["editor"]).json
+    made = client.post("/api/qr-codes", json={"kind": "dynamic", "target_url": "https://example.com"},
+                       headers=team.headers["editor"])
+    assert made.status_code == 201, made.json
+    code = made.json
     assert code["style"]["dark"] == "#7a1f5c" and code["style"]["module_shape"] == "dots"
     plain = client.post("/api/qr-codes", json={"kind": "dynamic", "target_url": "https://example.com",
                                                "style": {}}, headers=team.headers["editor"]).json
