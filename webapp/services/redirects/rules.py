@@ -58,19 +58,28 @@ def clean(data, check_url):
     return result or None
 
 
-def clean_rules(rules, check_url):
-    if not isinstance(rules, list):
-        raise Invalid("rules", "must be a list of {when, target_url}")
-    if len(rules) > MAX_RULES:
-        raise Invalid("rules", f"at most {MAX_RULES} rules ({len(rules)} given)")
-    cleaned = []
-    for index, rule in enumerate(rules):
-        field = f"rules[{index}]"
-        if not isinstance(rule, dict):
-            raise Invalid(field, "must be an object {when, target_url}")
-        unknown = sorted(set(rule) - {"when", "target_url"})
+def _objects(value, name, keys, too_many):
+    """(field, object) of a list of objects with only `keys`, or Invalid naming the field;
+    `too_many(count)`: the message when the list is longer than allowed, else None."""
+    shape = "{" + ", ".join(keys) + "}"
+    if not isinstance(value, list):
+        raise Invalid(name, f"must be a list of {shape}")
+    if (message := too_many(len(value))):
+        raise Invalid(name, message)
+    for index, item in enumerate(value):
+        field = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise Invalid(field, f"must be an object {shape}")
+        unknown = sorted(set(item) - set(keys))
         if unknown:
             raise Invalid(f"{field}.{unknown[0]}", "unknown field")
+        yield field, item
+
+
+def clean_rules(rules, check_url):
+    cleaned = []
+    for field, rule in _objects(rules, "rules", ("when", "target_url"), lambda n: (
+            f"at most {MAX_RULES} rules ({n} given)" if n > MAX_RULES else None)):
         when = clean_when(rule.get("when"), f"{field}.when")
         cleaned.append({"when": when, "target_url": _url(check_url, rule.get("target_url"),
                                                          f"{field}.target_url")})
@@ -78,18 +87,9 @@ def clean_rules(rules, check_url):
 
 
 def clean_split(split, check_url):
-    if not isinstance(split, list):
-        raise Invalid("split", "must be a list of {target_url, weight}")
-    if len(split) > MAX_VARIANTS:
-        raise Invalid("split", f"at most {MAX_VARIANTS} variants")
     cleaned = []
-    for index, variant in enumerate(split):
-        field = f"split[{index}]"
-        if not isinstance(variant, dict):
-            raise Invalid(field, "must be an object {target_url, weight}")
-        unknown = sorted(set(variant) - {"target_url", "weight"})
-        if unknown:
-            raise Invalid(f"{field}.{unknown[0]}", "unknown field")
+    for field, variant in _objects(split, "split", ("target_url", "weight"), lambda n: (
+            f"at most {MAX_VARIANTS} variants" if n > MAX_VARIANTS else None)):
         weight = variant.get("weight", 1)
         if isinstance(weight, str) and weight.strip().isdigit():
             weight = int(weight.strip())
