@@ -1,5 +1,6 @@
 """The chunks of a job shared by several workers: each claimed by one, taken over only from
 a holder that is gone, and done only under the job's current lease."""
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, BackgroundJob, JobChunk
 from webapp.models.base import utcnow
 from webapp.services import signals
-from webapp.services.jobs import chunks
+from webapp.services.jobs import chunks, lifecycle
 
 pytestmark = pytest.mark.settings(test_jobs.FAST)  # a claim is stale after 2 s without a beat
 LEASE, OTHER = "a" * 32, "b" * 32
@@ -75,11 +76,36 @@ def test_only_the_holder_finishes_a_chunk_and_only_under_the_jobs_lease(job):
 
 
 def test_nobody_claims_a_chunk_of_a_job_cancelled_or_moved_on(job):
-    assert chunks.job_is_open(job, LEASE) and not chunks.job_is_open(job, OTHER)
+    assert claim(job, "other lease", lease=OTHER) is None
     db.session.execute(update(BackgroundJob).where(BackgroundJob.id == job)
                        .values(cancel_requested_at=utcnow()))
     db.session.commit()
-    assert not chunks.job_is_open(job, LEASE)
+    assert claim(job, "after the cancel") is None
+    assert chunks.tally(job, LEASE)[3] == 0
+
+
+def test_a_cancel_waits_for_a_claim_in_flight_so_the_run_counts_it(app, job):
+    """The run stops once no chunk is held; a claim that saw the job open must be visible
+    by the time the run can know of the cancel, or its chunk is worked after the stop."""
+    chunk = chunks.claim(job, LEASE, "in flight", "test:in flight")  # not committed yet
+    assert chunk is not None
+    cancelled = threading.Event()
+
+    def cancel():
+        with app.app_context():
+            lifecycle.request_cancel(job)
+            db.session.commit()
+            cancelled.set()
+            db.session.remove()
+
+    other = threading.Thread(target=cancel)
+    other.start()
+    assert not cancelled.wait(0.5), "the cancel committed while a claim was in flight"
+    db.session.commit()
+    other.join(timeout=10)
+    assert cancelled.is_set()
+    assert chunks.tally(job, LEASE)[3] == 1  # the claim is live: the run waits for its chunk
+    db.session.rollback()
 
 
 def test_a_shared_job_stopped_logs_what_its_done_chunks_kept_not_a_lagging_checkpoint(job):

@@ -13,7 +13,7 @@ was claimed under. Nothing here commits: the caller owns the transaction.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import BackgroundJob as Job
@@ -56,12 +56,10 @@ def _claimable(job_id, lease, now):
                 or_(Chunk.status == "pending", and_(Chunk.status == "claimed", gone)))
 
 
-def job_is_open(job_id, lease):
-    """True while the job is processing under `lease` and nobody asked to cancel it."""
-    row = db.session.execute(select(Job.lease, Job.status, Job.cancel_requested_at)
-                             .where(Job.id == job_id)).first()
-    return (row is not None and row.lease == lease and row.status == "processing"
-            and row.cancel_requested_at is None)
+def _open(job_id, lease):
+    """The job is processing under `lease` and nobody asked to cancel it."""
+    return and_(Job.id == job_id, Job.lease == lease, Job.status == "processing",
+                Job.cancel_requested_at.is_(None))
 
 
 def holds_lease(job_id, lease):
@@ -69,8 +67,19 @@ def holds_lease(job_id, lease):
 
 
 def claim(job_id, lease, token, claimed_by):
-    """The next chunk to do, now claimed by `token`; None when none is free."""
+    """The next chunk to do, now claimed by `token`; None when none is free or the job is
+    no longer open.
+
+    A claim must never land after the run has counted the chunks in hand and stopped.
+    On PostgreSQL the job's row is held (FOR SHARE) until the claim commits, so a
+    cancel, which updates that row, waits for every claim that saw the job open; on
+    SQLite the claim's UPDATE checks the job itself, and writes are serialised. Either
+    way the run, which learns of a cancel only once it is committed, counts them all.
+    """
     for _ in range(CLAIM_TRIES):
+        if db.session.scalar(select(Job.id).where(_open(job_id, lease))
+                             .with_for_update(read=True)) is None:
+            return None
         now = utcnow()
         number = db.session.scalar(
             select(Chunk.number).where(_claimable(job_id, lease, now))
@@ -78,7 +87,8 @@ def claim(job_id, lease, token, claimed_by):
         if number is None:
             return None
         outcome = _execute(
-            update(Chunk).where(Chunk.number == number, _claimable(job_id, lease, now))
+            update(Chunk).where(Chunk.number == number, _claimable(job_id, lease, now),
+                                exists().where(_open(job_id, lease)))
             .values(status="claimed", claim=token, lease=lease, claimed_by=claimed_by[:120],
                     heartbeat_at=now))
         if outcome.rowcount == 1:
