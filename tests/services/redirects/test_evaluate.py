@@ -89,6 +89,28 @@ def test_overnight_window_wraps_midnight(now, expected):
     assert choose(plan, "c", Visitor(now=at(now)))[1] == expected
 
 
+@pytest.mark.parametrize("now, expected", [
+    ("2026-12-11T21:30:00Z", "rule:1"),  # Friday 22:30 in Berlin
+    ("2026-12-12T00:30:00Z", "rule:1"),  # Saturday 01:30: still Friday's night
+    ("2026-12-12T01:00:00Z", "default"),  # Saturday 02:00: the window closed
+    ("2026-12-12T21:30:00Z", "default"),  # Saturday 22:30: Saturday's night is not asked for
+    ("2026-12-11T00:30:00Z", "default"),  # Friday 01:30 belongs to Thursday's night
+    ("2026-12-10T00:30:00Z", "rule:1"),  # Thursday 01:30 belongs to Wednesday's night
+])
+def test_an_overnight_window_belongs_to_the_weekday_it_starts_on(now, expected):
+    plan = plan_of({"rules": [{"when": {"timezone": "Europe/Berlin", "weekdays": [3, 5],
+                                        "hours": ["22:00", "02:00"]},
+                               "target_url": "https://example.com/late"}]})
+    assert choose(plan, "c", Visitor(now=at(now)))[1] == expected
+
+
+def test_a_sunday_night_window_holds_into_monday():
+    plan = plan_of({"rules": [{"when": {"timezone": "UTC", "weekdays": [7], "hours": ["23:00", "01:00"]},
+                               "target_url": "https://example.com/late"}]})
+    assert choose(plan, "c", Visitor(now=at("2026-12-07T00:30:00Z")))[1] == "rule:1"  # Monday
+    assert choose(plan, "c", Visitor(now=at("2026-12-08T00:30:00Z")))[1] == "default"  # Tuesday
+
+
 def test_weekday_is_local_to_the_zone():
     # 2026-12-06T23:30Z is Sunday in UTC and already Monday in Tokyo
     plan = plan_of({"rules": [{"when": {"timezone": "Asia/Tokyo", "weekdays": [1]},

@@ -119,14 +119,20 @@ def holds(conditions, visitor):
 def _local_holds(wanted, now):
     zone, weekdays, hours = wanted
     local = now.astimezone(_zone(zone))
-    if weekdays is not None and local.isoweekday() not in weekdays:
-        return False
-    if hours is None:
-        return True
-    start, end = hours
-    minute = local.hour * 60 + local.minute
-    # An overnight window (22:00 to 06:00) wraps past midnight.
-    return start <= minute < end if start < end else minute >= start or minute < end
+    day = local.isoweekday()
+    if hours is not None:
+        start, end = hours
+        minute = local.hour * 60 + local.minute
+        if start < end:
+            if not start <= minute < end:
+                return False
+        elif minute < end:
+            # The small hours of an overnight window (22:00 to 06:00) belong to the night
+            # it began: Friday's window holds at 01:00 on Saturday, as opening hours read.
+            day = day - 1 or 7
+        elif minute < start:
+            return False
+    return weekdays is None or day in weekdays
 
 
 def bucket(key, code_id, day, total):
