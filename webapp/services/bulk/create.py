@@ -32,7 +32,7 @@ from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filena
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
 
-ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "style", "tags", "folder"]
+ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "domain", "style", "tags", "folder"]
 RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
 FIELD_COLUMNS = {"content_type": "content", "expires_at": None, "active": None}
 REDO_LIMIT = 3
@@ -117,6 +117,10 @@ class Planned:
     tags: list
 
 
+def _domain_id(item):
+    return item.code.domain.id if item.code.domain is not None else None
+
+
 @dataclass
 class Made:
     count: int
@@ -186,7 +190,7 @@ class ChunkMaker:
     def _plan(self, row):
         values = row.values
         data = {"kind": values.get("kind", "").lower(), "title": values.get("title", "")}
-        for field in ("target_url", "content", "folder", "tags"):
+        for field in ("target_url", "content", "domain", "folder", "tags"):
             if values.get(field):
                 data[field] = values[field]
         data.update(redirect_columns.fields_from_row(values))
@@ -196,24 +200,33 @@ class ChunkMaker:
                        organise.check_tags(data.get("tags")))
 
     def _with_slugs(self, planned, errors):
-        """Custom slugs that are free (one query); random ones for the rest (one more)."""
-        holders = slugs.codes_with_slugs([item.slug for item in planned if item.slug])
-        claimed, kept = {}, []
+        """Custom slugs that are free (one query per domain in the chunk); random ones for
+        the rest (one more per domain). Slugs are unique per domain."""
+        holders, claimed, kept = {}, {}, []
+        for domain_id in {_domain_id(item) for item in planned if item.slug}:
+            holders[domain_id] = slugs.codes_with_slugs(
+                [item.slug for item in planned if item.slug and _domain_id(item) == domain_id], domain_id)
         for item in planned:
             if item.slug:
-                line = claimed.get(item.slug) or self._line_of(holders.get(item.slug))
+                domain_id = _domain_id(item)
+                held = holders[domain_id]
+                line = claimed.get((domain_id, item.slug)) or self._line_of(held.get(item.slug))
                 if line:
                     errors.add(item.row.line, f"slug: line {line} of this file already uses "
                                               f"“{item.slug}”; choose another.", item.row.values)
                     continue
-                if item.slug in holders:
+                if item.slug in held:
                     errors.add(item.row.line, reason(slugs.taken(item.slug)), item.row.values)
                     continue
-                claimed[item.slug] = item.row.line
+                claimed[(domain_id, item.slug)] = item.row.line
             kept.append(item)
-        random = [item for item in kept if not item.slug]
-        for item, slug in zip(random, slugs.unused_random_slugs(len(random)) if random else []):
-            item.slug = slug
+        random = defaultdict(list)
+        for item in kept:
+            if not item.slug:
+                random[_domain_id(item)].append(item)
+        for domain_id, items in random.items():
+            for item, slug in zip(items, slugs.unused_random_slugs(len(items), domain_id)):
+                item.slug = slug
         return kept
 
     def _line_of(self, import_key):
@@ -229,6 +242,6 @@ class ChunkMaker:
             dynamic = code.kind == "dynamic"
             csv_rows.append([row.line, code.title, code.slug, code.kind, code.target_url,
                              None if dynamic else code.content,
-                             scan_url(code.slug) if dynamic else None,
+                             scan_url(code.slug, code.domain and code.domain.hostname) if dynamic else None,
                              image_filename(code, self.fmt)])
         return Made(count=len(done), csv_rows=csv_rows, zip_bytes=part.getvalue())

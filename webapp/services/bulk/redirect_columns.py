@@ -5,6 +5,10 @@ rules of the `rules` column; `utm_source` … `utm_content`; `expires_at`,
 `max_scans`, `expired_url`; and `rules`, JSON for everything else: a list of rules
 (`[{"when": {...}, "target_url": ...}]`) or an object with `rules`, `split` and
 `utm` as in the code object. A bad value refuses the row, naming the column.
+
+In a bulk update an empty cell leaves its field alone: filled rule columns (`rules`
+and the device URLs) give the code's whole rule list, and filled UTM columns change
+those UTM fields only (`utm_for_update`).
 """
 import json
 
@@ -65,3 +69,11 @@ def _url(value, column):
         return normalise_url(value, field=column)
     except ServiceError as exc:
         raise refuse(column, exc.fields.get(column, exc.message)) from None
+
+
+def utm_for_update(fields, code):
+    """A bulk update's UTM columns change those fields of the code's UTM, not the others."""
+    if "utm" not in fields:
+        return fields
+    current = dict((code.redirect or {}).get("utm") or {})
+    return {**fields, "utm": {**current, **fields["utm"]}}

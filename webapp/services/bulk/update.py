@@ -1,4 +1,4 @@
-"""Bulk update: a CSV of slugs and what to change, applied through `update_code`.
+"""Bulk update: a CSV of slugs (and their domain) and what to change, through `update_code`.
 
 Going through the service holds each change to the editor's rules and sends
 `code_updated`, whose listeners drop the cached scan lookup once the chunk
@@ -6,12 +6,15 @@ commits (and queue webhooks). An empty cell leaves its field as it is. A
 change applied twice changes nothing the second time, so a chunk redone
 after a crash is harmless; the checkpoint still keeps reruns short.
 """
+from collections import defaultdict
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import QrCode
 from webapp.services import ServiceError
+from webapp.services.bulk import redirect_columns
 from webapp.services.bulk.chunks import finish, resume
 from webapp.services.bulk.create import reason
 from webapp.services.bulk.row_errors import RowErrors
@@ -19,7 +22,11 @@ from webapp.services.bulk.uploads import UPDATE_COLUMNS, UPDATE_FIELDS
 from webapp.services.codes import qrcodes
 from webapp.services.codes.organise import tags_of
 
-ERROR_COLUMNS = ["slug", *UPDATE_FIELDS]
+ERROR_COLUMNS = ["slug", "domain", *UPDATE_FIELDS]
+PLAIN_FIELDS = ("target_url", "title", "active", "tags", "folder")
+# What a row may change of a code, compared before and after to count it updated.
+STATE = ("target_url", "title", "active", "folder", "redirect", "expires_at", "max_scans",
+         "expired_url")
 
 
 def run_bulk_update(run):
@@ -39,28 +46,29 @@ def _slug(row):
     return row.values.get("slug", "").strip().lower()
 
 
+def _hostname(row):
+    return row.values.get("domain", "").strip().lower().rstrip(".")
+
+
 def update_chunk(actor, rows, errors):
     """Applies the chunk's rows in file order (one query finds their codes). Returns counts."""
     wanted = {_slug(row) for row in rows if _slug(row)}
-    codes = {code.slug: code for code in db.session.scalars(
-        select(QrCode).where(QrCode.workspace_id == actor.workspace_id, QrCode.slug.in_(wanted)))} if wanted else {}
+    codes = defaultdict(list)  # slug: the workspace's codes of that slug, on any domain
+    if wanted:
+        for code in db.session.scalars(select(QrCode).options(joinedload(QrCode.domain)).where(
+                QrCode.workspace_id == actor.workspace_id, QrCode.slug.in_(wanted))):
+            codes[code.slug].append(code)
     updated = unchanged = 0
     for row in rows:
-        slug = _slug(row)
         if row.problem:
             errors.add(row.line, row.problem, row.values)
             continue
-        if not slug:
-            errors.add(row.line, "slug: empty; say which code to change.", row.values)
-            continue
-        code = codes.get(slug)
-        if code is None:  # another user's slug reads the same: its owner is not to be probed
-            errors.add(row.line, f"slug: not found: you have no code with the slug “{slug[:64]}”.",
-                       row.values)
-            continue
-        changes = {field: row.values[field] for field in UPDATE_FIELDS if row.values.get(field)}
-        before = _state(code, changes)
         try:
+            code = _code_of(row, codes)
+            changes = {field: row.values[field] for field in PLAIN_FIELDS if row.values.get(field)}
+            changes.update(redirect_columns.utm_for_update(
+                redirect_columns.fields_from_row(row.values), code))
+            before = _state(code, changes)
             qrcodes.update_code(actor, code.id, changes, audited=False)
         except ServiceError as exc:
             errors.add(row.line, reason_for_update(exc), row.values)
@@ -72,12 +80,39 @@ def update_chunk(actor, rows, errors):
     return updated, unchanged
 
 
+def _code_of(row, codes):
+    """The code a row names by its slug (and domain, when the slug is on more than one)."""
+    slug, hostname = _slug(row), _hostname(row)
+    if not slug:
+        raise _refuse("slug", "empty; say which code to change.")
+    # Another workspace's slug reads the same as none: its owner is not to be probed.
+    held = codes.get(slug, [])
+    if hostname:
+        held = [code for code in held if code.domain is not None and code.domain.hostname == hostname]
+        if not held:
+            raise _refuse("slug", f"not found: you have no code “{slug[:64]}” on {hostname[:80]}.")
+    if not held:
+        raise _refuse("slug", f"not found: you have no code with the slug “{slug[:64]}”.")
+    if len(held) > 1:
+        on = ", ".join(sorted(code.domain.hostname if code.domain else "the default domain"
+                              for code in held))
+        raise _refuse("domain", f"the slug “{slug[:64]}” is on more than one domain ({on[:200]}); "
+                                "say which in this column.")
+    return held[0]
+
+
+def _refuse(column, message):
+    return ServiceError(message, fields={column: message}, status=422)
+
+
 def _state(code, changes):
     """What a row may change of the code; its tags are read only when the row sets them."""
-    state = [getattr(code, field) for field in UPDATE_FIELDS if field != "tags"]
+    state = [getattr(code, field) for field in STATE]
     return state + [tags_of([code.id])[code.id]] if "tags" in changes else state
 
 
 def reason_for_update(exc):
     field = next(iter(exc.fields), "") if exc.fields else ""
-    return f"{field}: {exc.message}" if field in ERROR_COLUMNS else reason(exc)
+    if field in ERROR_COLUMNS and not exc.message.startswith(f"{field}:"):
+        return f"{field}: {exc.message}"
+    return reason(exc)

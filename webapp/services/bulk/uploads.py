@@ -14,10 +14,12 @@ from webapp.services.csvfiles.reader import ENCODINGS, Columns, CsvFile, CsvRefu
 from webapp.services.jobs import queues
 
 CREATE_COLUMNS = Columns(required=(("target_url", "content"), "kind"),
-                         optional=("title", "slug", "style", "tags", "folder",
+                         optional=("title", "slug", "domain", "style", "tags", "folder",
                                    *redirect_columns.COLUMNS))
-UPDATE_FIELDS = ("target_url", "title", "active", "tags", "folder")
-UPDATE_COLUMNS = Columns(required=("slug",), optional=UPDATE_FIELDS)
+UPDATE_FIELDS = ("target_url", "title", "active", "tags", "folder", *redirect_columns.COLUMNS)
+# `domain` says which code: slugs are unique per domain (blank: the code of that slug,
+# if only one domain has it).
+UPDATE_COLUMNS = Columns(required=("slug",), optional=("domain", *UPDATE_FIELDS))
 
 
 def check_encoding(encoding):
@@ -56,7 +58,7 @@ def start_bulk_update(actor, stream, encoding="utf-8"):
     key, info = accept_csv(stream, UPDATE_COLUMNS, encoding)
     if not set(info.columns) & set(UPDATE_FIELDS):
         get_storage().delete(key)
-        raise CsvRefused(f"Line 1 names only the slug: add a column for what to change "
-                         f"({', '.join(UPDATE_FIELDS)}).")
+        raise CsvRefused("Line 1 names only the code: add a column for what to change "
+                         f"({', '.join(UPDATE_FIELDS[:5])}, or a redirect column such as ios_url).")
     return queues.submit("bulk.update", actor, payload={
         "upload_key": key, "encoding": info.encoding, "rows": info.rows})

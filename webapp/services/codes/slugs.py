@@ -84,23 +84,27 @@ def clean_custom_slug(value):
     return slug
 
 
-def codes_with_slugs(candidates):
-    """{slug: import_key} of the codes (anyone's, on PUBLIC_BASE_URL) that hold these slugs,
-    and {slug: None} of the retired ones: one query each for a batch."""
+def codes_with_slugs(candidates, domain_id=None):
+    """{slug: import_key} of the codes (anyone's, on PUBLIC_BASE_URL or on the custom domain
+    `domain_id`) that hold these slugs, and on PUBLIC_BASE_URL {slug: None} of the retired
+    ones: one query each for a batch."""
     if not candidates:
         return {}
+    same_domain = QrCode.domain_id.is_(None) if domain_id is None else QrCode.domain_id == domain_id
     rows = db.session.execute(select(QrCode.slug, QrCode.import_key)
-                              .where(QrCode.slug.in_(set(candidates)), QrCode.domain_id.is_(None))).all()
+                              .where(QrCode.slug.in_(set(candidates)), same_domain)).all()
+    if domain_id is not None:
+        return dict(rows)
     gone = db.session.scalars(select(RetiredSlug.slug).where(RetiredSlug.slug.in_(set(candidates))))
     return {slug: None for slug in gone} | dict(rows)
 
 
-def unused_random_slugs(count, attempts=5):
-    """`count` distinct random slugs nobody holds, checked in one query per round."""
+def unused_random_slugs(count, domain_id=None, attempts=5):
+    """`count` distinct random slugs nobody holds on that domain, one query per round."""
     found = set()
     for _ in range(attempts):
         fresh = {random_slug() for _ in range(count - len(found))} - found
-        fresh -= set(codes_with_slugs(fresh))
+        fresh -= set(codes_with_slugs(fresh, domain_id))
         found |= fresh
         if len(found) >= count:
             return list(found)[:count]
