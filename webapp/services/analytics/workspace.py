@@ -9,7 +9,7 @@ summed from an index that holds just the workspace's scanned code-days.
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import desc, func, select
 
 from webapp.extensions import db
 from webapp.models import QrCode, ScanDailyRollup, WorkspaceDailyRollup
@@ -18,6 +18,7 @@ from webapp.services.analytics.reports import LISTS
 from webapp.services.analytics.rollups import rolled_days
 
 TOP_CODES = 10
+_CHUNK = 500
 
 
 def _split(start, end, now):
@@ -43,6 +44,11 @@ def _collect(workspace_id, start, end, now, detail):
     days, from_rollups, segments = _split(start, end, now)
     per_day = {day: DayStats() for day in days}
     per_code = defaultdict(int)
+    for seg_start, seg_end in segments:
+        for (code_id, day), stats in aggregate_events(seg_start, seg_end,
+                                                      workspace_id=workspace_id).items():
+            per_day[day].add(stats)
+            per_code[code_id] += stats.scans
     if from_rollups:
         rolled = sorted(from_rollups)
         # One row per rolled-up day, whatever the number of codes.
@@ -52,18 +58,32 @@ def _collect(workspace_id, start, end, now, detail):
                 WorkspaceDailyRollup.workspace_id == workspace_id, WorkspaceDailyRollup.day.in_(rolled))):
             per_day[row.day].add(DayStats.from_rollup(row) if detail else
                                  DayStats(scans=row.scans, uniques=row.uniques, bots=row.bots))
-        if detail:  # what ranks the top codes: the scanned code-days, from the covering index
-            by_code = (select(ScanDailyRollup.qr_code_id, func.sum(ScanDailyRollup.scans))
-                       .where(ScanDailyRollup.workspace_id == workspace_id, ScanDailyRollup.day.in_(rolled))
-                       .group_by(ScanDailyRollup.qr_code_id))
-            for code_id, scans in db.session.execute(by_code):
+        if detail:
+            also = [code_id for code_id, n in per_code.items() if n]
+            for code_id, scans in _rollup_code_sums(workspace_id, rolled, also).items():
                 per_code[code_id] += int(scans)
-    for seg_start, seg_end in segments:
-        for (code_id, day), stats in aggregate_events(seg_start, seg_end,
-                                                      workspace_id=workspace_id).items():
-            per_day[day].add(stats)
-            per_code[code_id] += stats.scans
     return per_day, per_code
+
+
+def _rollup_code_sums(workspace_id, rolled, also):
+    """{code id: its rollups' scans on the days `rolled`} for every code that can rank.
+
+    Those are the TOP_CODES first by the rollups alone (ranked as workspace_summary
+    ranks: scans, then id in code-point order) and the codes in `also`, scanned in the
+    range's raw part. Any other code's total is its rollup sum, behind those ten's.
+    The sums come from the index (workspace_id, day, qr_code_id, scans).
+    """
+    sums = (select(ScanDailyRollup.qr_code_id, func.sum(ScanDailyRollup.scans).label("n"))
+            .where(ScanDailyRollup.workspace_id == workspace_id, ScanDailyRollup.day.in_(rolled))
+            .group_by(ScanDailyRollup.qr_code_id))
+    code_points = "C" if db.session.get_bind().dialect.name == "postgresql" else "BINARY"
+    found = dict(db.session.execute(sums.order_by(
+        desc("n"), ScanDailyRollup.qr_code_id.collate(code_points)).limit(TOP_CODES)).all())
+    missing = sorted(set(also) - set(found))
+    for first in range(0, len(missing), _CHUNK):
+        found.update(db.session.execute(
+            sums.where(ScanDailyRollup.qr_code_id.in_(missing[first:first + _CHUNK]))).all())
+    return found
 
 
 def _totals(per_day):
