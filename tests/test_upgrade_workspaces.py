@@ -110,7 +110,7 @@ def populate(conn):
         for code in dynamic[:400] for shard in range(3)])
     conn.execute(t.tables["scan_daily_rollups"].insert(), [
         {"qr_code_id": code["id"], "day": (T0 + timedelta(days=d)).date(), "scans": d + 1, "uniques": d,
-         "bots": 0, "breakdowns": {"country": {"FR": d + 1}}} for code in dynamic[:200] for d in range(5)])
+         "bots": 0, "breakdowns": {"country": {"FR": d + 1}}} for code in dynamic[::8] for d in range(5)])
     conn.execute(t.tables["scan_rollup_days"].insert(), [
         {"day": (T0 + timedelta(days=d)).date(), "rolled_at": T0 + timedelta(days=d + 1), "events": 100 + d}
         for d in range(5)])
@@ -352,7 +352,7 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
         row["scans"], row["uniques"], row["bots"],
         (json.loads(row["breakdowns"]) if isinstance(row["breakdowns"], str) else row["breakdowns"])["country"]["FR"]]
         for row in after["workspace_daily_rollups"]} == expected
-    assert len(expected) > 5
+    assert len({workspace_id for workspace_id, _day in expected}) >= 3
     for key in after["api_keys"]:
         assert (key["workspace_id"], key["role"]) == (personal[key["user_id"]], None)
     for old, job in zip(before["background_jobs"], after["background_jobs"], strict=True):
