@@ -15,7 +15,8 @@ For each it measures, as the median of --runs requests:
   * a codes CSV export streamed in full (EXPORT_STREAM_MAX_ROWS is raised for
     this run so that even 200,000 rows stream), for its rows/s and memory.
   * the workspace analytics page (/analytics/, 30 and 90 days) over seeded daily
-    rollups (the scanned codes, one in 100, on each of the last 30 days);
+    rollups (the scanned codes, one in 100, on each of the last 30 days), the
+    workspaces' rows of those days summed from them by the rollup job's own code;
 Then the ratios 200,000 / 100 and, at 200,000, the PostgreSQL plans of the
 list's queries (EXPLAIN ANALYZE), to show how each is answered. Last, for
 information, the same first-page queries on SQLite, in process.
