@@ -6,7 +6,10 @@ A workspace row always equals the sum of the code rows filed under that workspac
 - `on_code_deleted` (a receiver of code_deleted, before the database cascades the
   code's rows away) takes the code's rows off its workspace's;
 - `move_codes` carries codes' rows, and their share of the sums, to another workspace.
-None of this runs when a scan is recorded.
+None of this runs when a scan is recorded. A deleted workspace's rows go with it
+(ON DELETE CASCADE). One race is left: a code deleted while the rollup of a day it
+was scanned on is being written can stay in that day's workspace row until the day
+is rolled up again (yesterday is, every run).
 """
 from collections import defaultdict
 
