@@ -15,7 +15,8 @@ For each it measures, as the median of --runs requests:
   * a codes CSV export streamed in full (EXPORT_STREAM_MAX_ROWS is raised for
     this run so that even 200,000 rows stream), for its rows/s and memory.
   * the workspace analytics page (/analytics/, 30 and 90 days) over seeded daily
-    rollups (the scanned codes, one in 100, on each of the last 30 days);
+    rollups (the scanned codes, one in 100, on each of the last 30 days), the
+    workspaces' rows of those days summed from them by the rollup job's own code;
 Then the ratios 200,000 / 100 and, at 200,000, the PostgreSQL plans of the
 list's queries (EXPLAIN ANALYZE), to show how each is answered. Last, for
 information, the same first-page queries on SQLite, in process.
@@ -89,10 +90,11 @@ SELECT :tag, id, created_at FROM qr_codes
 WHERE workspace_id = :workspace AND CAST(substr(slug, 6) AS integer) % :every = 0
 """
 # The scanned codes (1 in 100) have a rollup on each of the last 30 days, every day marked
-# rolled up: what the workspace analytics page reads.
+# rolled up; the workspaces' rows of those days are then summed from them by the rollup
+# job's own code (roll_up_workspaces): what the workspace analytics page reads.
 ROLLUPS = """
-INSERT INTO scan_daily_rollups (qr_code_id, day, scans, uniques, bots, breakdowns)
-SELECT c.id, CAST(d AS date), 3, 2, 1, CAST(:breakdowns AS jsonb)
+INSERT INTO scan_daily_rollups (qr_code_id, day, workspace_id, scans, uniques, bots, breakdowns)
+SELECT c.id, CAST(d AS date), c.workspace_id, 3, 2, 1, CAST(:breakdowns AS jsonb)
 FROM qr_codes c, generate_series(current_date - 30, current_date - 1, interval '1 day') AS d
 WHERE c.workspace_id = :workspace AND c.slug ~ '^bench[0-9]*00$'
 """
@@ -233,6 +235,25 @@ def seed(engine, workspace_id, first, last):
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ("qr_codes", "scan_counters", "tags", "code_tags", "scan_daily_rollups"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def roll_up_workspaces(env, engine, days=30):
+    """The workspaces' daily rollups of the seeded days, as `rollup_scans` writes them."""
+    from webapp.app import create_app
+    from webapp.extensions import db
+    from webapp.services.analytics import workspace_rollups
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
+                      "REDIS_URL": env["REDIS_URL"], "SECRET_KEY": env["SECRET_KEY"]})
+    with app.app_context():
+        today = db.session.scalar(text("SELECT current_date"))
+        for ago in range(days, 0, -1):
+            workspace_rollups.rebuild_day(today - timedelta(days=ago))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE workspace_daily_rollups"))
 
 
 def measure_analytics(port, users, runs):
@@ -510,6 +531,7 @@ def run(args, db_url, redis_url, workdir, name):
         workspace_id, key = make_user(env, email)
         seed(engine, workspace_id, first, first + size - 1)
         users[size] = {"id": workspace_id, "key": key, "email": email}
+    roll_up_workspaces(env, engine)
     print(f"gunicorn: {procfile_web_command()}")
     print(f"PostgreSQL database {name}: a user with {args.small:,} codes and one with "
           f"{args.codes:,} (seeded in {time.perf_counter() - started:.1f} s); {args.runs} "

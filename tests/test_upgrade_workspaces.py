@@ -110,7 +110,7 @@ def populate(conn):
         for code in dynamic[:400] for shard in range(3)])
     conn.execute(t.tables["scan_daily_rollups"].insert(), [
         {"qr_code_id": code["id"], "day": (T0 + timedelta(days=d)).date(), "scans": d + 1, "uniques": d,
-         "bots": 0, "breakdowns": {"country": {"FR": d + 1}}} for code in dynamic[:200] for d in range(5)])
+         "bots": 0, "breakdowns": {"country": {"FR": d + 1}}} for code in dynamic[::8] for d in range(5)])
     conn.execute(t.tables["scan_rollup_days"].insert(), [
         {"day": (T0 + timedelta(days=d)).date(), "rolled_at": T0 + timedelta(days=d + 1), "events": 100 + d}
         for d in range(5)])
@@ -317,7 +317,7 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
     # 0013's tables, and those of the migrations after it (the upgrade goes to head)
     assert {c for c in after if c not in before} == {
         "workspaces", "workspace_members", "workspace_invitations", "audit_entries", "retired_slugs",
-        "custom_domains", "tags", "code_tags", "job_chunks"}
+        "custom_domains", "tags", "code_tags", "job_chunks", "workspace_daily_rollups"}
 
     # Each user has exactly one personal workspace, which they alone own; each row is in
     # its old owner's personal workspace.
@@ -339,6 +339,20 @@ def test_upgrade_keeps_every_row_in_its_owners_personal_workspace(old_app, datab
     for table in RENAMED:
         for old, new in zip(before[table], after[table], strict=True):
             assert new["workspace_id"] == (personal[old["workspace_id"]] if old["workspace_id"] else None)
+    # 0019: each code's rollups name its workspace, and each workspace's row of a day is
+    # the sum of its codes' rows of that day.
+    expected = {}
+    for row in after["scan_daily_rollups"]:
+        assert row["workspace_id"] == personal[owner_of_code[row["qr_code_id"]]]
+        sums = expected.setdefault((row["workspace_id"], row["day"]), [0, 0, 0, 0])
+        breakdowns = json.loads(row["breakdowns"]) if isinstance(row["breakdowns"], str) else row["breakdowns"]
+        for n, value in enumerate((row["scans"], row["uniques"], row["bots"], breakdowns["country"]["FR"])):
+            sums[n] += value
+    assert {(row["workspace_id"], row["day"]): [
+        row["scans"], row["uniques"], row["bots"],
+        (json.loads(row["breakdowns"]) if isinstance(row["breakdowns"], str) else row["breakdowns"])["country"]["FR"]]
+        for row in after["workspace_daily_rollups"]} == expected
+    assert len({workspace_id for workspace_id, _day in expected}) >= 3
     for key in after["api_keys"]:
         assert (key["workspace_id"], key["role"]) == (personal[key["user_id"]], None)
     for old, job in zip(before["background_jobs"], after["background_jobs"], strict=True):

@@ -8,6 +8,7 @@ import pytest
 from tests.factories import make_code
 from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
+from webapp.services.analytics import workspace_rollups
 
 
 @pytest.fixture
@@ -19,9 +20,11 @@ def seeded(app, owner, database):
         for ago, scans in ((2, 7), (10, 40)):
             day = today - timedelta(days=ago)
             db.session.add(ScanRollupDay(day=day, events=scans))
-            db.session.add(ScanDailyRollup(qr_code_id=code.id, day=day, scans=scans, uniques=scans,
-                                           bots=0, breakdowns={"device": {"mobile": scans},
-                                                               "country": {"FR": scans}}))
+            db.session.add(ScanDailyRollup(qr_code_id=code.id, workspace_id=code.workspace_id, day=day,
+                                           scans=scans, uniques=scans, bots=0,
+                                           breakdowns={"device": {"mobile": scans}, "country": {"FR": scans}}))
+            db.session.flush()
+            workspace_rollups.rebuild_day(day)
         db.session.commit()
     return today
 

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from tests.factories import make_code, make_user, workspace_of
 from webapp.extensions import db
 from webapp.models import ScanDailyRollup, ScanRollupDay
-from webapp.services.analytics import reports, workspace
+from webapp.services.analytics import reports, workspace, workspace_rollups
 from webapp.services.scans import recording
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)  # "today" is 20 March
@@ -12,11 +12,14 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/60
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
 
 
-def rollup(code_id, day, scans, uniques, bots=0, device=None, country=None, referrer=None):
-    db.session.add(ScanDailyRollup(qr_code_id=code_id, day=day, scans=scans, uniques=uniques,
-                                   bots=bots, breakdowns={"device": device or {},
-                                                          "country": country or {},
-                                                          "referrer": referrer or {}}))
+def rollup(code, day, scans, uniques, bots=0, device=None, country=None, referrer=None):
+    """A code's rollup of `day`, then its workspace's, summed as the daily rollup does."""
+    db.session.add(ScanDailyRollup(qr_code_id=code.id, workspace_id=code.workspace_id, day=day,
+                                   scans=scans, uniques=uniques, bots=bots,
+                                   breakdowns={"device": device or {}, "country": country or {},
+                                               "referrer": referrer or {}}))
+    db.session.flush()
+    workspace_rollups.rebuild_day(day)
 
 
 def seed(database):
@@ -27,14 +30,14 @@ def seed(database):
     other = make_code(bob, "other")
     for n in range(1, 20):
         db.session.add(ScanRollupDay(day=date(2026, 3, n), events=0))
-    rollup(poster.id, date(2026, 3, 19), 5, 4, 1, {"mobile": 4, "desktop": 1}, {"FR": 5},
+    rollup(poster, date(2026, 3, 19), 5, 4, 1, {"mobile": 4, "desktop": 1}, {"FR": 5},
            {"": 3, "https://news.example": 2})
-    rollup(poster.id, date(2026, 3, 14), 3, 3, 0, {"mobile": 3}, {"DE": 3}, {"": 3})
-    rollup(flyer.id, date(2026, 3, 13), 10, 7, 2, {"desktop": 10}, {"FR": 10}, {"": 10})  # 1st day of 7
-    rollup(flyer.id, date(2026, 3, 12), 100, 50, 0, {"desktop": 100})  # the day before: previous period
-    rollup(flyer.id, date(2026, 3, 6), 4, 4, 0, {"desktop": 4})  # first day of the previous period
-    rollup(flyer.id, date(2026, 3, 5), 1000, 1, 0, {"desktop": 1000})  # before both
-    rollup(other.id, date(2026, 3, 19), 999, 999, 0, {"mobile": 999})  # another workspace
+    rollup(poster, date(2026, 3, 14), 3, 3, 0, {"mobile": 3}, {"DE": 3}, {"": 3})
+    rollup(flyer, date(2026, 3, 13), 10, 7, 2, {"desktop": 10}, {"FR": 10}, {"": 10})  # 1st day of 7
+    rollup(flyer, date(2026, 3, 12), 100, 50, 0, {"desktop": 100})  # the day before: previous period
+    rollup(flyer, date(2026, 3, 6), 4, 4, 0, {"desktop": 4})  # first day of the previous period
+    rollup(flyer, date(2026, 3, 5), 1000, 1, 0, {"desktop": 1000})  # before both
+    rollup(other, date(2026, 3, 19), 999, 999, 0, {"mobile": 999})  # another workspace
     recording.record_scan(poster.id, user_agent=IPHONE, ip="198.51.100.1", at=NOW - timedelta(hours=1),
                           country="FR")
     recording.record_scan(other.id, user_agent=IPHONE, ip="198.51.100.1", at=NOW - timedelta(hours=1))

@@ -29,14 +29,15 @@ class DayStats:
     bots: int = 0
     breakdowns: dict = field(default_factory=lambda: {name: {} for name in DIMENSIONS})
 
-    def add(self, other):
-        self.scans += other.scans
-        self.uniques += other.uniques
-        self.bots += other.bots
+    def add(self, other, sign=1):
+        """Adds `other` in, or with sign -1 takes it off."""
+        self.scans += sign * other.scans
+        self.uniques += sign * other.uniques
+        self.bots += sign * other.bots
         for name, counts in other.breakdowns.items():
             mine = self.breakdowns.setdefault(name, {})
             for value, n in counts.items():
-                mine[value] = mine.get(value, 0) + n
+                mine[value] = mine.get(value, 0) + sign * n
 
     def as_json(self):
         return {name: dict(counts) for name, counts in self.breakdowns.items()}

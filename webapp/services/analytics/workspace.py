@@ -1,35 +1,24 @@
 """Scan analytics of a whole workspace over a UTC range, and the dashboard's totals.
 
-Read from the daily rollups (summed in SQL, joined to the workspace's codes) for
-whole past days marked complete; only the rest (today, partial days, days not
-rolled up yet) is counted from raw events, bounded by time. The per-code sum is
-what ranks the top codes; nothing here reads every event of the workspace, so the
-cost follows the scanned code-days of the range, not the number of codes.
+Whole past days marked complete are read from the workspace's daily rollups (one
+row per day: totals and breakdowns), so those cost the same at 100 codes and at
+200,000; only the rest (today, partial days, days not rolled up yet) is counted from
+raw events, bounded by time. The top codes are ranked by the codes' own rollups,
+summed from an index that holds just the workspace's scanned code-days.
 """
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import desc, func, select
 
 from webapp.extensions import db
-from webapp.models import QrCode, ScanDailyRollup
+from webapp.models import QrCode, ScanDailyRollup, WorkspaceDailyRollup
 from webapp.services.analytics.day_stats import DayStats, aggregate_events, day_start, days_between
 from webapp.services.analytics.reports import LISTS
 from webapp.services.analytics.rollups import rolled_days
 
 TOP_CODES = 10
-# The rolled-up days' breakdowns ({"device": {"mobile": 3}, ...} per row) summed by the
-# database: thousands of rows' JSON never reach Python. {is PostgreSQL: statement}.
-_BREAKDOWN_SUMS = {
-    dialect: text(f"""
-        SELECT dim.key, item.key, SUM(CAST(item.value AS BIGINT))
-        FROM scan_daily_rollups AS r JOIN qr_codes AS c ON c.id = r.qr_code_id,
-             {each}(r.breakdowns) AS dim, {each_value}(dim.value) AS item
-        WHERE c.workspace_id = :workspace AND r.day IN :days AND r.scans > 0
-        GROUP BY dim.key, item.key""").bindparams(bindparam("days", expanding=True))
-    for dialect, each, each_value in ((True, "jsonb_each", "jsonb_each_text"),
-                                      (False, "json_each", "json_each"))
-}
+_CHUNK = 500
 
 
 def _split(start, end, now):
@@ -50,45 +39,55 @@ def _split(start, end, now):
     return days, from_rollups, segments
 
 
-def _rollup_rows(workspace_id, from_rollups, *columns):
-    return (select(*columns).join(QrCode, QrCode.id == ScanDailyRollup.qr_code_id)
-            .where(QrCode.workspace_id == workspace_id, ScanDailyRollup.day.in_(sorted(from_rollups))))
-
-
 def _collect(workspace_id, start, end, now, detail):
-    """({day: DayStats}, {code id: scans}, rolled-up breakdowns); the last two only with `detail`."""
+    """({day: DayStats}, {code id: scans}); breakdowns and the per-code sums only with `detail`."""
     days, from_rollups, segments = _split(start, end, now)
     per_day = {day: DayStats() for day in days}
     per_code = defaultdict(int)
-    rolled = DayStats()  # the rolled-up days' breakdowns (their totals are in per_day)
-    if from_rollups:
-        totals = _rollup_rows(workspace_id, from_rollups, ScanDailyRollup.day,
-                              func.sum(ScanDailyRollup.scans), func.sum(ScanDailyRollup.uniques),
-                              func.sum(ScanDailyRollup.bots)).group_by(ScanDailyRollup.day)
-        for day, scans, uniques, bots in db.session.execute(totals):
-            per_day[day].add(DayStats(scans=int(scans), uniques=int(uniques), bots=int(bots)))
-        if detail:
-            by_code = _rollup_rows(workspace_id, from_rollups, ScanDailyRollup.qr_code_id,
-                                   func.sum(ScanDailyRollup.scans)).group_by(ScanDailyRollup.qr_code_id)
-            for code_id, scans in db.session.execute(by_code):
-                per_code[code_id] += int(scans)
-            for name, value, n in db.session.execute(
-                    _BREAKDOWN_SUMS[db.session.get_bind().dialect.name == "postgresql"],
-                    {"workspace": workspace_id, "days": sorted(from_rollups)}):
-                mine = rolled.breakdowns.setdefault(name, {})
-                mine[value] = mine.get(value, 0) + int(n)
     for seg_start, seg_end in segments:
         for (code_id, day), stats in aggregate_events(seg_start, seg_end,
                                                       workspace_id=workspace_id).items():
             per_day[day].add(stats)
             per_code[code_id] += stats.scans
-    return per_day, per_code, rolled
+    if from_rollups:
+        rolled = sorted(from_rollups)
+        # One row per rolled-up day, whatever the number of codes.
+        columns = [WorkspaceDailyRollup.day, WorkspaceDailyRollup.scans, WorkspaceDailyRollup.uniques,
+                   WorkspaceDailyRollup.bots] + ([WorkspaceDailyRollup.breakdowns] if detail else [])
+        for row in db.session.execute(select(*columns).where(
+                WorkspaceDailyRollup.workspace_id == workspace_id, WorkspaceDailyRollup.day.in_(rolled))):
+            per_day[row.day].add(DayStats.from_rollup(row) if detail else
+                                 DayStats(scans=row.scans, uniques=row.uniques, bots=row.bots))
+        if detail:
+            also = [code_id for code_id, n in per_code.items() if n]
+            for code_id, scans in _rollup_code_sums(workspace_id, rolled, also).items():
+                per_code[code_id] += int(scans)
+    return per_day, per_code
 
 
-def _totals(per_day, rolled=None):
+def _rollup_code_sums(workspace_id, rolled, also):
+    """{code id: its rollups' scans on the days `rolled`} for every code that can rank.
+
+    Those are the TOP_CODES first by the rollups alone (ranked as workspace_summary
+    ranks: scans, then id in code-point order) and the codes in `also`, scanned in the
+    range's raw part. Any other code's total is its rollup sum, behind those ten's.
+    The sums come from the index (workspace_id, day, qr_code_id, scans).
+    """
+    sums = (select(ScanDailyRollup.qr_code_id, func.sum(ScanDailyRollup.scans).label("n"))
+            .where(ScanDailyRollup.workspace_id == workspace_id, ScanDailyRollup.day.in_(rolled))
+            .group_by(ScanDailyRollup.qr_code_id))
+    code_points = "C" if db.session.get_bind().dialect.name == "postgresql" else "BINARY"
+    found = dict(db.session.execute(sums.order_by(
+        desc("n"), ScanDailyRollup.qr_code_id.collate(code_points)).limit(TOP_CODES)).all())
+    missing = sorted(set(also) - set(found))
+    for first in range(0, len(missing), _CHUNK):
+        found.update(db.session.execute(
+            sums.where(ScanDailyRollup.qr_code_id.in_(missing[first:first + _CHUNK]))).all())
+    return found
+
+
+def _totals(per_day):
     total = DayStats()
-    if rolled is not None:
-        total.add(rolled)
     for stats in per_day.values():
         total.add(stats)
     return total
@@ -101,8 +100,8 @@ def previous_range(start, end):
 
 def workspace_summary(workspace_id, start, end, now=None):
     """Totals, the previous period's totals, by day, top codes and the breakdowns."""
-    per_day, per_code, rolled = _collect(workspace_id, start, end, now, detail=True)
-    total = _totals(per_day, rolled)
+    per_day, per_code = _collect(workspace_id, start, end, now, detail=True)
+    total = _totals(per_day)
     prev_start, prev_end = previous_range(start, end)
     previous = _totals(_collect(workspace_id, prev_start, prev_end, now, detail=False)[0])
     ranked = sorted(((n, code_id) for code_id, n in per_code.items() if n),
@@ -139,7 +138,7 @@ def dashboard_totals(workspace_id, now=None):
     """People's scans today, in the last 7 and 30 days (today included), and the codes."""
     now = now or datetime.now(timezone.utc)
     end = day_start(now.date() + timedelta(days=1))
-    per_day, _, _ = _collect(workspace_id, end - timedelta(days=30), end, now, detail=False)
+    per_day, _ = _collect(workspace_id, end - timedelta(days=30), end, now, detail=False)
     today = now.date()
 
     def since(days):
