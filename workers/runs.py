@@ -6,6 +6,7 @@ import time
 from webapp.extensions import db
 from webapp.services import ServiceError
 from webapp.services.jobs import lifecycle
+from webapp.services.jobs.beats import Beat
 from webapp.services.workspaces import actors
 
 log = logging.getLogger(__name__)
@@ -115,35 +116,21 @@ class JobRun:
             self.cancelled.set()
 
 
-class Heartbeat(threading.Thread):
+class Heartbeat(Beat):
     """Touches the row every few seconds while the job runs, whatever the job is doing.
 
     The reaper takes a row whose heartbeat stopped for a run whose worker died.
     """
 
     def __init__(self, app, run):
-        super().__init__(name=f"heartbeat-{run.id}", daemon=True)
-        self.app = app
+        super().__init__(app, f"heartbeat-{run.id}", self._touch)
         self.run_ = run
-        self.interval = app.config["JOB_HEARTBEAT_INTERVAL"]
-        self.stopping = threading.Event()
 
-    def run(self):
-        with self.app.app_context():
-            engine = db.engine
-        while not self.stopping.wait(self.interval):
-            try:
-                with engine.begin() as connection:
-                    ours, cancel = lifecycle.beat(connection, self.run_.id, self.run_.lease)
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("heartbeat of job %s failed", self.run_.id, exc_info=True)
-                continue
-            if not ours:
-                self.run_.lost.set()
-                return
-            if cancel:
-                self.run_.cancelled.set()
-
-    def stop(self):
-        self.stopping.set()
-        self.join(timeout=max(5.0, self.interval))
+    def _touch(self, connection):
+        ours, cancel = lifecycle.beat(connection, self.run_.id, self.run_.lease)
+        if not ours:
+            self.run_.lost.set()
+            return False
+        if cancel:
+            self.run_.cancelled.set()
+        return True

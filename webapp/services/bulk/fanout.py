@@ -19,7 +19,6 @@ result files from the done chunks' parts, in chunk order, once.
   written and the job fails for good, as before.
 """
 import itertools
-import threading
 import time
 import uuid
 
@@ -33,6 +32,7 @@ from webapp.services.bulk.row_errors import PART_NAME, SAMPLE_SIZE
 from webapp.services.csvfiles.reader import CsvFile
 from webapp.services.csvfiles.writer import header
 from webapp.services.jobs import chunks, lifecycle, queues
+from webapp.services.jobs.beats import Beat
 from webapp.services.jobs.files import join_parts
 from webapp.services.signals import after_commit
 from webapp.services.workspaces import actors
@@ -61,7 +61,9 @@ class Participant:
         self.source = CsvFile(payload["upload_key"], columns, encoding=payload["encoding"])
         self.work, self.check_rights = work, check_rights
         self._rows, self._at = None, None  # an open reader, and how many rows it has passed
-        self._beat = ChunkBeat(current_app._get_current_object(), self.token)
+        # Touches the chunk in hand, so a live claim is never taken over.
+        self._beat = Beat(current_app._get_current_object(), f"chunk-beat-{self.token[:8]}",
+                          lambda connection: chunks.beat(connection, self.token))
 
     def __enter__(self):
         self._beat.start()
@@ -106,30 +108,6 @@ class Participant:
             db.session.commit()
         except Exception:
             db.session.rollback()
-
-
-class ChunkBeat(threading.Thread):
-    """Touches the chunk its participant holds, so a live claim is never taken over."""
-
-    def __init__(self, app, token):
-        super().__init__(name=f"chunk-beat-{token[:8]}", daemon=True)
-        self.app, self.token = app, token
-        self.interval = app.config["JOB_HEARTBEAT_INTERVAL"]
-        self.stopping = threading.Event()
-
-    def run(self):
-        with self.app.app_context():
-            engine = db.engine
-        while not self.stopping.wait(self.interval):
-            try:
-                with engine.begin() as connection:
-                    chunks.beat(connection, self.token)
-            except Exception:  # a busy database: the next beat tries again
-                continue
-
-    def stop(self):
-        self.stopping.set()
-        self.join(timeout=max(5.0, self.interval))
 
 
 def summary(results):
