@@ -49,8 +49,9 @@ class ChunkLost(Exception):
 class Participant:
     """One worker's share of a job: claims chunks until none is free, commits each whole.
 
-    `work(number, rows)` does a chunk's work (flushed, not committed; its file parts
-    written as part `number`) and returns what it did, with `errors` and `sample`.
+    `work(number, rows, seen)` does a chunk's work (flushed, not committed; its file parts
+    written as part `number`) and returns what it did, with `errors` and `sample`; it calls
+    `seen(n)` as it goes through its rows, and the page shows them before the chunk commits.
     `check_rights()` raises when the submitter may no longer act.
     """
 
@@ -76,8 +77,9 @@ class Participant:
         db.session.commit()
         if chunk is None:
             return None
+        self._beat.at = 0
         try:
-            result = self.work(chunk.number, self._rows_of(chunk))
+            result = self.work(chunk.number, self._rows_of(chunk), self._beat.seen)
             self.check_rights()
             ours, cancel = chunks.finish(chunk, self.token, result)
         except BaseException:
@@ -109,23 +111,35 @@ class Participant:
 
 
 class ChunkBeat(threading.Thread):
-    """Touches the chunk its participant holds, so a live claim is never taken over."""
+    """Touches the chunk its participant holds, so a live claim is never taken over, and
+    notes how far into it the participant is: a write per JOB_PROGRESS_INTERVAL at most,
+    and only when it moved (else one per heartbeat)."""
 
     def __init__(self, app, token):
         super().__init__(name=f"chunk-beat-{token[:8]}", daemon=True)
         self.app, self.token = app, token
         self.interval = app.config["JOB_HEARTBEAT_INTERVAL"]
+        self.every = min(self.interval, app.config["JOB_PROGRESS_INTERVAL"])
+        self.at = 0  # rows of the chunk in hand gone through (set by the participant's thread)
         self.stopping = threading.Event()
+
+    def seen(self, rows):
+        self.at = rows
 
     def run(self):
         with self.app.app_context():
             engine = db.engine
-        while not self.stopping.wait(self.interval):
+        sent, last = 0, time.monotonic()
+        while not self.stopping.wait(self.every):
+            at = self.at
+            if at == sent and time.monotonic() - last < self.interval:
+                continue
             try:
                 with engine.begin() as connection:
-                    chunks.beat(connection, self.token)
+                    chunks.beat(connection, self.token, at)
             except Exception:  # a busy database: the next beat tries again
                 continue
+            sent, last = at, time.monotonic()
 
     def stop(self):
         self.stopping.set()
