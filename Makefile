@@ -34,7 +34,7 @@ run: install assets
 	SCANLINK_ENV=development $(BIN)/flask --app wsgi db upgrade
 	@# The demo admin's password is printed last, framed, once web answers (scripts/dev_banner.py).
 	SCANLINK_DEMO_BANNER="$$(SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo)" \
-	  SCANLINK_ENV=development exec $(BIN)/honcho start -f Procfile.dev $(if $(REDIS_URL),web worker banner,)
+	  SCANLINK_ENV=development exec $(BIN)/python -m scripts.dev_run $(if $(REDIS_URL),web worker banner,)
 
 # The layering (.importlinter) and pyflakes/import order (ruff.toml) are checked first.
 lint: install-dev

@@ -77,7 +77,8 @@ def main(argv):
     try:
         worker.work(with_scheduler=True, burst=burst, logging_level=rq_log_level())
     except RedisConnectionError:
-        # Redis stopping first (Ctrl-C under honcho) is an ordinary way to end.
+        # Redis stopping under a running worker (a shared Redis restarted) ends it quietly;
+        # under `make run` the embedded Redis waits for the worker to go (scripts/embedded_redis.py).
         log.warning("Redis went away; the worker stops")
     finally:
         if periodic is not None and periodic.is_alive():

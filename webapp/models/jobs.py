@@ -53,6 +53,10 @@ class BackgroundJob(db.Model):
     finished_at = mapped_column(UTCDateTime, nullable=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
+    # Rows that workers have gone through in chunks not yet committed (jobs/chunks.py): set
+    # for display by services.jobs.owned.with_rows_in_hand, never stored.
+    in_hand = 0
+
     @property
     def is_active(self):
         return self.status in ACTIVE_STATUSES
@@ -64,7 +68,13 @@ class BackgroundJob(db.Model):
             return 100
         if not self.progress_total:
             return None
-        return max(0, min(100, int(self.progress_done * 100 / self.progress_total)))
+        return max(0, min(100, int(self.shown_done * 100 / self.progress_total)))
+
+    @property
+    def shown_done(self):
+        """Rows done as the pages show them: committed, and those in chunks in hand."""
+        done = self.progress_done + self.in_hand
+        return min(done, self.progress_total) if self.progress_total else done
 
     @property
     def files(self):

@@ -28,6 +28,7 @@ def card(row, status=200, message=None):
     """One job's card; a finished job's card answers 286 and carries no poll, so polling ends."""
     if status == 200 and not row.is_active and request.args.get("poll"):
         status = STOP_POLLING
+    job_service.with_rows_in_hand([row])
     return render("jobs/_job.html", block="job", job=row, label=queues.label_of(row.type),
                   files=job_service.file_names(row), message=message), status
 
@@ -52,7 +53,7 @@ def act_on(job_id, action):
 @bp.get("/")
 @needs("viewer")
 def index():
-    rows = job_service.list_for(g.actor.workspace_id)
+    rows = job_service.with_rows_in_hand(job_service.list_for(g.actor.workspace_id))
     return render("jobs/index.html", jobs=rows, label_of=queues.label_of,
                   file_names=job_service.file_names)
 

@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, BackgroundJob, JobChunk
 from webapp.models.base import utcnow
 from webapp.services import signals
-from webapp.services.jobs import chunks, lifecycle
+from webapp.services.jobs import chunks, lifecycle, owned
 
 pytestmark = pytest.mark.settings(test_jobs.FAST)  # a claim is stale after 2 s without a beat
 LEASE, OTHER = "a" * 32, "b" * 32
@@ -124,3 +124,26 @@ def test_a_shared_job_stopped_logs_what_its_done_chunks_kept_not_a_lagging_check
     assert entry.action == "bulk.created"
     assert entry.changes == {"created": 19, "rows_done": 20, "rejected": 1,
                              "stopped": "Cancelled after 20 done."}
+
+
+def test_rows_in_hand_show_until_their_chunk_commits_and_only_from_live_claims(job):
+    first, second = claim(job, "t1"), claim(job, "t2")
+    with db.engine.begin() as connection:
+        chunks.beat(connection, "t1", 7)
+        chunks.beat(connection, "t2", 3)
+    assert chunks.in_hand([job]) == {job: 10}
+    row = db.session.get(BackgroundJob, job)
+    assert (row.shown_done, row.percent) == (0, 0)
+    from_owned = owned.with_rows_in_hand([row])[0]
+    assert (from_owned.shown_done, from_owned.percent) == (10, 40)
+
+    assert chunks.finish(first, "t1", {"created": 10, "errors": 0}) == (True, False)
+    db.session.commit()
+    assert chunks.in_hand([job]) == {job: 3}  # its rows are in progress_done now
+    db.session.execute(update(JobChunk).where(JobChunk.number == 1)
+                       .values(heartbeat_at=utcnow() - timedelta(seconds=3)))
+    db.session.commit()
+    assert chunks.in_hand([job]) == {}  # a holder gone: what it had seen is not shown
+    assert claim(job, "t3").number == 1
+    assert chunks.in_hand([job]) == {job: 0}  # the new claim starts from none of its rows
+    assert second.number == 1

@@ -72,12 +72,12 @@ class ChunkWork:
     def __init__(self, maker):
         self.maker = maker
 
-    def __call__(self, number, rows):
+    def __call__(self, number, rows, seen=lambda rows: None):
         job_id = self.maker.job_id
         for attempt in range(REDO_LIMIT):
             errors = RowErrors(job_id, ERROR_COLUMNS, {"parts": number})
             try:
-                made = self.maker.make(rows, errors)
+                made = self.maker.make(rows, errors, seen)
                 break
             except (IntegrityError, OperationalError) as exc:
                 # A slug was taken meanwhile (perhaps by a chunk of this file on another
@@ -139,8 +139,9 @@ class ChunkMaker:
     def key(self, row):
         return f"{self.job_id}:{row.line}"
 
-    def make(self, rows, errors):
-        """Creates the chunk's good rows (flushed, not committed); records the bad ones."""
+    def make(self, rows, errors, seen):
+        """Creates the chunk's good rows (flushed, not committed); records the bad ones.
+        `seen(n)`: n rows gone through, the gate being most of a row's time."""
         existing = self._existing([self.key(row) for row in rows])
         done, planned = [], []
         for row in rows:
@@ -153,8 +154,9 @@ class ChunkMaker:
                     planned.append(self._plan(row))
                 except ServiceError as exc:
                     errors.add(row.line, reason(exc), row.values)
-        new = []
-        for item in self._with_slugs(planned, errors):
+        new, kept = [], self._with_slugs(planned, errors)
+        for at, item in enumerate(kept, start=len(rows) - len(kept)):
+            seen(at)
             style, logo, style_json = item.look
             item.code.slug = item.slug
             try:

@@ -49,8 +49,9 @@ class ChunkLost(Exception):
 class Participant:
     """One worker's share of a job: claims chunks until none is free, commits each whole.
 
-    `work(number, rows)` does a chunk's work (flushed, not committed; its file parts
-    written as part `number`) and returns what it did, with `errors` and `sample`.
+    `work(number, rows, seen)` does a chunk's work (flushed, not committed; its file parts
+    written as part `number`) and returns what it did, with `errors` and `sample`; it calls
+    `seen(n)` as it goes through its rows, and the page shows them before the chunk commits.
     `check_rights()` raises when the submitter may no longer act.
     """
 
@@ -61,9 +62,7 @@ class Participant:
         self.source = CsvFile(payload["upload_key"], columns, encoding=payload["encoding"])
         self.work, self.check_rights = work, check_rights
         self._rows, self._at = None, None  # an open reader, and how many rows it has passed
-        # Touches the chunk in hand, so a live claim is never taken over.
-        self._beat = Beat(current_app._get_current_object(), f"chunk-beat-{self.token[:8]}",
-                          lambda connection: chunks.beat(connection, self.token))
+        self._beat = ChunkBeat(current_app._get_current_object(), self.token)
 
     def __enter__(self):
         self._beat.start()
@@ -78,8 +77,9 @@ class Participant:
         db.session.commit()
         if chunk is None:
             return None
+        self._beat.at = 0
         try:
-            result = self.work(chunk.number, self._rows_of(chunk))
+            result = self.work(chunk.number, self._rows_of(chunk), self._beat.seen)
             self.check_rights()
             ours, cancel = chunks.finish(chunk, self.token, result)
         except BaseException:
@@ -108,6 +108,30 @@ class Participant:
             db.session.commit()
         except Exception:
             db.session.rollback()
+
+
+class ChunkBeat(Beat):
+    """Touches the chunk its participant holds, so a live claim is never taken over, and
+    notes how far into it the participant is: a write per JOB_PROGRESS_INTERVAL at most,
+    and only when it moved (else one per heartbeat)."""
+
+    def __init__(self, app, token):
+        super().__init__(app, f"chunk-beat-{token[:8]}", self._touch,
+                         every=min(app.config["JOB_HEARTBEAT_INTERVAL"], app.config["JOB_PROGRESS_INTERVAL"]))
+        self.token = token
+        self.at = 0  # rows of the chunk in hand gone through (set by the participant's thread)
+        self._sent, self._last = 0, time.monotonic()
+
+    def seen(self, rows):
+        self.at = rows
+
+    def due(self):
+        return self.at != self._sent or time.monotonic() - self._last >= self.interval
+
+    def _touch(self, connection):
+        at = self.at
+        chunks.beat(connection, self.token, at)
+        self._sent, self._last = at, time.monotonic()
 
 
 def summary(results):

@@ -90,17 +90,19 @@ def claim(job_id, lease, token, claimed_by):
             update(Chunk).where(Chunk.number == number, _claimable(job_id, lease, now),
                                 exists().where(_open(job_id, lease)))
             .values(status="claimed", claim=token, lease=lease, claimed_by=claimed_by[:120],
-                    heartbeat_at=now))
+                    heartbeat_at=now, result=None))
         if outcome.rowcount == 1:
             return db.session.get(Chunk, (job_id, number), populate_existing=True)
         db.session.rollback()  # another participant took it between the look and the claim
     return None
 
 
-def beat(connection, token):
-    """The claimer's heartbeat on the chunk it holds, on its own connection."""
+def beat(connection, token, at=None):
+    """The claimer's heartbeat on the chunk it holds, on its own connection; `at`: how many
+    of its rows it has gone through, shown as progress until the chunk commits."""
+    moved = {"result": {"at": at}} if at else {}
     connection.execute(update(Chunk).where(Chunk.claim == token, Chunk.status == "claimed")
-                       .values(heartbeat_at=utcnow()))
+                       .values(heartbeat_at=utcnow(), **moved))
 
 
 def finish(chunk, token, result):
@@ -122,7 +124,7 @@ def release(chunk, token):
     """Gives a chunk back (its work failed here), so the next participant takes it at once."""
     _execute(update(Chunk).where(Chunk.job_id == chunk.job_id, Chunk.number == chunk.number,
                                  Chunk.claim == token, Chunk.status == "claimed")
-             .values(status="pending", claim=None))
+             .values(status="pending", claim=None, result=None))
 
 
 def tally(job_id, lease):
@@ -135,3 +137,17 @@ def tally(job_id, lease):
     live = sum(1 for chunk in chunks if chunk.status == "claimed" and chunk.lease == lease
                and chunk.heartbeat_at is not None and chunk.heartbeat_at >= stale)
     return sum(chunk.rows for chunk in done), [chunk.result for chunk in done], len(chunks), live
+
+
+def in_hand(job_ids):
+    """{job id: rows its live claims have gone through}: progress not committed yet, for
+    display only (a chunk given up drops out of it)."""
+    stale = utcnow() - timedelta(seconds=current_app.config["JOB_STALE_AFTER"])
+    held = db.session.execute(
+        select(Chunk.job_id, Chunk.result).join(Job, Job.id == Chunk.job_id)
+        .where(Chunk.job_id.in_(job_ids), Chunk.status == "claimed", Chunk.lease == Job.lease,
+               Chunk.heartbeat_at >= stale)).all()
+    found = {}
+    for job_id, result in held:
+        found[job_id] = found.get(job_id, 0) + int((result or {}).get("at") or 0)
+    return found

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import BackgroundJob
 from webapp.services import Conflict, NotFound, ownership
-from webapp.services.jobs import lifecycle, queues
+from webapp.services.jobs import chunks, lifecycle, queues
 
 ERRORS_FILE = "errors"
 
@@ -20,6 +20,15 @@ def list_for(workspace_id, limit=50, types=None):
     return db.session.scalars(
         query.order_by(BackgroundJob.created_at.desc(), BackgroundJob.id.desc()).limit(limit)
     ).all()
+
+
+def with_rows_in_hand(rows):
+    """The rows, each running one knowing the rows its workers are going through (`in_hand`),
+    so that its progress moves between the commits of its chunks."""
+    running = {row.id: row for row in rows if row.status == "processing"}
+    for job_id, count in (chunks.in_hand(list(running)) if running else {}).items():
+        running[job_id].in_hand = count
+    return rows
 
 
 def cancel(workspace_id, job_id):

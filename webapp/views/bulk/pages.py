@@ -41,7 +41,8 @@ def page(block="content", status=200, **errors):
     presets = [preset.name for preset in styles.list_presets(g.actor)]
     return render("bulk/index.html", block=block, presets=presets, errors=errors,
                   label_of=queues.label_of, file_names=job_service.file_names,
-                  form=request.form, jobs=job_service.list_for(g.actor.workspace_id, 10, BULK_TYPES),
+                  form=request.form, jobs=job_service.with_rows_in_hand(
+                      job_service.list_for(g.actor.workspace_id, 10, BULK_TYPES)),
                   max_bytes=current_app.config["CSV_MAX_BYTES"],
                   max_rows=current_app.config["CSV_MAX_ROWS"]), status
 
