@@ -45,6 +45,14 @@ def claimers(app, job_id):
     return found
 
 
+def held_chunks(app, job_id):
+    with app.app_context():
+        held = db.session.scalar(select(func.count()).select_from(JobChunk).where(
+            JobChunk.job_id == job_id, JobChunk.status == "claimed"))
+        db.session.remove()
+    return held
+
+
 def holder(workers, pid):
     return next(worker for worker in workers if pid in descendants(worker.proc.pid))
 
@@ -120,6 +128,9 @@ def test_a_shared_bulk_job_cancelled_stops_once_the_chunks_in_hand_are_kept(
         db.session.remove()
 
     row = wait_for_status(app, job_id, timeout=60, worker=workers[0])
+    # A helper slow enough to look gone (its beat older than JOB_STALE_AFTER) may still be
+    # in a chunk when the run stops; its work is refused at the commit and it lets go.
+    wait_for(lambda: held_chunks(app, job_id) == 0, timeout=60, message="the helpers to let go")
 
     assert row.status == "failed" and row.attempts == 1, row.error
     assert ROWS // 5 <= row.progress_done < ROWS
@@ -127,14 +138,12 @@ def test_a_shared_bulk_job_cancelled_stops_once_the_chunks_in_hand_are_kept(
     with app.app_context():
         done = db.session.execute(select(JobChunk.start, JobChunk.rows).where(
             JobChunk.job_id == job_id, JobChunk.status == "done")).all()
-        held = db.session.scalar(select(func.count()).select_from(JobChunk).where(
-            JobChunk.job_id == job_id, JobChunk.status == "claimed"))
         keys = db.session.scalars(select(QrCode.import_key).where(QrCode.workspace_id == owner)).all()
         audit = db.session.scalars(select(AuditEntry).where(AuditEntry.object_id == job_id)).all()
         db.session.remove()
     # Exactly the done chunks' good rows were made, each once, and the row counts them all.
     kept = sorted(n for start, rows in done for n in range(start, start + rows) if n not in BAD)
     assert sorted(int(key.split(":")[1]) - 2 for key in keys) == kept
-    assert sum(rows for _, rows in done) == row.progress_done and held == 0
+    assert sum(rows for _, rows in done) == row.progress_done
     assert [(entry.action, entry.changes["created"], entry.changes["rows_done"]) for entry in audit] == [
         ("bulk.created", len(kept), row.progress_done)]

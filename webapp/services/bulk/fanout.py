@@ -86,8 +86,9 @@ class Participant:
             db.session.rollback()
             self._release(chunk)
             raise
-        if not ours:
+        if not ours:  # its work is not kept; a chunk of a job still running goes back at once
             db.session.rollback()
+            self._release(chunk)
             raise ChunkLost(f"chunk {chunk.number} of job {self.job_id} was taken over")
         db.session.commit()
         return result, cancel
