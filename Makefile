@@ -33,8 +33,11 @@ assets: node_modules/.package-lock.json
 run: install assets
 	SCANLINK_ENV=development $(BIN)/flask --app wsgi db upgrade
 	@# The demo admin's password is printed last, framed, once web answers (scripts/dev_banner.py).
-	SCANLINK_DEMO_BANNER="$$(SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo)" \
-	  SCANLINK_ENV=development exec $(BIN)/python -m scripts.dev_run $(if $(REDIS_URL),web worker banner,)
+	@# Job control (set -m) hands the terminal to the processes: Ctrl-C reaches them and not
+	@# make, which then ends with their status, 0 after an interrupt (scripts/dev_run.py).
+	set -m; SCANLINK_DEMO_BANNER="$$(SCANLINK_ENV=development $(BIN)/flask --app wsgi users ensure-demo)" \
+	  SCANLINK_ENV=development $(BIN)/python -m scripts.dev_run $(if $(REDIS_URL),web worker banner,); \
+	  status=$$?; exit $$status
 
 # The layering (.importlinter) and pyflakes/import order (ruff.toml) are checked first.
 lint: install-dev
