@@ -164,3 +164,21 @@ def test_two_workers_run_each_period_of_a_task_once_between_them(app, worker_pro
     seen = sum(runs, [])
     # Both schedulers wanted every one-second period; each period ran exactly once.
     assert len(seen) == len(set(seen)), runs
+
+
+def found_nothing():
+    return {"requeued": 0, "failed": 0}
+
+
+def found_one():
+    return {"requeued": 1, "failed": 0}
+
+
+def test_a_sweep_that_found_nothing_logs_at_debug_work_done_at_info(app, caplog, monkeypatch):
+    monkeypatch.setitem(periodic.PERIODIC, "test.nothing", PeriodicTask(f"{__name__}.found_nothing", 60))
+    monkeypatch.setitem(periodic.PERIODIC, "test.one", PeriodicTask(f"{__name__}.found_one", 60))
+    with app.app_context(), caplog.at_level("DEBUG", logger=periodic.log.name):
+        periodic.run_task("test.nothing")
+        periodic.run_task("test.one")
+    levels = {record.getMessage().split()[1]: record.levelname for record in caplog.records}
+    assert levels == {"test.nothing": "DEBUG", "test.one": "INFO"}

@@ -79,8 +79,17 @@ def run_task(name):
     task = PERIODIC[name]
     started = time.monotonic()
     summary = import_string(task.func)()
-    log.info("periodic %s done in %.2fs: %s", name, time.monotonic() - started, summary)
+    # Work done is worth a line; a sweep that found nothing is not (every few seconds,
+    # it would bury the web log of `make run`).
+    level = logging.INFO if _did_something(summary) else logging.DEBUG
+    log.log(level, "periodic %s done in %.2fs: %s", name, time.monotonic() - started, summary)
     return summary
+
+
+def _did_something(summary):
+    if isinstance(summary, dict):
+        return any(_did_something(value) for value in summary.values())
+    return bool(summary)
 
 
 def run_due(app=None):
