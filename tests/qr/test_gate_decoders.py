@@ -1,11 +1,14 @@
 """The gate's decoders: two must read, the camera view is the same every time, the classic
 detector warns in plain words, and text WeChat's binding cannot hand over is no refusal."""
+import pytest
 from PIL import ImageChops
 
+from tests.qr.test_scannability import CUP
+from tests.support.qrcodes import logo_image
 from webapp.qr import build, check, parse_style
 from webapp.qr.camera import camera_view
-from webapp.qr.decoders import CLASSIC, WECHAT, ZXING
-from webapp.qr.scannability import CAMERA, gate_image
+from webapp.qr.decoders import CLASSIC, REQUIRED, WECHAT, ZXING, reads
+from webapp.qr.scannability import CAMERA, _asked, gate_image, views
 
 URL = "http://127.0.0.1:5000/s/gatecode"
 
@@ -55,3 +58,40 @@ def test_without_the_survey_round_finders_are_still_flagged_by_their_shape():
         verdict = check(URL, style, build(URL, style), survey=False)
         assert verdict.ok and bool(verdict.warnings) == flagged
         assert not any(CLASSIC in row["read"] for row in verdict.report["views"])
+
+
+def one_after_another(payload, style, drawing):
+    """The gate's reading order without the thread beside it: each view, every decoder asked,
+    in turn; (the report's rows, the first refused view and decoder)."""
+    rows = []
+    for name, kind, image in views(drawing):
+        read = {}
+        for decoder in _asked(drawing, name, kind, True):
+            read[decoder] = reads(decoder, image, payload)
+            if kind == "camera" and read[decoder] and decoder in REQUIRED:
+                break
+        rows.append({"view": name, "kind": kind, "read": read})
+        missed = [d for d in REQUIRED if read.get(d) is False]
+        if kind == "clean" and missed:
+            return rows, (name, missed[0])
+        if kind == "camera" and not any(read.get(d) for d in REQUIRED):
+            return rows, (name, None)
+    return rows, None
+
+
+@pytest.mark.parametrize("payload, style", [
+    (CUP, {"logo": "x", "logo_size": 0.25}),  # WeChat misses a PNG before zxing misses an SVG
+    (URL, {"logo": "x", "logo_size": 0.2, "module_shape": "dots", "dark": "#1d3fdc"}),
+    (URL, {"finder_shape": "circle", "dark": "#6b2f1a"}),
+])
+def test_reading_beside_the_drawing_judges_as_reading_one_view_after_another(payload, style):
+    style = parse_style(style)
+    logo = logo_image("coffee.png") if style.logo else None
+    verdict = check(payload, style, build(payload, style, logo))
+    rows, refused = one_after_another(payload, style, build(payload, style, logo))
+    assert verdict.ok == (refused is None)
+    if refused is None:
+        assert verdict.report["views"] == rows
+    else:
+        name, decoder = refused
+        assert name in verdict.message and (decoder is None or decoder in verdict.message)

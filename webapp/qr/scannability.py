@@ -35,6 +35,8 @@ warn, not to refuse: it reads almost no code with round finders.
 The verdict keeps which decoder read which view (`report`), stored with the code.
 """
 import io
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import resvg_py
@@ -110,18 +112,49 @@ def check(payload, style, drawing, survey=True):
 
     `survey=False` skips OpenCV's classic detector (it only warns; a bulk job's codes
     are reported without it).
+
+    OpenCV lets go of the GIL while it reads and drawing a view does not, so WeChat (and
+    the classic detector) read each view in a thread beside us while the next view is
+    drawn: both cores work on one verdict. The views are still judged in order, so the
+    verdict, its report and the first refusal are what reading one after the other gives.
     """
     reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
-    rows = []
-    for name, kind, image in views(drawing):
-        asked = _asked(drawing, name, kind, survey)
-        read = {}
-        for decoder in asked:
-            read[decoder] = decoders.reads(decoder, image, payload)
-            if kind == "camera" and read[decoder] and decoder in REQUIRED:
-                break  # one reader of the camera view is the proof
+    rows, pending = [], deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as beside:
+        for name, kind, image in views(drawing):
+            read = {ZXING: decoders.reads(ZXING, image, payload)}
+            rest = [d for d in _asked(drawing, name, kind, survey) if d != ZXING]
+            if kind == "camera" and read[ZXING]:
+                rest = []  # one reader of the camera view is the proof
+            later = beside.submit(_read, rest, image, payload) if rest else None
+            pending.append((name, kind, image, read, later))
+            # A clean view zxing missed refuses the design: judge every view up to it.
+            refusal = _judge(pending, rows, style, drawing, payload,
+                             wait=kind == "clean" and read[ZXING] is False)
+            if refusal is not None:
+                beside.shutdown(cancel_futures=True)
+                return refusal
+        refusal = _judge(pending, rows, style, drawing, payload, wait=True)
+        if refusal is not None:
+            return refusal
+    warnings = _warnings(style, rows, survey)
+    return Verdict(True, warnings=warnings,
+                   report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
+
+
+def _read(names, image, payload):
+    return {name: decoders.reads(name, image, payload) for name in names}
+
+
+def _judge(pending, rows, style, drawing, payload, wait):
+    """Judges the views whose readings are in (all of them with `wait`), in order; the
+    refusal of the first that fails, else None."""
+    while pending and (wait or pending[0][4] is None or pending[0][4].done()):
+        name, kind, image, read, later = pending.popleft()
+        if later is not None:
+            read.update(later.result())
         rows.append({"view": name, "kind": kind, "read": read})
         missed = [d for d in REQUIRED if read.get(d) is False]
         if kind == "clean" and missed:
@@ -129,9 +162,7 @@ def check(payload, style, drawing, survey=True):
         if kind == "camera" and not any(read.get(d) for d in REQUIRED):
             return Verdict(False, [("style", "This design does not scan from a phone's camera: "
                                     f"neither decoder read it {CAMERA}. Try {_hints(style)}.")])
-    warnings = _warnings(style, rows, survey)
-    return Verdict(True, warnings=warnings,
-                   report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
+    return None
 
 
 def quick_check(style, drawing):
@@ -207,8 +238,10 @@ def views(drawing):
     if drawing.logo is not None:
         for scale in CHECK_SCALES:
             svg = write_svg(drawing, scale)
+            # The system's fonts are loaded only for a frame's text (a few ms a picture).
+            drawn = resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts="<text" not in svg)
             yield (f"as an SVG drawn at {scale} pixels per module", "clean",
-                   on_white(Image.open(io.BytesIO(resvg_py.svg_to_bytes(svg_string=svg)))))
+                   on_white(Image.open(io.BytesIO(drawn))))
 
 
 def logo_too_large(style, drawing):
