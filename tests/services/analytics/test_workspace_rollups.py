@@ -1,5 +1,6 @@
 """The workspaces' daily rollups against raw events: the same figures, also after a code is
 deleted (alone or in a batch) or moved to another workspace, and after a late re-roll."""
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 from tests.factories import make_code, make_user, owner_of, workspace_of
@@ -109,3 +110,31 @@ def test_top_codes_rank_as_the_raw_events_do(app, database):
         top = summaries(ada)[0]["top_codes"]
         assert [(c["slug"], c["scans"]) for c in top[:2]] == [("fresh", 3), (last.slug, 3)]
         assert [c["id"] for c in top[2:]] == sorted(c.id for c in codes.values() if c is not last)[:8]
+
+
+def test_two_deletions_at_once_in_one_workspace_each_wait_for_the_other(app, database):
+    """The second deletion's sums are taken after the first commits, never from figures the
+    first is about to change (a lost subtraction would stay for good on old days)."""
+    with app.app_context():
+        ada, bob, codes = seed()
+        ids = {name: code.id for name, code in codes.items()}
+        db.session.remove()
+    second_done = threading.Event()
+
+    def delete_second():
+        with app.app_context():
+            qrcodes.delete_code(owner_of(ada), ids["menu"])
+            db.session.commit()
+            second_done.set()
+            db.session.remove()
+
+    with app.app_context():
+        qrcodes.delete_code(owner_of(ada), ids["flyer"])  # holds the workspace until it commits
+        other = threading.Thread(target=delete_second)
+        other.start()
+        assert not second_done.wait(0.5), "the second deletion did not wait for the first"
+        db.session.commit()
+        other.join(timeout=10)
+        assert second_done.is_set()
+        assert_as_raw(ada, bob)
+        assert [c["slug"] for c in summaries(ada)[1]["top_codes"]] == ["poster"]
