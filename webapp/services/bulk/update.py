@@ -7,7 +7,9 @@ change applied twice changes nothing the second time, so a chunk redone
 after a crash is harmless; the checkpoint still keeps reruns short.
 """
 from collections import defaultdict
+from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -87,18 +89,22 @@ def _code_of(row, codes):
         raise _refuse("slug", "empty; say which code to change.")
     # Another workspace's slug reads the same as none: its owner is not to be probed.
     held = codes.get(slug, [])
-    if hostname:
-        held = [code for code in held if code.domain is not None and code.domain.hostname == hostname]
+    own = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or ""
+    if hostname:  # PUBLIC_BASE_URL's host names the codes without a custom domain
+        held = [code for code in held if _host_of(code, own) == hostname]
         if not held:
             raise _refuse("slug", f"not found: you have no code “{slug[:64]}” on {hostname[:80]}.")
     if not held:
         raise _refuse("slug", f"not found: you have no code with the slug “{slug[:64]}”.")
     if len(held) > 1:
-        on = ", ".join(sorted(code.domain.hostname if code.domain else "the default domain"
-                              for code in held))
+        on = ", ".join(sorted(_host_of(code, own) for code in held))
         raise _refuse("domain", f"the slug “{slug[:64]}” is on more than one domain ({on[:200]}); "
                                 "say which in this column.")
     return held[0]
+
+
+def _host_of(code, own):
+    return code.domain.hostname if code.domain is not None else own
 
 
 def _refuse(column, message):
