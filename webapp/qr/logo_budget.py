@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from segno import consts, encoder
 
+from webapp.qr.drawing import logo_box, logo_cells
+
 LOGO_SHARE = 0.75
 # ISO/IEC 18004 Table 9: codewords of small symbols spent on misdecode protection, not repair.
 _MISDECODE = {(1, "L"): 3, (1, "M"): 2, (1, "Q"): 1, (1, "H"): 1, (2, "L"): 2, (3, "L"): 1}
@@ -83,3 +85,27 @@ def logo_load(version, level, matrix, under, margin):
     for index in spoilt:
         per_block[order[index]] += 1
     return max(spent / can for spent, can in zip(per_block, capacity))
+
+
+def logo_too_large(style, drawing):
+    """(field, message) when the logo spends too much of the error correction, else None."""
+    symbol, image = drawing.symbol, drawing.logo[4]
+    n = len(symbol.matrix)
+
+    def load(fraction):
+        cells = logo_cells(n, logo_box(n, fraction, image.size))
+        return logo_load(symbol.version, symbol.error, symbol.matrix, *cells)
+
+    spent = load(style.logo_size)
+    if spent is not None and spent <= LOGO_SHARE:
+        return None
+    fits = next((size / 100 for size in range(round(style.logo_size * 100) - 1, 9, -1)
+                 if (used := load(size / 100)) is not None and used <= LOGO_SHARE), None)
+    if spent is None:
+        why = "it would cover the code's finder, timing or format marks, which nothing can repair"
+    else:
+        why = (f"it hides {spent:.0%} of what error correction can repair in the worst block; "
+               f"at most {LOGO_SHARE:.0%} is allowed, so scratches and glare still have room")
+    advice = (f"Make it at most {fits:.0%} of the width." if fits else
+              "A code this short has too few modules to spare for one: remove the logo.")
+    return "style.logo_size", f"The logo is too large for this code: {why}. {advice}"

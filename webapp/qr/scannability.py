@@ -35,6 +35,8 @@ warn, not to refuse: it reads almost no code with round finders.
 The verdict keeps which decoder read which view (`report`), stored with the code.
 """
 import io
+import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,8 +48,7 @@ from webapp.qr import decoders
 from webapp.qr.camera import camera_view
 from webapp.qr.contrast import check_contrast
 from webapp.qr.decoders import CLASSIC, REQUIRED, WECHAT, ZXING
-from webapp.qr.drawing import logo_box, logo_cells
-from webapp.qr.logo_budget import LOGO_SHARE, logo_load
+from webapp.qr.logo_budget import logo_too_large
 from webapp.qr.raster import from_master, plain_cells, render_image
 from webapp.qr.svg import write_svg
 
@@ -59,6 +60,7 @@ SHRUNK = "shrunk to phone-camera size"
 CAMERA = "as a phone camera sees it (tilted, unevenly lit, blurred, JPEG)"
 PLAIN_WECHAT_VIEWS = (f"as a PNG at {MIN_PNG_SCALE} pixels per module", SHRUNK)
 REPORT_VERSION = 1
+_readers = threading.local()  # each verdict-making thread's reader thread (`_beside`)
 
 
 @dataclass
@@ -121,10 +123,21 @@ def check(payload, style, drawing, survey=True):
     reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
-    rows, pending = [], deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as beside:
-        for name, kind, image in views(drawing):
-            read = {ZXING: decoders.reads(ZXING, image, payload)}
+    rows, pending, drawn = [], deque(), views(drawing)
+    beside = _beside()
+    try:
+        while True:
+            try:
+                name, kind, image = next(drawn)
+                read = {ZXING: decoders.reads(ZXING, image, payload)}
+            except StopIteration:
+                break
+            except Exception:
+                # Read one after another, an earlier view's refusal would have come first.
+                refusal = _judge(pending, rows, style, drawing, payload, wait=True)
+                if refusal is not None:
+                    return refusal
+                raise
             rest = [d for d in _asked(drawing, name, kind, survey) if d != ZXING]
             if kind == "camera" and read[ZXING]:
                 rest = []  # one reader of the camera view is the proof
@@ -134,14 +147,27 @@ def check(payload, style, drawing, survey=True):
             refusal = _judge(pending, rows, style, drawing, payload,
                              wait=kind == "clean" and read[ZXING] is False)
             if refusal is not None:
-                beside.shutdown(cancel_futures=True)
                 return refusal
         refusal = _judge(pending, rows, style, drawing, payload, wait=True)
         if refusal is not None:
             return refusal
+    finally:
+        for *_, later in pending:  # views no longer needed once the verdict is known
+            if later is not None:
+                later.cancel()
     warnings = _warnings(style, rows, survey)
     return Verdict(True, warnings=warnings,
                    report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
+
+
+def _beside():
+    """The calling thread's own reader thread, kept (with its decoders) for its next verdicts;
+    made again in a forked process, which has none of its parent's threads."""
+    pool = getattr(_readers, "pool", None)
+    if pool is None or _readers.pid != os.getpid():
+        pool = _readers.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-reader")
+        _readers.pid = os.getpid()
+    return pool
 
 
 def _read(names, image, payload):
@@ -242,30 +268,6 @@ def views(drawing):
             drawn = resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts="<text" not in svg)
             yield (f"as an SVG drawn at {scale} pixels per module", "clean",
                    on_white(Image.open(io.BytesIO(drawn))))
-
-
-def logo_too_large(style, drawing):
-    """(field, message) when the logo spends too much of the error correction, else None."""
-    symbol, image = drawing.symbol, drawing.logo[4]
-    n = len(symbol.matrix)
-
-    def load(fraction):
-        cells = logo_cells(n, logo_box(n, fraction, image.size))
-        return logo_load(symbol.version, symbol.error, symbol.matrix, *cells)
-
-    spent = load(style.logo_size)
-    if spent is not None and spent <= LOGO_SHARE:
-        return None
-    fits = next((size / 100 for size in range(round(style.logo_size * 100) - 1, 9, -1)
-                 if (used := load(size / 100)) is not None and used <= LOGO_SHARE), None)
-    if spent is None:
-        why = "it would cover the code's finder, timing or format marks, which nothing can repair"
-    else:
-        why = (f"it hides {spent:.0%} of what error correction can repair in the worst block; "
-               f"at most {LOGO_SHARE:.0%} is allowed, so scratches and glare still have room")
-    advice = (f"Make it at most {fits:.0%} of the width." if fits else
-              "A code this short has too few modules to spare for one: remove the logo.")
-    return "style.logo_size", f"The logo is too large for this code: {why}. {advice}"
 
 
 def _hints(style):

@@ -73,11 +73,11 @@ class Participant:
 
     def take_one(self):
         """Does one chunk. Returns (its result, cancel requested), or None when none is free."""
+        self._beat.at = 0  # before the claim: the last chunk's count never lands on this one
         chunk = chunks.claim(self.job_id, self.lease, self.token, self.identity)
         db.session.commit()
         if chunk is None:
             return None
-        self._beat.at = 0
         try:
             result = self.work(chunk.number, self._rows_of(chunk), self._beat.seen)
             self.check_rights()
@@ -127,7 +127,8 @@ class ChunkBeat(Beat):
         self.at = rows
 
     def due(self):
-        return self.at != self._sent or time.monotonic() - self._last >= self.interval
+        # Less a look's wait: the beat written just after one look is due at a later one.
+        return self.at != self._sent or time.monotonic() - self._last >= self.interval - self.every
 
     def _touch(self, connection):
         at = self.at

@@ -100,7 +100,7 @@ def claim(job_id, lease, token, claimed_by):
 def beat(connection, token, at=None):
     """The claimer's heartbeat on the chunk it holds, on its own connection; `at`: how many
     of its rows it has gone through, shown as progress until the chunk commits."""
-    moved = {"result": {"at": at}} if at else {}
+    moved = {"result": {"at": at}} if at is not None else {}
     connection.execute(update(Chunk).where(Chunk.claim == token, Chunk.status == "claimed")
                        .values(heartbeat_at=utcnow(), **moved))
 
