@@ -39,6 +39,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from webapp.infra import sqlite_turns
 from webapp.models import ScanEvent, WebhookEndpoint, WebhookOutbox
 from webapp.services.scans.counters import counter_bumps
 from webapp.services.webhooks.dispatch import request_drain
@@ -115,7 +116,7 @@ def commit_scans(engine, rows):
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql" and not any(row.get("hooks") for row in rows):
             return _write_in_autocommit(connection, rows)
-        with connection.begin():
+        with sqlite_turns.turn(engine), connection.begin():
             ids = write_scans(connection, rows,
                               lambda callback, *args: callbacks.append((callback, args)))
     for callback, args in callbacks:
