@@ -16,10 +16,14 @@ wakes its oldest scan to commit it. Each waiting request is woken exactly once:
 with its outcome, or with a batch to commit. A request returns only once its own
 scan has committed, or with the error that stopped it.
 
-Lanes: on PostgreSQL two batches of a process may be committing at once, so a
-scan rarely waits for a whole batch before its own starts (PostgreSQL flushes
-concurrent commits to disk together anyway); SQLite has one writer at a time,
-so one lane.
+Lanes: one batch of a process is committing at a time (`lanes`, 1). Two lanes on
+PostgreSQL let a scan start its commit sooner, but on the 2-core machine of
+bench/scan_redirect.py they made batches half as big, so twice the commits, the
+wake-ups and the database's work per scan: the counted redirects per second fell
+by 10 to 50% in each of five rounds, and p99 rose. The web processes still commit
+side by side, and PostgreSQL flushes their concurrent commits together. SQLite has
+one writer at a time anyway (and `infra/sqlite_turns.py` hands it on between
+processes).
 
 Failures: when a batch's write fails on a bad row (an integrity or data error:
 say a code deleted a moment ago), the database refused the whole batch, so each
@@ -41,7 +45,7 @@ from webapp.services.scans.writes import commit_scans
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 128
-LANES = {"postgresql": 2}  # other databases: 1
+LANES = 1
 _EXTENSION = "scanlink_scan_commits"
 
 
@@ -63,7 +67,7 @@ class _Scan:
 class GroupCommit:
     def __init__(self, engine, max_batch=MAX_BATCH, lanes=None):
         self.engine, self.max_batch = engine, max_batch
-        self.lanes = lanes or LANES.get(engine.dialect.name, 1)
+        self.lanes = lanes or LANES
         self.pid = os.getpid()
         self._lock = threading.Lock()
         self._queue = []
