@@ -64,8 +64,8 @@ def test_many_chunks_of_rows_complete_with_flat_memory(app, client, auth, worker
     print(f"work horse RSS by rows done: {report}; peak {max(m for _, m in samples) / MB:.0f} MB")
     # Flat: what a leak adds is the same for every row or chunk, so it is the slope of RSS
     # over rows done. The median of the slopes between every two samples (Theil-Sen) is
-    # that leak's rate, while a one-time step (the allocator taking a new arena: once, 17
-    # MB between two samples, flat for 16,000 rows after) moves it little. A leak of
+    # that leak's rate, while a one-time step (seen once in CI: 17 MB between two samples
+    # early on, flat for the 16,000 rows after) moves it little. A leak of
     # 500 bytes a row, or of 100 kB a chunk, is a slope of 500 bytes a row.
     assert leak_per_row(chunked) < 250, report
     early = min(memory for done, memory in chunked if done < ROWS * 0.2)

@@ -20,7 +20,7 @@ Lanes: one batch of a process is committing at a time (`lanes`, 1). Two lanes on
 PostgreSQL let a scan start its commit sooner, but on the 2-core machine of
 bench/scan_redirect.py they made batches half as big, so twice the commits, the
 wake-ups and the database's work per scan: the counted redirects per second fell
-by 10 to 50% in each of five rounds, and p99 rose. The web processes still commit
+by 8 to 54% in each of five rounds, and p99 rose. The web processes still commit
 side by side, and PostgreSQL flushes their concurrent commits together. SQLite has
 one writer at a time anyway (and `infra/sqlite_turns.py` hands it on between
 processes).
