@@ -83,11 +83,14 @@ def one_after_another(payload, style, drawing):
     (CUP, {"logo": "x", "logo_size": 0.25}),  # WeChat misses a PNG before zxing misses an SVG
     (URL, {"logo": "x", "logo_size": 0.2, "module_shape": "dots", "dark": "#1d3fdc"}),
     (URL, {"finder_shape": "circle", "dark": "#6b2f1a"}),
+    (URL, {}),  # a plain code's PNG views are numpy arrays
 ])
-def test_reading_beside_the_drawing_judges_as_reading_one_view_after_another(payload, style):
+@pytest.mark.parametrize("beside", [True, False])
+def test_reading_beside_the_drawing_judges_as_reading_one_view_after_another(payload, style,
+                                                                           beside):
     style = parse_style(style)
     logo = logo_image("coffee.png") if style.logo else None
-    verdict = check(payload, style, build(payload, style, logo))
+    verdict = check(payload, style, build(payload, style, logo), beside=beside)
     rows, refused = one_after_another(payload, style, build(payload, style, logo))
     assert verdict.ok == (refused is None)
     if refused is None:

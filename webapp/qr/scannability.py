@@ -35,16 +35,14 @@ warn, not to refuse: it reads almost no code with round finders.
 The verdict keeps which decoder read which view (`report`), stored with the code.
 """
 import io
-import os
-import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy
 import resvg_py
 from PIL import Image
 
-from webapp.qr import decoders
+from webapp.qr import decoders, reading
 from webapp.qr.camera import camera_view
 from webapp.qr.contrast import check_contrast
 from webapp.qr.decoders import CLASSIC, REQUIRED, WECHAT, ZXING
@@ -60,7 +58,6 @@ SHRUNK = "shrunk to phone-camera size"
 CAMERA = "as a phone camera sees it (tilted, unevenly lit, blurred, JPEG)"
 PLAIN_WECHAT_VIEWS = (f"as a PNG at {MIN_PNG_SCALE} pixels per module", SHRUNK)
 REPORT_VERSION = 1
-_readers = threading.local()  # each verdict-making thread's reader thread (`_beside`)
 
 
 @dataclass
@@ -94,22 +91,29 @@ def on_white(image):
 
 
 def gate_image(drawing, scale):
-    """The drawing in grey on white paper, as the decoder gets it.
+    """The drawing in grey on white paper, as the decoder gets it (a Pillow image)."""
+    pixels = gate_pixels(drawing, scale)
+    return pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
+
+
+def gate_pixels(drawing, scale):
+    """`gate_image`, as a numpy array for a plain code.
 
     A plain code's PNG is its matrix at one pixel per module, enlarged without
     smoothing, and greying works pixel by pixel: so the matrix is greyed once and
     each scale is a nearest-neighbour enlargement of that, the very pixels of the
-    PNG served at that scale for a fifth of the work.
+    PNG served at that scale for a fifth of the work. As an array, the decoders read
+    it without Pillow copying it out first (a quarter of a plain code's gate).
     """
     if drawing.plain_matrix is None:
         return on_white(render_image(drawing, scale))
     grey = drawing.cache.get("grey cells")
     if grey is None:
-        grey = drawing.cache["grey cells"] = on_white(plain_cells(drawing, 1))
-    return grey.resize((grey.width * scale, grey.height * scale), Image.Resampling.NEAREST)
+        grey = drawing.cache["grey cells"] = numpy.asarray(on_white(plain_cells(drawing, 1)))
+    return grey.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def check(payload, style, drawing, survey=True):
+def check(payload, style, drawing, survey=True, beside=True):
     """The verdict for `drawing` (built from payload and style).
 
     `survey=False` skips OpenCV's classic detector (it only warns; a bulk job's codes
@@ -119,12 +123,14 @@ def check(payload, style, drawing, survey=True):
     the classic detector) read each view in a thread beside us while the next view is
     drawn: both cores work on one verdict. The views are still judged in order, so the
     verdict, its report and the first refusal are what reading one after the other gives.
+    `beside=False` reads in the calling thread: a bulk job gets its speed from a worker per
+    core, where a second thread per job only makes the workers contend.
     """
     reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
     rows, pending, drawn = [], deque(), views(drawing)
-    beside = _beside()
+    beside = reading.beside() if beside else reading.INLINE
     try:
         while True:
             try:
@@ -141,7 +147,7 @@ def check(payload, style, drawing, survey=True):
             rest = [d for d in _asked(drawing, name, kind, survey) if d != ZXING]
             if kind == "camera" and read[ZXING]:
                 rest = []  # one reader of the camera view is the proof
-            later = beside.submit(_read, rest, image, payload) if rest else None
+            later = beside.submit(reading.read, rest, image, payload) if rest else None
             pending.append((name, kind, image, read, later))
             # A clean view zxing missed refuses the design: judge every view up to it.
             refusal = _judge(pending, rows, style, drawing, payload,
@@ -158,20 +164,6 @@ def check(payload, style, drawing, survey=True):
     warnings = _warnings(style, rows, survey)
     return Verdict(True, warnings=warnings,
                    report={"version": REPORT_VERSION, "views": rows, "warnings": warnings})
-
-
-def _beside():
-    """The calling thread's own reader thread, kept (with its decoders) for its next verdicts;
-    made again in a forked process, which has none of its parent's threads."""
-    pool = getattr(_readers, "pool", None)
-    if pool is None or _readers.pid != os.getpid():
-        pool = _readers.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-reader")
-        _readers.pid = os.getpid()
-    return pool
-
-
-def _read(names, image, payload):
-    return {name: decoders.reads(name, image, payload) for name in names}
 
 
 def _judge(pending, rows, style, drawing, payload, wait):
@@ -247,15 +239,17 @@ def camera_proven(drawing):
 
 
 def views(drawing):
-    """(how it was drawn, "clean" or "camera", greyscale image), the telling ones first."""
+    """(how it was drawn, "clean" or "camera", greyscale image), the telling ones first;
+    a plain code's PNG views are numpy arrays, which every decoder reads as they are."""
     order = (CAMERA_FROM, MIN_PNG_SCALE) + tuple(s for s in CHECK_SCALES + LARGE_SCALES
                                                  if s not in (CAMERA_FROM, MIN_PNG_SCALE))
     for scale in order:
         if scale in LARGE_SCALES and not (drawing.is_pixel_aligned() or from_master(drawing, scale)):
             continue  # a code too large to draw cheaply at this size
-        image = gate_image(drawing, scale)
-        yield f"as a PNG at {scale} pixels per module", "clean", image
+        pixels = gate_pixels(drawing, scale)
+        yield f"as a PNG at {scale} pixels per module", "clean", pixels
         if scale == CAMERA_FROM:
+            image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
             size = (round(image.width * CAMERA_PX_PER_MODULE / scale),
                     round(image.height * CAMERA_PX_PER_MODULE / scale))
             yield SHRUNK, "clean", image.resize(size, Image.Resampling.BILINEAR)

@@ -95,14 +95,15 @@ def check(payload, style, drawing, logo, survey=True, remember=True):
     `remember=False` (a bulk job: every row a new payload, judged once) neither looks up
     nor stores the verdict, which would only fill Redis; the logo's pictures are shared.
     It also skips OpenCV's classic detector (`survey`), which only warns and costs more
-    than the rest of a plain code's gate: such codes are warned about by their style.
+    than the rest of a plain code's gate: such codes are warned about by their style; and
+    it reads in the calling thread (webapp/qr/reading.py).
     """
     survey = survey and remember
     verdict = cached(payload, style, logo, survey) if remember else None
     if verdict is not None:
         return verdict
     known = seed_pictures(drawing)
-    verdict = qr.check(payload, style, drawing, survey=survey)
+    verdict = qr.check(payload, style, drawing, survey=survey, beside=remember)
     if remember:
         store(payload, style, logo, verdict, survey)
     keep_pictures(drawing, known)
