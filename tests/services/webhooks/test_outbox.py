@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import sqlalchemy
 from sqlalchemy import select
 
 from tests.factories import make_code, make_endpoint, make_job, make_user, owner_of, workspace_of
@@ -10,7 +11,7 @@ from webapp.extensions import db
 from webapp.models import WebhookOutbox
 from webapp.services import signals
 from webapp.services.scans import recording
-from webapp.services.webhooks import endpoints
+from webapp.services.webhooks import endpoints, events
 from webapp.services.webhooks.dispatch import REQUESTED_KEY, sweep_due_deliveries
 
 URL = "http://127.0.0.1:9/hook"  # never contacted here: nothing is drained in this module
@@ -112,6 +113,39 @@ def test_one_event_to_two_endpoints_keeps_one_event_id_and_one_enqueue(app, redi
         assert all(ids == {first.id, second.id} for ids in by_event.values())
         assert len(by_event) == 5
     assert redis.llen("rq:queue:default") == 1  # one drain job for the whole transaction
+
+
+def test_codes_created_in_one_lookup_reach_every_subscriber_for_one_query(app):
+    """A bulk chunk's codes share one look-up of the endpoints; outside it, each event looks."""
+    with app.app_context():
+        owner, other = make_user(), make_user("other@example.com")
+        first, second = make_endpoint(owner, URL), make_endpoint(owner, URL, events=["qr.created"])
+        theirs = make_endpoint(other, URL)
+        db.session.commit()
+        mine = [make_code(owner, f"m{i}", announce=False, commit=False) for i in range(4)]
+        yours = make_code(other, "y0", announce=False, commit=False)
+        selects = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if "FROM webhook_endpoints" in statement:
+                selects.append(statement)
+
+        sqlalchemy.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            with events.one_lookup():
+                for code in (*mine, yours):
+                    signals.code_created.send(code)
+            assert len(selects) == 2  # one per workspace, not one per code
+            signals.code_created.send(make_code(owner, "after", announce=False, commit=False))
+            assert len(selects) == 3  # the block's look-ups end with it
+        finally:
+            sqlalchemy.event.remove(db.engine, "before_cursor_execute", count)
+        db.session.commit()
+        sent = sorted((r.endpoint_id, json.loads(r.payload)["data"]["qr_code"]["slug"])
+                      for r in outbox())
+        assert sent == sorted([(e.id, slug) for e in (first, second)
+                               for slug in ("m0", "m1", "m2", "m3", "after")]
+                              + [(theirs.id, "y0")])
 
 
 def test_a_deleted_code_still_reaches_an_endpoint_filtered_on_it(app):

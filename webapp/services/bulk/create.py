@@ -31,6 +31,7 @@ from webapp.services.codes.content import payload_of, scan_url
 from webapp.services.codes.image_zips import CodeRenderer, ZipPart, image_filename
 from webapp.services.csvfiles.writer import encode_rows, header
 from webapp.services.jobs.files import join_parts, join_zip_parts, put_part
+from webapp.services.webhooks import events
 
 ERROR_COLUMNS = ["kind", "target_url", "content", "title", "slug", "domain", "style", "tags", "folder"]
 RESULT_COLUMNS = ["line", "title", "slug", "kind", "target_url", "content", "scan_url", "image"]
@@ -180,8 +181,9 @@ class ChunkMaker:
                 by_tags[tuple(item.tags)].append(item.code)
         for names, codes in by_tags.items():
             organise.add_tags(self.workspace_id, codes, list(names))
-        for code in new:
-            signals.code_created.send(code)
+        with events.one_lookup():
+            for code in new:
+                signals.code_created.send(code)
         return files
 
     def _existing(self, keys):

@@ -13,6 +13,7 @@ cached look-up (`scans.targets`) names.
 The receivers are connected in webapp/wiring.py.
 """
 import json
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ EVENT_TYPES = ("qr.scanned", "qr.created", "qr.updated", "qr.deleted", "job.comp
 TEST_EVENT = "webhook.test"
 # A job's result beyond this is left out of its event rather than sent whole.
 MAX_RESULT_CHARS = 32_000
+_LOOKUPS = "scanlink_endpoint_lookups"  # session.info: {workspace id: endpoints}, in `one_lookup`
 
 
 def iso(moment):
@@ -45,11 +47,28 @@ def _json_default(value):
     return str(value)
 
 
+@contextmanager
+def one_lookup():
+    """Events written inside share one look-up of each workspace's endpoints: a bulk chunk
+    sends `code_created` for hundreds of codes and changes no endpoint meanwhile."""
+    info = db.session().info
+    info[_LOOKUPS] = {}
+    try:
+        yield
+    finally:
+        info.pop(_LOOKUPS, None)
+
+
 def subscribed_endpoints(workspace_id, event_type, qr_code_id=None):
     if workspace_id is None:
         return []
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True))).all()
+    kept = db.session().info.get(_LOOKUPS)
+    endpoints = kept.get(workspace_id) if kept is not None else None
+    if endpoints is None:
+        endpoints = db.session.scalars(select(WebhookEndpoint).where(
+            WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True))).all()
+        if kept is not None:
+            kept[workspace_id] = endpoints
     return [e for e in endpoints
             if event_type in (e.events or []) and e.qr_code_id in (None, qr_code_id)]
 
