@@ -39,10 +39,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy
-import resvg_py
 from PIL import Image
 
-from webapp.qr import decoders, reading
+from webapp.qr import decoders, reading, svg_views
 from webapp.qr.camera import camera_view
 from webapp.qr.contrast import check_contrast
 from webapp.qr.decoders import CLASSIC, REQUIRED, WECHAT, ZXING
@@ -121,15 +120,16 @@ def check(payload, style, drawing, survey=True, beside=True):
 
     OpenCV lets go of the GIL while it reads and drawing a view does not, so WeChat (and
     the classic detector) read each view in a thread beside us while the next view is
-    drawn: both cores work on one verdict. The views are still judged in order, so the
-    verdict, its report and the first refusal are what reading one after the other gives.
-    `beside=False` reads in the calling thread: a bulk job gets its speed from a worker per
-    core, where a second thread per job only makes the workers contend.
+    drawn, and a logo code's SVG views are drawn by a process of their own (`svg_views`):
+    both cores work on one verdict. The views are still judged in order, so the verdict,
+    its report and the first refusal are what reading one after the other gives.
+    `beside=False` does it all in the calling thread: a bulk job gets its speed from a
+    worker per core, where more threads and processes per job only make them contend.
     """
     reasons = quick_check(style, drawing)
     if reasons:
         return Verdict(False, reasons)
-    rows, pending, drawn = [], deque(), views(drawing)
+    rows, pending, drawn = [], deque(), views(drawing, elsewhere=beside)
     beside = reading.beside() if beside else reading.INLINE
     try:
         while True:
@@ -158,6 +158,7 @@ def check(payload, style, drawing, survey=True, beside=True):
         if refusal is not None:
             return refusal
     finally:
+        drawn.close()
         for *_, later in pending:  # views no longer needed once the verdict is known
             if later is not None:
                 later.cancel()
@@ -238,9 +239,26 @@ def camera_proven(drawing):
             and drawing.layers[0].paint == "#000000")
 
 
-def views(drawing):
+def views(drawing, elsewhere=False):
     """(how it was drawn, "clean" or "camera", greyscale image), the telling ones first;
-    a plain code's PNG views are numpy arrays, which every decoder reads as they are."""
+    a plain code's PNG views are numpy arrays, which every decoder reads as they are.
+    `elsewhere`: a logo code's SVG views are drawn by the drawing process (`svg_views`),
+    all asked for first so that it draws them while the PNG views are drawn here."""
+    svgs = [write_svg(drawing, scale) for scale in CHECK_SCALES] if drawing.logo is not None else []
+    futures = [svg_views.start_drawing(svg) if elsewhere else None for svg in svgs]
+    try:
+        yield from _png_views(drawing)
+        for scale, svg, future in zip(CHECK_SCALES, svgs, futures):
+            drawn = svg_views.picture(future, svg)
+            yield (f"as an SVG drawn at {scale} pixels per module", "clean",
+                   on_white(Image.open(io.BytesIO(drawn))))
+    finally:  # pictures no longer needed once the verdict is known
+        for future in futures:
+            if future is not None:
+                future.cancel()
+
+
+def _png_views(drawing):
     order = (CAMERA_FROM, MIN_PNG_SCALE) + tuple(s for s in CHECK_SCALES + LARGE_SCALES
                                                  if s not in (CAMERA_FROM, MIN_PNG_SCALE))
     for scale in order:
@@ -255,13 +273,6 @@ def views(drawing):
             yield SHRUNK, "clean", image.resize(size, Image.Resampling.BILINEAR)
             if not camera_proven(drawing):
                 yield CAMERA, "camera", camera_view(image)
-    if drawing.logo is not None:
-        for scale in CHECK_SCALES:
-            svg = write_svg(drawing, scale)
-            # The system's fonts are loaded only for a frame's text (a few ms a picture).
-            drawn = resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts="<text" not in svg)
-            yield (f"as an SVG drawn at {scale} pixels per module", "clean",
-                   on_white(Image.open(io.BytesIO(drawn))))
 
 
 def _hints(style):
