@@ -10,7 +10,7 @@ order are in listing.codes_query.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from webapp.models import QrCode, ScanCounter
 from webapp.models.qrcodes import SEARCHED_COLUMNS
@@ -113,8 +113,11 @@ def filter_clauses(filters, dialect_name):
         pattern = like_pattern(filters.q)
         columns = [getattr(QrCode, name) for name in SEARCHED_COLUMNS]
         if dialect_name == "postgresql":
-            # ILIKE on the bare column: the form a pg_trgm index answers.
-            clauses.append(or_(*(col.ilike(pattern, escape=ESCAPE) for col in columns)))
+            # ILIKE on the bare column: the form a pg_trgm index answers; the slug's index
+            # is on lower(slug) (models/qrcodes.py says why).
+            clauses.append(or_(*(func.lower(col).like(pattern.lower(), escape=ESCAPE)
+                                 if name == "slug" else col.ilike(pattern, escape=ESCAPE)
+                                 for name, col in zip(SEARCHED_COLUMNS, columns))))
         else:
             # SQLite's LIKE already ignores ASCII case; ilike would add lower() calls.
             clauses.append(or_(*(col.like(pattern, escape=ESCAPE) for col in columns)))
