@@ -31,15 +31,17 @@ def upgrade():
     bind = op.get_bind()
     if not _has_trigrams(bind):
         return
-    op.execute('DROP INDEX IF EXISTS ix_qr_codes_slug_trgm')
+    # Built before the old one is dropped: DROP INDEX locks the table until the commit, so
+    # done first it would keep every read of the codes waiting through the build.
     op.execute('CREATE INDEX ix_qr_codes_slug_lower_trgm ON qr_codes '
                'USING gin (lower(slug) gin_trgm_ops)')
+    op.execute('DROP INDEX IF EXISTS ix_qr_codes_slug_trgm')
 
 
 def downgrade():
     bind = op.get_bind()
     if not _has_trigrams(bind):
         return
-    op.execute('DROP INDEX IF EXISTS ix_qr_codes_slug_lower_trgm')
     op.create_index('ix_qr_codes_slug_trgm', 'qr_codes', ['slug'], unique=False,
                     postgresql_using='gin', postgresql_ops={'slug': 'gin_trgm_ops'})
+    op.execute('DROP INDEX IF EXISTS ix_qr_codes_slug_lower_trgm')

@@ -12,7 +12,8 @@ def _trigram_index(column):
     """A pg_trgm GIN index, so `ILIKE '%text%'` is an index scan, not a walk of every row.
 
     PostgreSQL only: `info["only_on"]` makes migrations/env.py leave it out of the
-    comparison on other databases, and migration 0007 creates it only there.    """
+    comparison on other databases, and migration 0007 creates it only there.
+    """
     return Index(f"ix_qr_codes_{column}_trgm", column, postgresql_using="gin",
                  postgresql_ops={column: "gin_trgm_ops"}, info={"only_on": "postgresql"})
 

@@ -245,8 +245,9 @@ def views(drawing, elsewhere=False):
     `elsewhere`: a logo code's SVG views are drawn by the drawing process (`svg_views`),
     all asked for first so that it draws them while the PNG views are drawn here."""
     svgs = [write_svg(drawing, scale) for scale in CHECK_SCALES] if drawing.logo is not None else []
-    futures = [svg_views.start_drawing(svg) if elsewhere else None for svg in svgs]
+    futures = []
     try:
+        futures.extend(svg_views.start_drawing(svg) if elsewhere else None for svg in svgs)
         yield from _png_views(drawing)
         for scale, svg, future in zip(CHECK_SCALES, svgs, futures):
             drawn = svg_views.picture(future, svg)

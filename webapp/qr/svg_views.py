@@ -9,7 +9,8 @@ per core (webapp/qr/reading.py).
 
 The process is a spare pair of hands, not a dependency: if it dies, hangs or cannot be
 started, the picture is drawn here, and a new one is started a minute later at the
-earliest. It is started the way `multiprocessing` starts a fresh interpreter ("spawn":
+earliest. It ends when its owner does, however that ends (`webapp/lifeline.py`). It is
+started the way `multiprocessing` starts a fresh interpreter ("spawn":
 safe beside threads), which imports the main script again: gunicorn's, flask's and a
 `python -m` module's do nothing on import; a script of one's own must keep its work
 under `if __name__ == "__main__":`.
@@ -24,6 +25,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 import resvg_py
+
+from webapp import lifeline
 
 log = logging.getLogger(__name__)
 WAIT_SECONDS = 20  # for one picture, which takes resvg 5-40 ms
@@ -50,7 +53,7 @@ def start_drawing(svg):
         return None
     try:
         future = executor.submit(resvg_py.svg_to_bytes, **_options(svg))
-    except (BrokenProcessPool, RuntimeError, OSError) as exc:  # it died, or cannot start
+    except Exception as exc:  # noqa: BLE001 - it died, or cannot start: drawn here
         log.warning("the SVG drawing process failed (%r): drawing here", exc)
         _forget(executor)
         return None
@@ -59,15 +62,24 @@ def start_drawing(svg):
 
 
 def picture(future, svg):
-    """The PNG bytes of a `start_drawing` future; drawn here if the process failed."""
-    if future is not None:
+    """The PNG bytes of a `start_drawing` future; drawn here if the process failed.
+
+    WAIT_SECONDS counts from when the picture is being drawn: one process serves every
+    thread of its web process, so a picture may wait its turn behind others first."""
+    while future is not None:
         try:
             return future.result(timeout=WAIT_SECONDS)
-        except (BrokenProcessPool, FutureTimeout) as exc:
+        except FutureTimeout:
+            if not future.running():
+                continue  # still queued behind other pictures
+            log.warning("the SVG drawing process hangs: drawing here")
+            _forget(future.executor)
+        except BrokenProcessPool as exc:
             log.warning("the SVG drawing process failed (%r): drawing here", exc)
             _forget(future.executor)
         except Exception as exc:  # noqa: BLE001 - resvg's own error is raised here again
             log.warning("the SVG drawing process could not draw it (%r): drawing here", exc)
+        break
     return draw(svg)
 
 
@@ -77,9 +89,14 @@ def _executor():
         failed_at = _pool["failed_at"]
         if _pool["executor"] is None and (failed_at is None
                                           or time.monotonic() - failed_at >= RETRY_AFTER):
-            # The process itself starts on the first submit.
-            _pool.update(executor=ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")), failed_at=None)
+            try:  # the process itself starts on the first submit
+                executor = ProcessPoolExecutor(max_workers=1, initializer=lifeline.follow_parent,
+                                               mp_context=multiprocessing.get_context("spawn"))
+            except Exception as exc:  # noqa: BLE001 - no semaphores or /dev/shm, say
+                log.warning("no SVG drawing process (%r): drawing in the calling thread", exc)
+                _pool["failed_at"] = time.monotonic()
+                return None
+            _pool.update(executor=executor, failed_at=None)
         return _pool["executor"]
 
 
@@ -96,8 +113,9 @@ def _forget(executor):
 
 
 def _after_fork_in_child():
-    """A forked child has its parent's executor object but none of its threads or pipes,
-    and maybe a lock another thread held at the fork."""
+    """A forked child has its parent's executor object, whose threads did not come along
+    (its pipes did, and stay the parent's), and maybe a lock another thread held at the
+    fork."""
     global _lock
     _lock = threading.Lock()
     _pool.update(executor=None, failed_at=None)

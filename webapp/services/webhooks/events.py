@@ -52,6 +52,9 @@ def one_lookup():
     """Events written inside share one look-up of each workspace's endpoints: a bulk chunk
     sends `code_created` for hundreds of codes and changes no endpoint meanwhile."""
     info = db.session().info
+    if _LOOKUPS in info:  # inside another block: its look-ups serve this one too
+        yield
+        return
     info[_LOOKUPS] = {}
     try:
         yield
