@@ -9,9 +9,10 @@ per core (webapp/qr/reading.py).
 
 The process is a spare pair of hands, not a dependency: if it dies, hangs or cannot be
 started, the picture is drawn here, and a new one is started a minute later at the
-earliest. It ends when its owner does, however that ends (`webapp/lifeline.py`). It is
-started the way `multiprocessing` starts a fresh interpreter ("spawn":
-safe beside threads), which imports the main script again: gunicorn's, flask's and a
+earliest. It ends when its owner does, however that ends (`webapp/lifeline.py`).
+
+It is started the way `multiprocessing` starts a fresh interpreter ("spawn": safe
+beside threads), which imports the main script again: gunicorn's, flask's and a
 `python -m` module's do nothing on import; a script of one's own must keep its work
 under `if __name__ == "__main__":`.
 """
